@@ -1,0 +1,497 @@
+"""The `paperskim` command: thin commands over the pipeline steps in agent/ and store/."""
+
+from __future__ import annotations
+
+import sys
+import time
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from agent import __version__
+from agent.config import Settings, load_settings
+from agent.digest import collect, engine_label, record_digest, render_markdown
+from agent.errors import NotFoundError, PaperskimError
+from agent.export import ExportFormat, write_export
+from agent.ingest import Format
+from agent.pipeline import IngestReport, ingest_files
+from agent.stats import store_stats
+from agent.summarize import Summarizer, SummarizeReport, make_summarizer, summarize_pending
+from store.db import open_engine
+from store.papers import get_paper, public_id
+from store.runs import finish_run, start_run
+from store.summaries import current_summary, gains_of
+from store.tables import Run, Summary
+
+app = typer.Typer(
+    help="Summarize new paper abstracts into one-line takeaways and their claimed gains "
+    "(quoted verbatim), store them, and draft a digest.\n\n"
+    "With no LLM endpoint configured, the built-in offline engine (no LLM) is used. "
+    "Configure an OpenAI-compatible endpoint with PAPERSKIM_LLM__BASE_URL / OPENAI_API_KEY "
+    "and PAPERSKIM_LLM__MODEL, or a paperskim.toml file.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+out = Console()
+err = Console(stderr=True)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="SQLite file or database URL. Default: $PAPERSKIM_DB, the config file's `db`, "
+        "else ~/.local/share/paperskim/paperskim.db.",
+    ),
+]
+EngineOption = Annotated[
+    Literal["auto", "offline", "llm"] | None,
+    typer.Option(
+        help="auto: the LLM if an endpoint or key is configured, else the offline engine."
+    ),
+]
+ModelOption = Annotated[str | None, typer.Option(help="Model name at the endpoint.")]
+BaseUrlOption = Annotated[
+    str | None, typer.Option(help="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1.")
+]
+SourcesArg = Annotated[
+    list[Path],
+    typer.Argument(
+        help="Files to read: a trending-papers listing (.txt), JSONL/JSON, CSV, or an arXiv "
+        "API Atom feed (.xml/.atom).",
+        show_default=False,
+    ),
+]
+FormatOption = Annotated[
+    str | None,
+    typer.Option("--format", help="Force the input format: listing, jsonl, json, csv, atom."),
+]
+ConcurrencyOption = Annotated[
+    int, typer.Option(help="LLM requests in flight at once.", min=1, max=64)
+]
+
+
+def _settings(
+    db: str | None = None,
+    engine: str | None = None,
+    model: str | None = None,
+    base_url: str | None = None,
+) -> Settings:
+    llm = {k: v for k, v in {"model": model, "base_url": base_url}.items() if v is not None}
+    return load_settings(db=db, engine=engine, llm=llm or None)
+
+
+def _open(settings: Settings) -> Engine:
+    return open_engine(settings.database_url)
+
+
+@contextmanager
+def _progress(label: str) -> Any:
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
+    with progress:
+        yield progress
+
+
+def _print_ingest(report: IngestReport) -> None:
+    for error in report.errors[:20]:
+        err.print(f"[yellow]skipped[/] {escape(str(error))}")
+    if len(report.errors) > 20:
+        err.print(f"[yellow]… and {len(report.errors) - 20} more invalid records[/]")
+
+
+def _ingest(store: Engine, sources: list[Path], fmt: str | None) -> IngestReport:
+    with _progress("ingest") as progress:
+        task = progress.add_task("Reading papers", total=None)
+        report = ingest_files(
+            store, sources, fmt=_format(fmt), on_record=lambda: progress.advance(task)
+        )
+    _print_ingest(report)
+    return report
+
+
+def _format(fmt: str | None) -> Format | None:
+    allowed = ("listing", "jsonl", "json", "csv", "atom")
+    if fmt is not None and fmt not in allowed:
+        raise typer.BadParameter(f"--format must be one of {', '.join(allowed)}")
+    return fmt  # type: ignore[return-value]
+
+
+def _summarize(
+    store: Engine, summarizer: Summarizer, run: Run, limit: int | None
+) -> SummarizeReport:
+    made_by = summarizer.made_by
+    label = "offline engine (no LLM)" if made_by.engine == "offline" else made_by.model
+    with _progress("summarize") as progress:
+        task = progress.add_task(f"Summarizing with {label}", total=None)
+        report = summarize_pending(
+            store,
+            summarizer,
+            run_id=run.id,
+            limit=limit,
+            on_start=lambda n: progress.update(task, total=n),
+            on_progress=lambda n: progress.advance(task, n),
+        )
+    for pid, reason in report.failures[:20]:
+        err.print(f"[red]failed[/] {escape(pid)}: {escape(reason)}")
+    if len(report.failures) > 20:
+        err.print(
+            f"[red]… and {len(report.failures) - 20} more failures[/] (see `paperskim show ID`)"
+        )
+    return report
+
+
+def _start(
+    store: Engine, settings: Settings, command: str, concurrency: int, **fields: Any
+) -> tuple[Run, Summarizer]:
+    """A run row and the summarizer it uses (whose LLM calls are logged against the run)."""
+    run_row = start_run(store, command, engine="llm" if settings.use_llm else "offline", **fields)
+    summarizer = make_summarizer(settings, store, run_row.id, concurrency)
+    made_by = summarizer.made_by
+    run_row.model, run_row.prompt_version = made_by.model, made_by.prompt_version
+    return run_row, summarizer
+
+
+def _print_run(run: Run, settings: Settings, seconds: float) -> None:
+    table = Table(title=f"paperskim run {run.id}", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    engine = (
+        "offline engine (no LLM)"
+        if run.engine == "offline"
+        else f"{run.model} ({run.prompt_version})"
+    )
+    rows = [
+        ("engine", engine),
+        (
+            "papers",
+            f"{run.papers_new} new, {run.papers_updated} changed, "
+            f"{run.papers_unchanged} already stored, {run.records_invalid} invalid records",
+        ),
+        (
+            "summaries",
+            f"{run.summarized} summarized, {run.failed} failed, {run.skipped} up to date",
+        ),
+    ]
+    if run.engine == "llm":
+        cost = (
+            f"${run.cost_usd:.4f}" if run.cost_usd is not None else "unknown (no price for model)"
+        )
+        rows.append(
+            (
+                "LLM",
+                f"{run.llm_calls} calls, {run.input_tokens:,} tokens in, "
+                f"{run.output_tokens:,} out, estimated cost {cost}",
+            )
+        )
+    rows.append(("digest", run.digest_path or "nothing new since the last digest"))
+    rows.append(("database", settings.database_url))
+    rows.append(("time", f"{seconds:.1f} s"))
+    for key, value in rows:
+        table.add_row(key, escape(value))
+    out.print(table)
+
+
+def _digest_path(settings: Settings, out_path: Path | None) -> Path:
+    if out_path is not None:
+        return out_path
+    folder = settings.digest.out_dir or Path("digests")
+    stamp = datetime.now().strftime("%Y-%m-%d-%H%M%S")
+    return folder / f"digest-{stamp}.md"
+
+
+@app.command()
+def run(
+    sources: SourcesArg,
+    db: DbOption = None,
+    engine: EngineOption = None,
+    model: ModelOption = None,
+    base_url: BaseUrlOption = None,
+    fmt: FormatOption = None,
+    out_path: Annotated[
+        Path | None, typer.Option("--out", help="Digest file. Default: digests/digest-<time>.md")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="Summarize at most this many papers.")] = None,
+    concurrency: ConcurrencyOption = 4,
+) -> None:
+    """The whole job: ingest SOURCES, summarize every new paper, store, write a digest.
+
+    Running it again on the same sources does no new work. The digest holds the papers not in
+    an earlier digest.
+    """
+    started = time.perf_counter()
+    settings = _settings(db, engine, model, base_url)
+    store = _open(settings)
+    run_row, summarizer = _start(
+        store, settings, "run", concurrency, source=", ".join(map(str, sources))
+    )
+    try:
+        ingested = _ingest(store, sources, fmt)
+        summarized = _summarize(store, summarizer, run_row, limit)
+        items = collect(store, since_last=True)
+        digest_file = None
+        if items:
+            digest_file = _digest_path(settings, out_path)
+            digest_file.parent.mkdir(parents=True, exist_ok=True)
+            digest_file.write_text(render_markdown(items), encoding="utf-8")
+            record_digest(store, items, digest_file)
+    except BaseException:
+        finish_run(store, run_row, status="error")
+        raise
+    run_row = finish_run(
+        store,
+        run_row,
+        model=run_row.model,
+        prompt_version=run_row.prompt_version,
+        papers_new=ingested.new,
+        papers_updated=ingested.updated,
+        papers_unchanged=ingested.unchanged,
+        records_invalid=len(ingested.errors),
+        summarized=summarized.summarized,
+        failed=summarized.failed,
+        skipped=max(ingested.records - summarized.candidates, 0),
+        digest_path=str(digest_file) if digest_file else None,
+    )
+    _print_run(run_row, settings, time.perf_counter() - started)
+
+
+@app.command()
+def ingest(sources: SourcesArg, db: DbOption = None, fmt: FormatOption = None) -> None:
+    """Read papers from SOURCES into the store (no summarizing).
+
+    The same paper from two sources or two runs is stored once (by arXiv id, else by title);
+    a changed abstract becomes a new version that will be summarized again. Invalid records are
+    reported with their file and line; the other records still go in.
+    """
+    settings = _settings(db)
+    report = _ingest(_open(settings), sources, fmt)
+    out.print(
+        f"{report.new} new, {report.updated} changed, {report.unchanged} already stored, "
+        f"{len(report.errors)} invalid records"
+    )
+
+
+@app.command()
+def summarize(
+    db: DbOption = None,
+    engine: EngineOption = None,
+    model: ModelOption = None,
+    base_url: BaseUrlOption = None,
+    limit: Annotated[int | None, typer.Option(help="Summarize at most this many papers.")] = None,
+    concurrency: ConcurrencyOption = 4,
+) -> None:
+    """Summarize every stored paper that has no valid summary from this engine, model and prompt.
+
+    Papers that failed before are tried again. Each batch is stored as soon as it is done, so an
+    interrupted run loses nothing and the next one continues where it stopped.
+    """
+    settings = _settings(db, engine, model, base_url)
+    store = _open(settings)
+    run_row, summarizer = _start(store, settings, "summarize", concurrency)
+    try:
+        report = _summarize(store, summarizer, run_row, limit)
+    except BaseException:
+        finish_run(store, run_row, status="error")
+        raise
+    run_row = finish_run(
+        store,
+        run_row,
+        model=run_row.model,
+        prompt_version=run_row.prompt_version,
+        summarized=report.summarized,
+        failed=report.failed,
+    )
+    line = f"{report.summarized} summarized, {report.failed} failed"
+    if run_row.engine == "llm":
+        cost = f"${run_row.cost_usd:.4f}" if run_row.cost_usd is not None else "unknown"
+        line += (
+            f"; {run_row.llm_calls} LLM calls, {run_row.input_tokens:,} tokens in, "
+            f"{run_row.output_tokens:,} out, estimated cost {cost}"
+        )
+    else:
+        line += " (offline engine, no LLM)"
+    out.print(line)
+
+
+@app.command()
+def digest(
+    db: DbOption = None,
+    since: Annotated[
+        str | None,
+        typer.Option(help="'last': only papers not in an earlier digest (and remember this one)."),
+    ] = None,
+    out_path: Annotated[
+        Path | None, typer.Option("--out", help="Write to this file instead of standard output.")
+    ] = None,
+) -> None:
+    """Draft a Markdown digest of the summarized papers, strongest claims first."""
+    if since not in (None, "last"):
+        raise typer.BadParameter("--since takes 'last'", param_hint="--since")
+    settings = _settings(db)
+    store = _open(settings)
+    items = collect(store, since_last=since == "last")
+    text = render_markdown(items, date.today())
+    if out_path is not None:
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        out_path.write_text(text, encoding="utf-8")
+        err.print(f"{len(items)} papers → {out_path}")
+    else:
+        sys.stdout.write(text + "\n")
+    if since == "last":
+        record_digest(store, items, out_path)
+
+
+@app.command()
+def export(
+    db: DbOption = None,
+    fmt: Annotated[str, typer.Option("--format", help="jsonl or csv.")] = "jsonl",
+    out_path: Annotated[
+        Path | None, typer.Option("--out", help="Write to this file instead of standard output.")
+    ] = None,
+) -> None:
+    """Export every paper, one a line: id (as its source gave it), takeaway, gains, status.
+
+    Gains follow the schema of ANNOTATION.md (metric, value, value_high, unit, kind, qualifier,
+    baseline, condition, quote), so results join back to the input by id.
+    """
+    if fmt not in ("jsonl", "csv"):
+        raise typer.BadParameter("--format must be jsonl or csv", param_hint="--format")
+    export_fmt: ExportFormat = "jsonl" if fmt == "jsonl" else "csv"
+    store = _open(_settings(db))
+    if out_path is None:
+        write_export(store, sys.stdout, export_fmt)
+        return
+    with out_path.open("w", encoding="utf-8", newline="") as handle:
+        count = write_export(store, handle, export_fmt)
+    err.print(f"{count} papers → {out_path}")
+
+
+def _highlight(abstract: str, quotes: list[str]) -> str:
+    text = escape(abstract)
+    for quote in sorted(set(quotes), key=len, reverse=True):
+        text = text.replace(escape(quote), f"[bold yellow]{escape(quote)}[/]", 1)
+    return text
+
+
+@app.command()
+def show(
+    paper_id: Annotated[str, typer.Argument(help="The paper's id, arXiv id or key.")],
+    db: DbOption = None,
+) -> None:
+    """Show one paper: its abstract with the quoted gains marked, takeaway, gains and history."""
+    store = _open(_settings(db))
+    with Session(store) as session:
+        paper = get_paper(session, paper_id)
+        if paper is None:
+            raise NotFoundError(
+                f"no paper with id {paper_id!r} (try `paperskim export` to list ids)"
+            )
+        summary = current_summary(session, paper)
+        gains = gains_of(session, summary) if summary else []
+        out.print(f"[bold]{escape(paper.title)}[/]")
+        meta = f"{public_id(paper)} · version {paper.version} · from {paper.source}"
+        out.print(escape(meta + (f" · {paper.url}" if paper.url else "")))
+        out.print()
+        out.print(_highlight(paper.abstract, [g.quote for g in gains]))
+        out.print()
+        if summary is None:
+            out.print("[italic]No summary yet.[/]")
+        else:
+            maker = escape(engine_label(summary))
+            out.print(f"[bold]Takeaway[/] ({maker}): {escape(summary.takeaway or '')}")
+            if gains:
+                table = Table("value", "unit", "metric", "kind", "qualifier", "baseline", "quote")
+                for g in gains:
+                    value = f"{g.value:g}" + (
+                        f"–{g.value_high:g}" if g.value_high is not None else ""
+                    )
+                    table.add_row(
+                        value,
+                        g.unit,
+                        escape(g.metric),
+                        g.kind,
+                        g.qualifier or "",
+                        escape(g.baseline or "⚠ none named"),
+                        escape(g.quote),
+                    )
+                out.print(table)
+            else:
+                out.print("No quantitative claims.")
+        history = session.exec(
+            select(Summary).where(Summary.paper_id == paper.id).order_by(col(Summary.id))
+        ).all()
+        if len(history) > 1 or (history and history[0].status != "ok"):
+            out.print("\n[bold]History[/]")
+            for s in history:
+                what = "ok" if s.status == "ok" else f"failed: {s.error}"
+                out.print(escape(f"  {s.created_at:%Y-%m-%d %H:%M} {engine_label(s)}: {what}"))
+
+
+@app.command()
+def stats(db: DbOption = None) -> None:
+    """Counts of papers, summaries, failures, LLM calls, tokens and cost in the store."""
+    settings = _settings(db)
+    s = store_stats(_open(settings))
+    table = Table(
+        show_header=False, title=f"paperskim · {settings.database_url}", title_justify="left"
+    )
+    table.add_column(style="bold")
+    table.add_column()
+    by = ", ".join(f"{k}: {v}" for k, v in sorted(s.summarized_by.items())) or "none"
+    cost = f"${s.cost_usd:.4f}" if s.cost_usd is not None else "n/a"
+    for key, value in [
+        ("papers", str(s.papers)),
+        ("summarized", f"{sum(s.summarized_by.values())} ({by})"),
+        ("with claimed gains", str(s.with_claims)),
+        ("failed", str(s.failed)),
+        ("not yet summarized", str(s.pending)),
+        (
+            "LLM calls",
+            f"{s.llm_calls} ({s.llm_errors} with errors), {s.input_tokens:,} tokens in, "
+            f"{s.output_tokens:,} out, estimated cost {cost}",
+        ),
+        ("digests", str(s.digests)),
+        ("runs", str(s.runs)),
+    ]:
+        table.add_row(key, escape(value))
+    out.print(table)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"paperskim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    pass
+
+
+def main() -> None:
+    """Console entry point: one clear line and exit code 1 for any paperskim error."""
+    try:
+        app()
+    except PaperskimError as exc:
+        err.print(f"[red]Error:[/] {escape(str(exc))}")
+        sys.exit(1)

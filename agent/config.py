@@ -1,0 +1,205 @@
+"""One settings object: config file, then environment, then command-line flags.
+
+Precedence (lowest to highest): defaults < config file (TOML) < environment < flags.
+The config file is `$PAPERSKIM_CONFIG`, else `./paperskim.toml`, else
+`~/.config/paperskim/config.toml`. Environment variables use the prefix `PAPERSKIM_` and `__`
+between section and field (`PAPERSKIM_LLM__MODEL`). The API key is read only from the
+environment (`PAPERSKIM_LLM__API_KEY` or `OPENAI_API_KEY`), never from the config file, and is
+never stored or logged.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from agent.errors import ConfigError
+
+StructuredMode = Literal["json_schema", "json_object", "prompt"]
+
+
+def default_home() -> Path:
+    """Where paperskim keeps its database and caches unless told otherwise."""
+    if env := os.environ.get("PAPERSKIM_HOME"):
+        return Path(env)
+    xdg = os.environ.get("XDG_DATA_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".local" / "share") / "paperskim"
+
+
+def config_path() -> Path | None:
+    """The config file in force, or None when there is none."""
+    if env := os.environ.get("PAPERSKIM_CONFIG"):
+        return Path(env)
+    for candidate in (Path("paperskim.toml"), Path.home() / ".config/paperskim/config.toml"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+class Price(BaseModel):
+    """Dollars per million tokens, for cost estimates."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    input: float = Field(description="USD per 1M prompt tokens.")
+    output: float = Field(description="USD per 1M completion tokens.")
+
+
+# Published list prices (USD per 1M tokens) of common models; add your own under [llm.prices].
+DEFAULT_PRICES: dict[str, Price] = {
+    "gpt-4.1": Price(input=2.00, output=8.00),
+    "gpt-4.1-mini": Price(input=0.40, output=1.60),
+    "gpt-4.1-nano": Price(input=0.10, output=0.40),
+    "gpt-4o": Price(input=2.50, output=10.00),
+    "gpt-4o-mini": Price(input=0.15, output=0.60),
+}
+
+
+class LLMSettings(BaseModel):
+    """The OpenAI-compatible endpoint and how requests are made."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str | None = Field(
+        default=None,
+        description="Endpoint base URL (OpenAI, Azure, vLLM, Ollama, llama.cpp), e.g. "
+        "http://localhost:11434/v1. With neither this nor an API key set, the offline engine runs.",
+    )
+    api_key: SecretStr | None = Field(
+        default=None,
+        description="API key; environment only (PAPERSKIM_LLM__API_KEY or OPENAI_API_KEY).",
+    )
+    model: str = Field(default="gpt-4.1-mini", description="Model name sent to the endpoint.")
+    structured_output: StructuredMode = Field(
+        default="json_schema",
+        description="json_schema: strict structured outputs; json_object: JSON mode for servers "
+        "without schemas; prompt: schema in the prompt only, for servers with neither.",
+    )
+    temperature: float = Field(default=0.0, description="Sampling temperature.")
+    timeout: float = Field(default=120.0, description="Seconds before one request times out.")
+    max_retries: int = Field(
+        default=3,
+        description="Transport retries by the SDK (429 honouring Retry-After, 5xx, timeouts).",
+    )
+    max_reasks: int = Field(
+        default=2, description="Re-asks with the validation errors when an answer is invalid."
+    )
+    batch_token_budget: int = Field(
+        default=12000, description="Most prompt tokens in one request (instructions + abstracts)."
+    )
+    max_papers_per_batch: int = Field(default=16, description="Most papers in one request.")
+    output_tokens_per_paper: int = Field(
+        default=400, description="Completion tokens allowed per paper in a batch (max_tokens)."
+    )
+    prices: dict[str, Price] = Field(
+        default_factory=dict, description="Extra or overriding prices, by model name."
+    )
+
+    def price_for(self, model: str) -> Price | None:
+        prices = {**DEFAULT_PRICES, **self.prices}
+        if model in prices:
+            return prices[model]
+        # Dated snapshots ("gpt-4.1-mini-2025-04-14") cost what their family costs.
+        family = max(
+            (name for name in prices if model.startswith(name + "-")), key=len, default=None
+        )
+        return prices[family] if family else None
+
+
+class DigestSettings(BaseModel):
+    """Where digests go."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    out_dir: Path | None = Field(
+        default=None, description="Folder for digests written by `run`; default: ./digests."
+    )
+
+
+class Settings(BaseSettings):
+    """Every setting paperskim reads."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PAPERSKIM_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    db: str | None = Field(
+        default=None,
+        description="SQLite file path or database URL (also DATABASE_URL); "
+        "default: $PAPERSKIM_HOME/paperskim.db.",
+    )
+    engine: Literal["auto", "offline", "llm"] = Field(
+        default="auto",
+        description="auto: the LLM when an endpoint or API key is configured, else offline.",
+    )
+    llm: LLMSettings = Field(default_factory=LLMSettings, description="The LLM endpoint.")
+    digest: DigestSettings = Field(default_factory=DigestSettings, description="Digests.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = config_path()
+        if path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+    @property
+    def database_url(self) -> str:
+        raw = self.db or os.environ.get("DATABASE_URL") or str(default_home() / "paperskim.db")
+        return raw if "://" in raw else f"sqlite:///{Path(raw).expanduser()}"
+
+    @property
+    def use_llm(self) -> bool:
+        if self.engine == "auto":
+            return self.llm.base_url is not None or self.llm.api_key is not None
+        return self.engine == "llm"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from file and environment, with flag values (non-None) on top."""
+    path = config_path()
+    if path is not None and not path.is_file():
+        raise ConfigError(f"config file {path} (from PAPERSKIM_CONFIG) does not exist")
+    flags = {k: v for k, v in overrides.items() if v is not None}
+    llm_flags = flags.pop("llm", {})
+    try:
+        settings = Settings(**flags)
+        if llm_flags:
+            settings.llm = settings.llm.model_copy(update=llm_flags)
+        if path is not None:
+            _refuse_key_in_file(path)
+        if settings.llm.api_key is None and (key := os.environ.get("OPENAI_API_KEY")):
+            settings.llm.api_key = SecretStr(key)
+    except ValidationError as exc:
+        where = f" (config file {path})" if path else ""
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"invalid setting {loc}{where}: {first['msg']}") from None
+    return settings
+
+
+def _refuse_key_in_file(path: Path) -> None:
+    import tomllib
+
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    if "api_key" in data.get("llm", {}):
+        raise ConfigError(
+            f"{path}: api_key must not be in the config file; set PAPERSKIM_LLM__API_KEY "
+            "or OPENAI_API_KEY in the environment instead"
+        )

@@ -1,0 +1,49 @@
+"""What a summary is: the pydantic models an engine must produce and the store accepts.
+
+These are output models (validated), kept apart from the SQLModel tables in `store/`,
+which skip validation. Field meanings follow evals/data/ANNOTATION.md.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Kind = Literal["improvement", "cost"]
+Qualifier = Literal["up to", "average", "over", "under", "about", "at least"]
+
+
+class Gain(BaseModel):
+    """One claimed number: what changed, by how much, against what, quoted verbatim."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    metric: str = Field(description="Short noun phrase for what changed, e.g. 'prefill speedup'.")
+    value: float = Field(description="The number exactly as stated (low end of a range).")
+    value_high: float | None = Field(description="Upper end of a stated range, else null.")
+    unit: str = Field(description="'x' for a factor, '%' for percent, else the literal unit.")
+    kind: Kind = Field(description="'improvement' for a gain, 'cost' for a bounded price.")
+    qualifier: Qualifier | None = Field(description="Hedge word in front of the number, or null.")
+    baseline: str | None = Field(description="What it is compared against, as stated, or null.")
+    condition: str | None = Field(description="Where the number holds, or null.")
+    quote: str = Field(description="Shortest verbatim span of the abstract containing the number.")
+
+
+class PaperSummary(BaseModel):
+    """A takeaway and the claimed gains of one paper, keyed by the paper id it was given."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(description="The id of the paper, exactly as given in the input.")
+    takeaway: str = Field(description="One sentence, at most 30 words: method and headline result.")
+    has_claims: bool = Field(description="False when the abstract states no quantitative gain.")
+    gains: list[Gain] = Field(description="Every claimed gain, one record per stated number.")
+
+
+class BatchAnswer(BaseModel):
+    """The answer to one batched request: a summary for every paper in the batch."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    papers: list[PaperSummary]

@@ -1,0 +1,388 @@
+"""Scoring summaries against the gold annotation, exactly as evals/data/ANNOTATION.md defines it.
+
+Everything here is a pure function of its arguments: gains match on unit and value, matches are
+one-to-one, precision/recall/F1 are micro-averaged over papers, and faithfulness is checked with
+the shared number rules of agent/numbers.py so that the scorer, the validator and the engines
+agree on what a number is.
+
+`python -m evals.scoring` prints the scores of the offline engine on the seed set.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from agent.models import Gain, PaperSummary
+from agent.numbers import quote_contains_value, unsupported_numbers
+
+MAX_TAKEAWAY_WORDS = 30
+VALUE_TOLERANCE = 0.005  # "values agree within 0.5% relative"
+
+_UNIT_ALIASES = {
+    "x": "x", "×": "x", "times": "x", "fold": "x", "-fold": "x",
+    "$\\times$": "x", "\\times": "x",
+    "%": "%", "\\%": "%", "percent": "%", "per cent": "%",
+    "percentage points": "%", "percentage point": "%",
+    "point": "points", "pts": "points",
+}
+
+
+def normalize_unit(unit: str) -> str:
+    """The comparable form of a unit: '×', 'times', 'fold' → 'x'; 'percent', 'percentage
+    points' → '%'; any other unit stripped and lower-cased ('FPS' and 'fps' are one unit)."""
+    cleaned = " ".join(unit.split()).lower()
+    return _UNIT_ALIASES.get(cleaned, cleaned)
+
+
+def values_agree(a: float, b: float, rel: float = VALUE_TOLERANCE) -> bool:
+    """True when two values are within `rel` of each other, relative to the larger one."""
+    return abs(a - b) <= rel * max(abs(a), abs(b)) or a == b
+
+
+def gains_match(pred: Gain, gold: Gain) -> bool:
+    """A predicted gain matches a gold one: same unit, value within 0.5%, and the same upper
+    end of the range when both state one (a range and a single number still match on the low
+    end, as the annotation only asks `value_high` to agree when both give it)."""
+    if normalize_unit(pred.unit) != normalize_unit(gold.unit):
+        return False
+    if not values_agree(pred.value, gold.value):
+        return False
+    if pred.value_high is not None and gold.value_high is not None:
+        return values_agree(pred.value_high, gold.value_high)
+    return True
+
+
+def _distance(pred: Gain, gold: Gain) -> float:
+    """How far apart two matching gains are; breaks ties between equally large matchings."""
+    scale = max(abs(gold.value), 1e-9)
+    return abs(pred.value - gold.value) / scale + (pred.quote != gold.quote) * 1e-6
+
+
+def _partners(pred: Gain, gold: list[Gain]) -> list[int]:
+    """Indices of the gold gains `pred` matches, closest first."""
+    hits = [j for j, g in enumerate(gold) if gains_match(pred, g)]
+    return sorted(hits, key=lambda j: (_distance(pred, gold[j]), j))
+
+
+def match_gains(pred: list[Gain], gold: list[Gain]) -> list[tuple[int, int]]:
+    """A maximum one-to-one matching of predicted to gold gains, as (pred, gold) index pairs.
+
+    Greedy matching can lose a pair ("2.0x" taken by the wrong gold "2x" leaves another
+    prediction without its only partner), so this finds augmenting paths (Kuhn's algorithm).
+    The lists are a handful of gains each, so the O(V·E) cost is nothing. Candidate gold gains
+    are tried closest first, so among maximum matchings the closer pairs are preferred.
+    """
+    candidates = [_partners(p, gold) for p in pred]
+    gold_owner: dict[int, int] = {}
+
+    def augment(i: int, seen: set[int]) -> bool:
+        for j in candidates[i]:
+            if j in seen:
+                continue
+            seen.add(j)
+            if j not in gold_owner or augment(gold_owner[j], seen):
+                gold_owner[j] = i
+                return True
+        return False
+
+    for i in range(len(pred)):
+        augment(i, set())
+    return sorted((i, j) for j, i in gold_owner.items())
+
+
+# ---------------------------------------------------------------- method names in takeaways
+
+# Words that open a title's first part without naming anything ("Rethinking X: ...").
+_TITLE_OPENERS = {
+    "rethinking", "revisiting", "towards", "toward", "beyond", "on", "understanding",
+    "improving", "scaling", "learning", "efficient", "bridging", "when", "why", "how", "what",
+}
+_TOKEN = r"[A-Za-z][\w$^{}+&\-]*"
+_INTRO_RE = re.compile(
+    r"\b(?:propose|present|introduce|develop|design)s?\s+(?:(?:a|an|the)\s+)?(?:(?:novel|new)\s+)?"
+    rf"({_TOKEN})|\b(?:named|called|dubbed|termed)\s+({_TOKEN})|,\s+or\s+({_TOKEN})",
+)
+_PAREN_RE = re.compile(rf"\(({_TOKEN})\)")
+
+
+def _looks_like_name(token: str) -> bool:
+    """'ProMoE', 'POLARIS', 'HiFi4G', 'MoE++', 'IR-QLoRA': a capital after the first letter, a
+    digit or a '+'; plural acronyms ('LLMs', 'DNNs') name a kind of thing, not a method."""
+    word = token.strip("$^{}")
+    if re.fullmatch(r"[A-Z]+s", word):
+        return False
+    return bool(re.search(r"[A-Z]|\d|\+", word[1:]))
+
+
+def method_name(title: str) -> str | None:
+    """The name a takeaway should use, from the part of the title before ':' (or ' -- ').
+
+    "ProMoE: Fast MoE-based LLM Serving" gives "ProMoE"; a one-word head counts unless it is a
+    title opener ("Rethinking:"); a two-word head counts when one word looks coined ("Sparse
+    MeZO"); longer or descriptive heads ("Less Is More", "Beyond Inference") give None.
+    """
+    head = re.split(r":|\s--\s", title, maxsplit=1)[0].strip() if re.search(r":|\s--\s", title) else ""
+    words = head.split()
+    if not words or len(words) > 2 or words[0].lower() in _TITLE_OPENERS:
+        return None
+    if len(words) == 1:
+        return head
+    return head if any(_looks_like_name(w) for w in words) else None
+
+
+def _introduced_name(abstract: str) -> str | None:
+    """The coined name of "we propose X", "named X", "..., or X", or the acronym in
+    parentheses of a sentence that introduces something ("we introduce Foo Bar (FB)")."""
+    for sentence in re.split(r"(?<=[.!?])\s+", abstract):
+        if not re.search(r"\b(?:propos|present|introduc|develop|design|named|called)", sentence):
+            continue
+        for match in _INTRO_RE.finditer(sentence):
+            token = next(group for group in match.groups() if group)
+            if _looks_like_name(token):
+                return token.rstrip(".,;")
+        for match in _PAREN_RE.finditer(sentence):
+            if _looks_like_name(match.group(1)):
+                return match.group(1)
+    return None
+
+
+def _aliases(name: str, abstract: str) -> set[str]:
+    """The name and what the abstract pairs it with: "Foo Bar (FB)" makes "FB" and "Foo Bar"
+    one method, so a takeaway may use either."""
+    found = {name}
+    escaped = re.escape(name)
+    if match := re.search(escaped + r"\s*\(([^()]{2,40})\)", abstract):
+        found.add(match.group(1))
+    if match := re.search(r"((?:[A-Z][\w\-]*\s+){1,6})\(" + escaped + r"\)", abstract):
+        found.add(match.group(1).strip())
+    return found
+
+
+def _squash(text: str) -> str:
+    """Lower-case letters and digits only: "A$^2$ATS" and "A^2ATS" both become "a2ats"."""
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def takeaway_names_method(takeaway: str, title: str, abstract: str) -> bool | None:
+    """Whether the takeaway names the method; None when no name can be identified."""
+    name = method_name(title) or _introduced_name(abstract)
+    if name is None:
+        return None
+    squashed = _squash(takeaway)
+    return any(_squash(alias) and _squash(alias) in squashed for alias in _aliases(name, abstract))
+
+
+# ---------------------------------------------------------------- per paper and per run
+
+
+@dataclass
+class PaperScore:
+    """How one prediction compares with its gold record."""
+
+    paper_id: str
+    predicted: bool
+    tp: int
+    fp: int
+    fn: int
+    matched: list[tuple[Gain, Gain]]
+    unmatched_pred: list[Gain]
+    missed_gold: list[Gain]
+    kind_correct: int
+    baseline_needed: int
+    baseline_present: int
+    quotes_not_verbatim: list[str]
+    quotes_without_value: list[str]
+    takeaway_words: int
+    takeaway_unsupported_numbers: list[float]
+    takeaway_names_method: bool | None
+
+
+def score_paper(
+    paper_id: str, pred: PaperSummary | None, gold: PaperSummary, abstract: str, title: str
+) -> PaperScore:
+    """Score one prediction (None when the paper has none) against its gold record."""
+    pred_gains = pred.gains if pred is not None else []
+    # has_claims false means every predicted gain is wrong, whatever the gold list holds.
+    gold_gains = gold.gains if gold.has_claims else []
+    pairs = match_gains(pred_gains, gold_gains)
+    matched_pred = {i for i, _ in pairs}
+    matched_gold = {j for _, j in pairs}
+    matched = [(pred_gains[i], gold_gains[j]) for i, j in pairs]
+    with_baseline = [(p, g) for p, g in matched if g.baseline is not None]
+    takeaway = pred.takeaway if pred is not None else ""
+    return PaperScore(
+        paper_id=paper_id,
+        predicted=pred is not None,
+        tp=len(pairs),
+        fp=len(pred_gains) - len(pairs),
+        fn=len(gold_gains) - len(pairs),
+        matched=matched,
+        unmatched_pred=[g for i, g in enumerate(pred_gains) if i not in matched_pred],
+        missed_gold=[g for j, g in enumerate(gold_gains) if j not in matched_gold],
+        kind_correct=sum(p.kind == g.kind for p, g in matched),
+        baseline_needed=len(with_baseline),
+        baseline_present=sum(bool((p.baseline or "").strip()) for p, _ in with_baseline),
+        quotes_not_verbatim=[g.quote for g in pred_gains if not g.quote or g.quote not in abstract],
+        quotes_without_value=[
+            g.quote for g in pred_gains if not quote_contains_value(g.quote, g.value)
+        ],
+        takeaway_words=len(takeaway.split()),
+        takeaway_unsupported_numbers=unsupported_numbers(takeaway, abstract),
+        takeaway_names_method=(
+            takeaway_names_method(takeaway, title, abstract) if pred is not None else None
+        ),
+    )
+
+
+def _ratio(num: int, den: int) -> float:
+    """num/den, and 0.0 for an empty denominator (nothing predicted scores no precision)."""
+    return num / den if den else 0.0
+
+
+@dataclass
+class RunScores:
+    """Micro-averaged scores of a run over the gold papers, with the per-paper details."""
+
+    papers: int
+    papers_predicted: int
+    tp: int
+    fp: int
+    fn: int
+    precision: float
+    recall: float
+    f1: float
+    matched: int
+    kind_correct: int
+    kind_accuracy: float
+    baseline_needed: int
+    baseline_present: int
+    baseline_rate: float
+    quotes: int
+    quotes_not_verbatim: int
+    quotes_without_value: int
+    takeaways: int
+    takeaways_over_30_words: int
+    takeaways_with_unsupported_numbers: int
+    method_identifiable: int
+    method_named: int
+    method_named_rate: float
+    unscored_ids: list[str] = field(default_factory=list)
+    per_paper: list[PaperScore] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-serializable data (gains become their field dicts)."""
+
+        def plain(value: Any) -> Any:
+            if isinstance(value, Gain):
+                return value.model_dump(mode="json")
+            if isinstance(value, dict):
+                return {k: plain(v) for k, v in value.items()}
+            if isinstance(value, list | tuple):
+                return [plain(v) for v in value]
+            return value
+
+        return {k: plain(v) for k, v in asdict(self).items()}
+
+    def summary_line(self) -> str:
+        return (
+            f"P {self.precision:.3f}  R {self.recall:.3f}  F1 {self.f1:.3f}  "
+            f"(tp {self.tp}, fp {self.fp}, fn {self.fn})"
+        )
+
+
+def score_run(
+    preds: dict[str, PaperSummary],
+    gold: dict[str, PaperSummary],
+    abstracts: dict[str, str],
+    titles: dict[str, str],
+) -> RunScores:
+    """Score every gold paper; a gold paper without a prediction misses all its gains."""
+    scores = [
+        score_paper(pid, preds.get(pid), g, abstracts.get(pid, ""), titles.get(pid, ""))
+        for pid, g in gold.items()
+    ]
+    tp = sum(s.tp for s in scores)
+    fp = sum(s.fp for s in scores)
+    fn = sum(s.fn for s in scores)
+    precision, recall = _ratio(tp, tp + fp), _ratio(tp, tp + fn)
+    predicted = [s for s in scores if s.predicted]
+    named = [s.takeaway_names_method for s in predicted if s.takeaway_names_method is not None]
+    matched = sum(len(s.matched) for s in scores)
+    kind_correct = sum(s.kind_correct for s in scores)
+    baseline_needed = sum(s.baseline_needed for s in scores)
+    baseline_present = sum(s.baseline_present for s in scores)
+    return RunScores(
+        papers=len(scores),
+        papers_predicted=len(predicted),
+        tp=tp,
+        fp=fp,
+        fn=fn,
+        precision=precision,
+        recall=recall,
+        f1=_ratio(2 * tp, 2 * tp + fp + fn),
+        matched=matched,
+        kind_correct=kind_correct,
+        kind_accuracy=_ratio(kind_correct, matched),
+        baseline_needed=baseline_needed,
+        baseline_present=baseline_present,
+        baseline_rate=_ratio(baseline_present, baseline_needed),
+        quotes=sum(s.tp + s.fp for s in scores),
+        quotes_not_verbatim=sum(len(s.quotes_not_verbatim) for s in scores),
+        quotes_without_value=sum(len(s.quotes_without_value) for s in scores),
+        takeaways=len(predicted),
+        takeaways_over_30_words=sum(s.takeaway_words > MAX_TAKEAWAY_WORDS for s in predicted),
+        takeaways_with_unsupported_numbers=sum(
+            bool(s.takeaway_unsupported_numbers) for s in predicted
+        ),
+        method_identifiable=len(named),
+        method_named=sum(named),
+        method_named_rate=_ratio(sum(named), len(named)),
+        unscored_ids=sorted(set(preds) - set(gold)),
+        per_paper=scores,
+    )
+
+
+def _main() -> None:
+    import json
+    import sys
+
+    from agent.offline_engine import summarize_offline
+    from evals.gold import load_gold, load_papers
+
+    papers = load_papers()
+    gold = load_gold()
+    preds = {pid: summarize_offline(pid, p.title, p.abstract) for pid, p in papers.items()}
+    scores = score_run(
+        preds,
+        gold,
+        {pid: p.abstract for pid, p in papers.items()},
+        {pid: p.title for pid, p in papers.items()},
+    )
+    if "--json" in sys.argv[1:]:
+        print(json.dumps(scores.to_dict(), indent=2))
+        return
+    if "--errors" in sys.argv[1:]:
+        for s in scores.per_paper:
+            for g in s.unmatched_pred:
+                print(f"FP {s.paper_id} {g.value:g} {g.value_high} {g.unit} | {g.quote}")
+            for g in s.missed_gold:
+                print(f"FN {s.paper_id} {g.value:g} {g.value_high} {g.unit} | {g.quote}")
+    print(f"offline engine on {scores.papers} seed papers: {scores.summary_line()}")
+    print(
+        f"kind accuracy {scores.kind_accuracy:.3f} ({scores.kind_correct}/{scores.matched}), "
+        f"baseline rate {scores.baseline_rate:.3f} "
+        f"({scores.baseline_present}/{scores.baseline_needed})"
+    )
+    print(
+        f"quotes: {scores.quotes_not_verbatim} not verbatim, {scores.quotes_without_value} "
+        f"without their value (of {scores.quotes}); takeaways: "
+        f"{scores.takeaways_over_30_words} over {MAX_TAKEAWAY_WORDS} words, "
+        f"{scores.takeaways_with_unsupported_numbers} with unsupported numbers, method named "
+        f"{scores.method_named}/{scores.method_identifiable} ({scores.method_named_rate:.3f})"
+    )
+
+
+if __name__ == "__main__":
+    _main()

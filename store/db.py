@@ -1,0 +1,72 @@
+"""Opening the database: engine settings, SQLite pragmas, and migrations on open."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, event
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import create_engine
+
+from agent.errors import StoreError
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+BUSY_TIMEOUT_MS = 30_000
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers (digest, review) work while a summarize run writes; the busy timeout makes
+    # a second writer wait instead of failing with "database is locked".
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return cfg
+
+
+def migrate(engine: Engine) -> list[str]:
+    """Apply pending migrations; return the revisions applied (empty when up to date)."""
+    cfg = _alembic_config()
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    with engine.begin() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+        if current == head:
+            return []
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+    script = ScriptDirectory.from_config(cfg)
+    return [rev.revision for rev in script.iterate_revisions(head, current)]
+
+
+def open_engine(url: str, *, migrate_schema: bool = True) -> Engine:
+    """An engine for `url` (sqlite:///path or postgresql://...), migrated to the latest schema."""
+    kwargs: dict[str, Any] = {}
+    if url.startswith("sqlite"):
+        path = url.removeprefix("sqlite:///")
+        if path and path != ":memory:":
+            try:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create the folder for database {path}: {exc}") from exc
+        kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_MS / 1000}
+    try:
+        engine = create_engine(url, **kwargs)
+        if url.startswith("sqlite"):
+            event.listen(engine, "connect", _sqlite_pragmas)
+        if migrate_schema:
+            migrate(engine)
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot open database {url}: {exc.__class__.__name__}: {exc}") from exc
+    return engine

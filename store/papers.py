@@ -1,0 +1,117 @@
+"""Papers in the store: idempotent upsert from ingested records, and lookups."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+from sqlmodel import Session, col, or_, select
+
+from store.tables import Paper, PaperRevision, utcnow
+
+if TYPE_CHECKING:
+    from agent.ingest import PaperRecord
+
+Outcome = Literal["new", "updated", "unchanged"]
+
+
+def paper_key(record: PaperRecord) -> str:
+    """A paper's identity: its arXiv id when known, else its normalized title."""
+    return f"arxiv:{record.arxiv_id}" if record.arxiv_id else f"title:{record.title_key}"
+
+
+def find_existing(session: Session, record: PaperRecord) -> Paper | None:
+    """The stored paper this record is, matched by arXiv id first, then by title."""
+    if record.arxiv_id:
+        found = session.exec(select(Paper).where(Paper.arxiv_id == record.arxiv_id)).first()
+        if found:
+            return found
+    # Same title from a source without arXiv ids (a listing, a JSONL file) is the same paper,
+    # unless that stored paper is a different arXiv paper that happens to share the title.
+    query = select(Paper).where(Paper.title_key == record.title_key)
+    if record.arxiv_id:
+        query = query.where(col(Paper.arxiv_id).is_(None))
+    return session.exec(query).first()
+
+
+def upsert_paper(session: Session, record: PaperRecord) -> tuple[Paper, Outcome]:
+    """Store `record` as a new paper, a new version of a stored one, or nothing new."""
+    paper = find_existing(session, record)
+    if paper is None:
+        paper = Paper(
+            key=paper_key(record),
+            source_id=record.source_id or record.arxiv_id,
+            arxiv_id=record.arxiv_id,
+            title_key=record.title_key,
+            title=record.title,
+            abstract=record.abstract,
+            abstract_hash=record.abstract_hash,
+            url=record.url,
+            authors=list(record.authors),
+            categories=list(record.categories),
+            published=record.published,
+            source=record.source,
+        )
+        session.add(paper)
+        session.flush()
+        _add_revision(session, paper, record.source)
+        return paper, "new"
+
+    outcome: Outcome = "unchanged"
+    if paper.abstract_hash != record.abstract_hash:
+        paper.abstract = record.abstract
+        paper.abstract_hash = record.abstract_hash
+        paper.version += 1
+        paper.title = record.title
+        _add_revision(session, paper, record.source)
+        outcome = "updated"
+    # Fill in what an earlier source did not give; never overwrite what it did.
+    if record.arxiv_id and not paper.arxiv_id:
+        paper.arxiv_id = record.arxiv_id
+    if not paper.source_id:
+        paper.source_id = record.source_id or record.arxiv_id
+    paper.url = paper.url or record.url
+    paper.published = paper.published or record.published
+    if record.authors and not paper.authors:
+        paper.authors = list(record.authors)
+    if record.categories and not paper.categories:
+        paper.categories = list(record.categories)
+    if outcome == "updated" or session.is_modified(paper):
+        paper.updated_at = utcnow()
+        session.add(paper)
+    return paper, outcome
+
+
+def _add_revision(session: Session, paper: Paper, source: str) -> None:
+    assert paper.id is not None
+    exists = session.exec(
+        select(PaperRevision).where(
+            PaperRevision.paper_id == paper.id, PaperRevision.abstract_hash == paper.abstract_hash
+        )
+    ).first()
+    if exists is None:
+        session.add(
+            PaperRevision(
+                paper_id=paper.id,
+                version=paper.version,
+                abstract_hash=paper.abstract_hash,
+                abstract=paper.abstract,
+                source=source,
+            )
+        )
+
+
+def public_id(paper: Paper) -> str:
+    """The id users see and exports carry: the id its source gave, else the internal key."""
+    return paper.source_id or paper.key
+
+
+def get_paper(session: Session, ref: str) -> Paper | None:
+    """A paper by the id its source gave, its arXiv id, its key, or its row number."""
+    ref = ref.strip()
+    query = select(Paper).where(
+        or_(Paper.source_id == ref, Paper.arxiv_id == ref, Paper.key == ref)
+    )
+    found = session.exec(query).first()
+    if found is None and ref.isdigit():
+        found = session.get(Paper, int(ref))
+    return found

@@ -1,0 +1,154 @@
+"""Summaries and gains in the store: what needs work, saving results, the current summary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import and_, exists
+from sqlmodel import Session, col, select
+
+from agent.models import Gain, PaperSummary
+from store.tables import GainRecord, Paper, Summary
+
+# When several engines summarized the same abstract, readers see the best one.
+ENGINE_PREFERENCE = {"llm": 0, "offline": 1}
+
+
+@dataclass(frozen=True)
+class MadeBy:
+    """Which engine, model and prompt version produce (or produced) a summary."""
+
+    engine: str
+    model: str | None
+    prompt_version: str
+
+
+def papers_needing_summary(
+    session: Session, made_by: MadeBy, limit: int | None = None
+) -> list[Paper]:
+    """Papers whose current abstract has no valid summary from this engine, model and prompt."""
+    done = exists().where(
+        and_(
+            Summary.paper_id == Paper.id,
+            Summary.abstract_hash == Paper.abstract_hash,
+            Summary.status == "ok",
+            Summary.engine == made_by.engine,
+            col(Summary.model).is_(made_by.model)
+            if made_by.model is None
+            else Summary.model == made_by.model,
+            Summary.prompt_version == made_by.prompt_version,
+        )
+    )
+    query = select(Paper).where(~done).order_by(col(Paper.id))
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.exec(query).all())
+
+
+def save_summary(
+    session: Session,
+    paper: Paper,
+    summary: PaperSummary,
+    made_by: MadeBy,
+    *,
+    run_id: int | None = None,
+    llm_call_id: int | None = None,
+) -> Summary:
+    """Store a summary that has passed validation, with its gains in order."""
+    assert paper.id is not None
+    row = Summary(
+        paper_id=paper.id,
+        abstract_hash=paper.abstract_hash,
+        engine=made_by.engine,
+        model=made_by.model,
+        prompt_version=made_by.prompt_version,
+        status="ok",
+        takeaway=summary.takeaway,
+        has_claims=summary.has_claims,
+        run_id=run_id,
+        llm_call_id=llm_call_id,
+    )
+    session.add(row)
+    session.flush()
+    assert row.id is not None
+    for position, gain in enumerate(summary.gains):
+        session.add(GainRecord(summary_id=row.id, position=position, **gain.model_dump()))
+    return row
+
+
+def save_failure(
+    session: Session,
+    paper: Paper,
+    reason: str,
+    made_by: MadeBy,
+    *,
+    run_id: int | None = None,
+    llm_call_id: int | None = None,
+) -> Summary:
+    """Record that this paper could not be summarized, and why. No output is stored."""
+    assert paper.id is not None
+    row = Summary(
+        paper_id=paper.id,
+        abstract_hash=paper.abstract_hash,
+        engine=made_by.engine,
+        model=made_by.model,
+        prompt_version=made_by.prompt_version,
+        status="failed",
+        error=reason,
+        run_id=run_id,
+        llm_call_id=llm_call_id,
+    )
+    session.add(row)
+    return row
+
+
+def gains_of(session: Session, summary: Summary) -> list[Gain]:
+    rows = session.exec(
+        select(GainRecord)
+        .where(GainRecord.summary_id == summary.id)
+        .order_by(col(GainRecord.position))
+    ).all()
+    return [
+        Gain.model_validate(row.model_dump(exclude={"id", "summary_id", "position"}))
+        for row in rows
+    ]
+
+
+def current_summary(session: Session, paper: Paper) -> Summary | None:
+    """The summary readers see: valid, for the current abstract, LLM before offline, newest."""
+    rows = session.exec(
+        select(Summary).where(
+            Summary.paper_id == paper.id,
+            Summary.abstract_hash == paper.abstract_hash,
+            Summary.status == "ok",
+        )
+    ).all()
+    if not rows:
+        return None
+    return min(
+        rows,
+        key=lambda s: (ENGINE_PREFERENCE.get(s.engine, 9), -(s.id or 0)),
+    )
+
+
+def last_failure(session: Session, paper: Paper) -> Summary | None:
+    """The newest failed attempt on the current abstract, if any."""
+    return session.exec(
+        select(Summary)
+        .where(
+            Summary.paper_id == paper.id,
+            Summary.abstract_hash == paper.abstract_hash,
+            Summary.status == "failed",
+        )
+        .order_by(col(Summary.id).desc())
+    ).first()
+
+
+def as_paper_summary(session: Session, paper_public_id: str, summary: Summary) -> PaperSummary:
+    """A stored summary back in the output model (the gold schema of ANNOTATION.md)."""
+    return PaperSummary(
+        id=paper_public_id,
+        takeaway=summary.takeaway or "",
+        has_claims=bool(summary.has_claims),
+        gains=gains_of(session, summary),
+    )

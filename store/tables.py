@@ -1,0 +1,154 @@
+"""The SQLModel tables. Table models skip validation; validated output lives in agent/models.py.
+
+Every schema change is a new migration in store/migrations/versions/, never an edit here alone.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Paper(SQLModel, table=True):
+    """One paper, whatever source it came from; its current abstract is the latest version."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, description="arxiv:<id> when known, else title:<title hash>")
+    source_id: str | None = Field(default=None, index=True, description="id its source gave")
+    arxiv_id: str | None = Field(default=None, index=True)
+    title_key: str = Field(index=True)
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    abstract: str = Field(sa_column=Column(Text, nullable=False))
+    abstract_hash: str = Field(index=True)
+    version: int = Field(default=1, description="bumped each time the abstract changes")
+    url: str | None = None
+    authors: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    categories: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    published: str | None = None
+    source: str = Field(description="file the paper was first read from")
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class PaperRevision(SQLModel, table=True):
+    """Every abstract a paper has had, so a changed abstract loses nothing."""
+
+    __table_args__ = (UniqueConstraint("paper_id", "abstract_hash"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    paper_id: int = Field(foreign_key="paper.id", index=True)
+    version: int
+    abstract_hash: str
+    abstract: str = Field(sa_column=Column(Text, nullable=False))
+    source: str
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Run(SQLModel, table=True):
+    """One invocation of a pipeline command, with what it did and what it cost."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    command: str
+    engine: str
+    model: str | None = None
+    prompt_version: str | None = None
+    source: str | None = None
+    started_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+    status: str = Field(default="running", description="running, done or error")
+    papers_new: int = 0
+    papers_updated: int = 0
+    papers_unchanged: int = 0
+    records_invalid: int = 0
+    summarized: int = 0
+    failed: int = 0
+    skipped: int = 0
+    llm_calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float | None = None
+    digest_path: str | None = None
+
+
+class LLMCall(SQLModel, table=True):
+    """Every request to an endpoint, successful or not (what simonw/llm logs)."""
+
+    __tablename__ = "llm_call"
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int | None = Field(default=None, foreign_key="run.id", index=True)
+    model: str
+    prompt: str = Field(description="prompt name/version, e.g. summarize/v1")
+    paper_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    attempt: int = 1
+    request: str | None = Field(default=None, sa_column=Column(Text), description="messages JSON")
+    response: str | None = Field(default=None, sa_column=Column(Text))
+    finish_reason: str | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    latency_ms: int = 0
+    cost_usd: float | None = None
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Summary(SQLModel, table=True):
+    """A validated takeaway for one version of a paper's abstract, or the reason there is none."""
+
+    __table_args__ = (Index("ix_summary_lookup", "paper_id", "abstract_hash", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    paper_id: int = Field(foreign_key="paper.id", index=True)
+    abstract_hash: str
+    engine: str = Field(description="offline or llm")
+    model: str | None = None
+    prompt_version: str = Field(description="e.g. summarize/v1 or offline-v1")
+    status: str = Field(description="ok or failed")
+    takeaway: str | None = Field(default=None, sa_column=Column(Text))
+    has_claims: bool | None = None
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    run_id: int | None = Field(default=None, foreign_key="run.id")
+    llm_call_id: int | None = Field(default=None, foreign_key="llm_call.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class GainRecord(SQLModel, table=True):
+    """One claimed gain of a summary, in the schema of ANNOTATION.md."""
+
+    __tablename__ = "gain"
+
+    id: int | None = Field(default=None, primary_key=True)
+    summary_id: int = Field(foreign_key="summary.id", index=True)
+    position: int
+    metric: str
+    value: float
+    value_high: float | None = None
+    unit: str
+    kind: str
+    qualifier: str | None = None
+    baseline: str | None = Field(default=None, sa_column=Column(Text))
+    condition: str | None = Field(default=None, sa_column=Column(Text))
+    quote: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class Digest(SQLModel, table=True):
+    """A digest that was written, so `digest --since` knows what readers have seen."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    path: str | None = None
+    format: str = "markdown"
+    paper_count: int = 0
+
+
+class DigestEntry(SQLModel, table=True):
+    __tablename__ = "digest_entry"
+
+    digest_id: int = Field(foreign_key="digest.id", primary_key=True)
+    paper_id: int = Field(foreign_key="paper.id", primary_key=True)

@@ -1,0 +1,42 @@
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.fake_openai import FakeOpenAIServer
+
+ROOT = Path(__file__).resolve().parent.parent
+LISTING = ROOT / "data" / "trending_listing.txt"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def tiktoken_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """One offline tokenizer cache for the whole session, outside the user's home."""
+    import os
+
+    previous = os.environ.get("TIKTOKEN_CACHE_DIR")
+    os.environ["TIKTOKEN_CACHE_DIR"] = str(tmp_path_factory.mktemp("tiktoken"))
+    yield
+    if previous is None:
+        os.environ.pop("TIKTOKEN_CACHE_DIR", None)
+    else:
+        os.environ["TIKTOKEN_CACHE_DIR"] = previous
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test reads the developer's config, key or database."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("PAPERSKIM_") or name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "DATABASE_URL"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("PAPERSKIM_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+
+
+@pytest.fixture
+def fake_openai() -> Iterator[FakeOpenAIServer]:
+    """A local OpenAI-compatible server on 127.0.0.1 (ephemeral port), stopped after the test."""
+    with FakeOpenAIServer() as server:
+        yield server

@@ -1,0 +1,472 @@
+"""A local OpenAI-compatible HTTP server for tests.
+
+Tests drive the real ``openai.OpenAI`` / ``openai.AsyncOpenAI`` client against it with
+``base_url=server.url``. The installed SDK sends through ``httpx2``, so transport-patching
+libraries (respx and friends) cannot intercept it; a real socket on 127.0.0.1 can.
+
+Stdlib only. Each request runs on its own daemon thread, so concurrent requests work and a
+handler that is still sleeping never blocks ``stop()``.
+
+    with FakeOpenAIServer() as server:
+        server.script(Reply.error(429, headers={"retry-after-ms": "1"}), Reply.content("hi"))
+        client = openai.OpenAI(base_url=server.url, api_key="test-key")
+        client.chat.completions.create(model="m", messages=[...])
+
+Note on retries: the SDK only honours a *positive* server delay. ``Retry-After: 0`` falls back
+to its own exponential backoff (about 0.4-0.5 s for the first retry); send
+``{"retry-after-ms": "1"}`` to make a retry effectively immediate.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlsplit
+
+DEFAULT_MODEL = "fake-model"
+
+# OpenAI's error "type" per status; anything unlisted is reported as a server error.
+_ERROR_TYPES: dict[int, str] = {
+    400: "invalid_request_error",
+    401: "invalid_request_error",
+    403: "permission_error",
+    404: "invalid_request_error",
+    409: "conflict_error",
+    422: "invalid_request_error",
+    429: "rate_limit_exceeded",
+}
+
+
+def _word_count(value: Any) -> int:
+    """Rough token count: whitespace-separated words in every string inside ``value``."""
+    if isinstance(value, str):
+        return len(value.split())
+    if isinstance(value, Mapping):
+        return sum(_word_count(v) for v in value.values())
+    if isinstance(value, list):
+        return sum(_word_count(v) for v in value)
+    return 0
+
+
+def _prompt_words(messages: list[Any]) -> int:
+    """Words in the messages' content (plain strings or text parts), not in roles or names."""
+    total = 0
+    for message in messages:
+        content = message.get("content") if isinstance(message, Mapping) else None
+        if isinstance(content, list):
+            content = [p.get("text") for p in content if isinstance(p, Mapping)]
+        total += _word_count(content)
+    return total
+
+
+def _error_body(message: str, error_type: str, code: str | None) -> bytes:
+    payload = {"error": {"message": message, "type": error_type, "param": None, "code": code}}
+    return json.dumps(payload).encode()
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the server answers to one request. Build it with the static constructors."""
+
+    status: int = 200
+    # Assistant message for a chat completion; rendered against the request (model, usage).
+    message: dict[str, Any] | None = None
+    finish_reason: str = "stop"
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    # Sent verbatim when set (errors, raw replies, other endpoints).
+    body: bytes | None = None
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+    # Seconds to wait before answering; cut short by stop().
+    delay: float = 0.0
+    # Close the connection without sending any response.
+    disconnect: bool = False
+
+    @staticmethod
+    def content(
+        text_or_obj: Any,
+        finish_reason: str = "stop",
+        prompt_tokens: int | None = None,
+        completion_tokens: int | None = None,
+    ) -> Reply:
+        """A chat completion whose message content is ``text_or_obj`` (non-str → json.dumps).
+
+        Usage defaults to whitespace word counts of the request messages' content / this content.
+        """
+        text = text_or_obj if isinstance(text_or_obj, str) else json.dumps(text_or_obj)
+        return Reply(
+            message={"role": "assistant", "content": text, "refusal": None},
+            finish_reason=finish_reason,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+        )
+
+    @staticmethod
+    def tool_calls(
+        calls: list[tuple[str, Mapping[str, Any] | str]],
+        finish_reason: str = "tool_calls",
+        prompt_tokens: int | None = None,
+        completion_tokens: int | None = None,
+    ) -> Reply:
+        """An assistant message calling tools: ``[(name, arguments), ...]``.
+
+        Arguments given as a mapping are JSON-encoded; a str is sent as-is (e.g. broken JSON).
+        """
+        tool_calls = [
+            {
+                "id": f"call_fake_{i}",
+                "type": "function",
+                "function": {
+                    "name": name,
+                    "arguments": args if isinstance(args, str) else json.dumps(args),
+                },
+            }
+            for i, (name, args) in enumerate(calls)
+        ]
+        return Reply(
+            message={
+                "role": "assistant",
+                "content": None,
+                "refusal": None,
+                "tool_calls": tool_calls,
+            },
+            finish_reason=finish_reason,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+        )
+
+    @staticmethod
+    def error(
+        status: int,
+        message: str = "fake server error",
+        headers: Mapping[str, str] | None = None,
+        error_type: str | None = None,
+        code: str | None = None,
+    ) -> Reply:
+        """An error in OpenAI's format: ``{"error": {"message", "type", "param", "code"}}``."""
+        error_type = error_type or _ERROR_TYPES.get(status, "server_error")
+        return Reply(
+            status=status,
+            body=_error_body(message, error_type, code),
+            headers=dict(headers or {}),
+        )
+
+    @staticmethod
+    def hang(seconds: float, then: Reply | None = None) -> Reply:
+        """Wait ``seconds`` before answering with ``then`` (default: a valid "ok" completion)."""
+        return replace(then or Reply.content("ok"), delay=seconds)
+
+    @staticmethod
+    def raw(status: int, body: bytes, content_type: str = "application/json") -> Reply:
+        """Send ``body`` verbatim, e.g. truncated JSON."""
+        return Reply(status=status, body=body, content_type=content_type)
+
+    @staticmethod
+    def json_body(payload: Any, status: int = 200) -> Reply:
+        """Send ``payload`` JSON-encoded (for endpoints other than chat completions)."""
+        return Reply(status=status, body=json.dumps(payload).encode())
+
+    @staticmethod
+    def drop() -> Reply:
+        """Close the connection without answering (the SDK sees a connection error)."""
+        return Reply(disconnect=True)
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    method: str
+    path: str  # without the query string
+    query: str
+    headers: dict[str, str]  # keys lower-cased
+    raw_body: bytes
+    body: Any  # parsed JSON, or None if empty / not JSON
+    received_at: float  # time.monotonic()
+
+
+Route = Callable[[RecordedRequest], Reply]
+
+
+class FakeOpenAIServer:
+    """OpenAI-compatible server on 127.0.0.1 (ephemeral port) for tests.
+
+    Chat-completion requests take scripted replies in order; when the script is empty,
+    ``handler(request_body)`` decides; with no handler the answer is a 500 "no scripted reply"
+    (marked ``x-should-retry: false`` so the SDK fails at once instead of backing off).
+    """
+
+    def __init__(
+        self, handler: Callable[[dict[str, Any]], Reply] | None = None, latency: float = 0.0
+    ) -> None:
+        self.handler = handler
+        self.latency = latency
+        self._lock = threading.Lock()
+        self._script: deque[Reply] = deque()
+        self._requests: list[RecordedRequest] = []
+        self._models: list[str] = []
+        self._ids = itertools.count(1)
+        self._stopping = threading.Event()
+        self._httpd: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        # (method, path) -> route. Add /v1/files, /v1/batches, ... here.
+        self.routes: dict[tuple[str, str], Route] = {
+            ("POST", "/v1/chat/completions"): self._chat_completions,
+            ("GET", "/v1/models"): self._list_models,
+        }
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> FakeOpenAIServer:
+        if self._httpd is not None:
+            raise RuntimeError("FakeOpenAIServer already started")
+        self._stopping.clear()
+        self._httpd = _HTTPServer(("127.0.0.1", 0), _Handler, self)
+        # A short poll interval keeps stop() (shutdown waits one poll) fast in teardown.
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="fake-openai",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        httpd, self._httpd = self._httpd, None
+        if httpd is None:
+            return
+        self._stopping.set()  # wakes handlers sleeping in hang()/latency
+        httpd.shutdown()
+        httpd.server_close()
+        httpd.close_connections()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> FakeOpenAIServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        """Base URL for the SDK, e.g. ``http://127.0.0.1:54321/v1``."""
+        if self._httpd is None:
+            raise RuntimeError("FakeOpenAIServer is not running; call start()")
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
+
+    # -- scripting and inspection ----------------------------------------------------------
+
+    def script(self, *replies: Reply) -> None:
+        """Queue replies, consumed in order by chat-completion requests."""
+        with self._lock:
+            self._script.extend(replies)
+
+    @property
+    def pending(self) -> int:
+        """Scripted replies not yet consumed."""
+        with self._lock:
+            return len(self._script)
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received so far, in arrival order (a snapshot)."""
+        with self._lock:
+            return list(self._requests)
+
+    def chat_requests(self) -> list[dict[str, Any]]:
+        """Bodies of the chat-completion requests received so far."""
+        return [
+            r.body for r in self.requests if r.method == "POST" and r.path == "/v1/chat/completions"
+        ]
+
+    # -- routes ----------------------------------------------------------------------------
+
+    def _chat_completions(self, request: RecordedRequest) -> Reply:
+        body = request.body
+        if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
+            return Reply.error(400, "request body must be JSON with a 'messages' list")
+        with self._lock:
+            model = body.get("model")
+            if isinstance(model, str) and model not in self._models:
+                self._models.append(model)
+            reply = self._script.popleft() if self._script else None
+        if reply is None:
+            if self.handler is None:
+                return Reply.error(500, "no scripted reply", headers={"x-should-retry": "false"})
+            try:
+                reply = self.handler(body)
+            except Exception as exc:  # surface the test's own bug instead of hanging the SDK
+                return Reply.error(
+                    500, f"handler raised {exc!r}", headers={"x-should-retry": "false"}
+                )
+        if reply.message is None:
+            return reply
+        completion_tokens = reply.completion_tokens
+        if completion_tokens is None:
+            calls = reply.message.get("tool_calls") or []
+            completion_tokens = _word_count(reply.message.get("content")) + _word_count(
+                [c["function"]["arguments"] for c in calls]
+            )
+        prompt_tokens = reply.prompt_tokens
+        if prompt_tokens is None:
+            prompt_tokens = _prompt_words(body["messages"])
+        completion = {
+            "id": f"chatcmpl-fake-{next(self._ids)}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": body.get("model", DEFAULT_MODEL),
+            "choices": [
+                {
+                    "index": 0,
+                    "message": reply.message,
+                    "finish_reason": reply.finish_reason,
+                    "logprobs": None,
+                }
+            ],
+            "usage": {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens,
+                "total_tokens": prompt_tokens + completion_tokens,
+            },
+        }
+        return replace(reply, body=json.dumps(completion).encode())
+
+    def _list_models(self, request: RecordedRequest) -> Reply:
+        with self._lock:
+            names = list(self._models) or [DEFAULT_MODEL]
+        data = [
+            {"id": n, "object": "model", "created": 0, "owned_by": "fake-openai"} for n in names
+        ]
+        return Reply.json_body({"object": "list", "data": data})
+
+    def _dispatch(self, request: RecordedRequest) -> Reply:
+        with self._lock:
+            self._requests.append(request)
+        route = self.routes.get((request.method, request.path))
+        if route is None:
+            return Reply.error(
+                404, f"Unknown request URL: {request.method} {request.path}", code="unknown_url"
+            )
+        return route(request)
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False  # never wait for a handler that is still sleeping
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        handler: type[BaseHTTPRequestHandler],
+        fake: FakeOpenAIServer,
+    ) -> None:
+        super().__init__(address, handler)
+        self.fake = fake
+        self._conns: set[socket.socket] = set()
+        self._conns_lock = threading.Lock()
+
+    def track(self, conn: socket.socket, alive: bool) -> None:
+        with self._conns_lock:
+            if alive:
+                self._conns.add(conn)
+            else:
+                self._conns.discard(conn)
+
+    def close_connections(self) -> None:
+        """End keep-alive connections so their handler threads exit with the server."""
+        with self._conns_lock:
+            conns = list(self._conns)
+        for conn in conns:
+            with contextlib.suppress(OSError):  # already closed by the client
+                conn.shutdown(socket.SHUT_RDWR)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as the SDK's connection pool expects
+    server: _HTTPServer
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.track(self.connection, alive=True)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.server.track(self.connection, alive=False)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # keep pytest output clean
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    def do_POST(self) -> None:
+        self._handle()
+
+    def do_PUT(self) -> None:
+        self._handle()
+
+    def do_DELETE(self) -> None:
+        self._handle()
+
+    def _handle(self) -> None:
+        fake = self.server.fake
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        try:
+            parsed: Any = json.loads(raw) if raw else None
+        except ValueError:
+            parsed = None
+        url = urlsplit(self.path)
+        request = RecordedRequest(
+            method=self.command,
+            path=url.path,
+            query=url.query,
+            headers={k.lower(): v for k, v in self.headers.items()},
+            raw_body=raw,
+            body=parsed,
+            received_at=time.monotonic(),
+        )
+        reply = fake._dispatch(request)
+        wait = fake.latency + reply.delay
+        if wait > 0 and fake._stopping.wait(wait):
+            self.close_connection = True
+            return  # server stopping: drop the connection instead of answering
+        if reply.disconnect:
+            self.close_connection = True
+            return
+        payload = reply.body or b""
+        try:
+            self.send_response(reply.status)
+            self.send_header("Content-Type", reply.content_type)
+            self.send_header("Content-Length", str(len(payload)))
+            self.send_header("x-request-id", f"req_fake_{next(fake._ids)}")
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(payload)
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            # The client gave up (e.g. its timeout fired during hang()); nothing to answer.
+            self.close_connection = True
+
+
+__all__ = ["DEFAULT_MODEL", "FakeOpenAIServer", "RecordedRequest", "Reply"]

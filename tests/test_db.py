@@ -1,0 +1,37 @@
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlmodel import SQLModel
+
+import store.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+from store.db import migrate, open_engine
+
+
+def test_migrations_build_exactly_the_schema_the_tables_declare(tmp_path: Path) -> None:
+    engine = open_engine(f"sqlite:///{tmp_path / 'p.db'}")
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    assert diff == []
+
+
+def test_opening_twice_applies_nothing_new_and_sets_wal(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'sub' / 'p.db'}"
+    engine = open_engine(url)
+    assert migrate(engine) == []
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    assert open_engine(url) is not None
+
+
+def test_an_unopenable_database_is_a_clear_error(tmp_path: Path) -> None:
+    import pytest
+
+    from agent.errors import StoreError
+
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(StoreError, match="cannot"):
+        open_engine(f"sqlite:///{blocker / 'p.db'}")

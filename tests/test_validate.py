@@ -1,0 +1,87 @@
+import pytest
+
+from agent.models import Gain, PaperSummary
+from agent.validate import (
+    batch_id_errors,
+    normalize_summary,
+    normalize_unit,
+    summary_errors,
+)
+
+ABSTRACT = (
+    "ProMoE achieves an average speedup of 2.20x (up to 3.21x) over existing offloading "
+    "solutions, and cuts memory by 20-90% on 4 GPUs."
+)
+
+
+def gain(**overrides: object) -> Gain:
+    fields: dict[str, object] = {
+        "metric": "speedup", "value": 2.2, "value_high": None, "unit": "x",
+        "kind": "improvement", "qualifier": "average",
+        "baseline": "existing offloading solutions", "condition": None,
+        "quote": "average speedup of 2.20x",
+    }
+    fields.update(overrides)
+    return Gain.model_validate(fields)
+
+
+def summary(takeaway: str = "ProMoE speeds up offloaded MoE serving 2.20x.", gains: list[Gain] | None = None) -> PaperSummary:
+    return PaperSummary(id="p1", takeaway=takeaway, has_claims=True, gains=[gain()] if gains is None else gains)
+
+
+def test_a_faithful_summary_passes() -> None:
+    assert summary_errors(summary(), ABSTRACT) == []
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (gain(quote="average speedup of 2.2x"), "does not occur verbatim"),
+        (gain(quote="up to 3.21x"), "does not contain the value 2.2"),
+        (gain(value=20, value_high=90, unit="%", quote="20-90%"), None),
+        (gain(value=20, value_high=95, unit="%", quote="20-90%"), "does not contain value_high 95"),
+        (gain(value=90, value_high=20, unit="%", quote="20-90%"), "below value"),
+        (gain(metric=" "), "empty metric"),
+    ],
+)
+def test_gain_rules(bad: Gain, message: str | None) -> None:
+    errors = summary_errors(summary(gains=[bad]), ABSTRACT)
+    if message is None:
+        assert errors == []
+    else:
+        assert any(message in e for e in errors), errors
+
+
+def test_takeaway_rules() -> None:
+    long = " ".join(["word"] * 31)
+    assert any("31 words" in e for e in summary_errors(summary(long), ABSTRACT))
+    assert summary_errors(summary(" ".join(["word"] * 30)), ABSTRACT) == []
+    errors = summary_errors(summary("ProMoE is 5x faster than 2.20x baselines."), ABSTRACT)
+    assert any("not in the abstract: 5" in e for e in errors)
+    assert summary_errors(summary("ProMoE is 2.2x faster on 4 GPUs."), ABSTRACT) == []
+    assert any("link" in e for e in summary_errors(summary("See https://evil.example now."), ABSTRACT))
+    assert any("empty" in e for e in summary_errors(summary("  "), ABSTRACT))
+
+
+@pytest.mark.parametrize(
+    ("raw", "unit"),
+    [("×", "x"), ("X", "x"), ("times", "x"), ("fold", "x"), ("$\\times$", "x"), ("percent", "%"),
+     ("\\%", "%"), ("percentage points", "%"), ("ms", "ms"), (" dB ", "dB")],
+)
+def test_units_are_normalized(raw: str, unit: str) -> None:
+    assert normalize_unit(raw) == unit
+
+
+def test_normalize_makes_has_claims_follow_gains() -> None:
+    s = normalize_summary(PaperSummary(id=" p1 ", takeaway="a  b", has_claims=True, gains=[]))
+    assert (s.id, s.takeaway, s.has_claims) == ("p1", "a b", False)
+    s = normalize_summary(PaperSummary(id="p1", takeaway="t", has_claims=False, gains=[gain(unit="×")]))
+    assert s.has_claims and s.gains[0].unit == "x"
+
+
+def test_every_id_answered_exactly_once() -> None:
+    assert batch_id_errors(["a", "b"], ["a", "b"]) == []
+    errors = batch_id_errors(["a", "a", "zzz"], ["a", "b"])
+    assert "id a was answered more than once" in errors
+    assert "id zzz is not one of the papers given" in errors
+    assert "no answer for id(s): b" in errors
