@@ -7,10 +7,9 @@ import time
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -18,7 +17,21 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from agent import __version__
-from agent.config import Settings, load_settings
+from agent.cli_common import (
+    BaseUrlOption,
+    ConcurrencyOption,
+    DbOption,
+    EngineOption,
+    FormatOption,
+    ModelOption,
+    SourcesArg,
+    err,
+    open_store,
+    out,
+    settings_from_flags,
+)
+from agent.cli_eval import eval_command
+from agent.config import Settings
 from agent.digest import collect, engine_label, record_digest, render_markdown
 from agent.errors import NotFoundError, PaperskimError
 from agent.export import ExportFormat, write_export
@@ -26,7 +39,6 @@ from agent.ingest import Format
 from agent.pipeline import IngestReport, ingest_files
 from agent.stats import store_stats
 from agent.summarize import Summarizer, SummarizeReport, make_summarizer, summarize_pending
-from store.db import open_engine
 from store.papers import get_paper, public_id
 from store.runs import finish_run, start_run
 from store.summaries import current_summary, gains_of
@@ -42,56 +54,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-out = Console()
-err = Console(stderr=True)
-
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        help="SQLite file or database URL. Default: $PAPERSKIM_DB, the config file's `db`, "
-        "else ~/.local/share/paperskim/paperskim.db.",
-    ),
-]
-EngineOption = Annotated[
-    Literal["auto", "offline", "llm"] | None,
-    typer.Option(
-        help="auto: the LLM if an endpoint or key is configured, else the offline engine."
-    ),
-]
-ModelOption = Annotated[str | None, typer.Option(help="Model name at the endpoint.")]
-BaseUrlOption = Annotated[
-    str | None, typer.Option(help="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1.")
-]
-SourcesArg = Annotated[
-    list[Path],
-    typer.Argument(
-        help="Files to read: a trending-papers listing (.txt), JSONL/JSON, CSV, or an arXiv "
-        "API Atom feed (.xml/.atom).",
-        show_default=False,
-    ),
-]
-FormatOption = Annotated[
-    str | None,
-    typer.Option("--format", help="Force the input format: listing, jsonl, json, csv, atom."),
-]
-ConcurrencyOption = Annotated[
-    int, typer.Option(help="LLM requests in flight at once.", min=1, max=64)
-]
-
-
-def _settings(
-    db: str | None = None,
-    engine: str | None = None,
-    model: str | None = None,
-    base_url: str | None = None,
-) -> Settings:
-    llm = {k: v for k, v in {"model": model, "base_url": base_url}.items() if v is not None}
-    return load_settings(db=db, engine=engine, llm=llm or None)
-
-
-def _open(settings: Settings) -> Engine:
-    return open_engine(settings.database_url)
 
 
 @contextmanager
@@ -236,8 +198,8 @@ def run(
     an earlier digest.
     """
     started = time.perf_counter()
-    settings = _settings(db, engine, model, base_url)
-    store = _open(settings)
+    settings = settings_from_flags(db, engine, model, base_url)
+    store = open_store(settings)
     run_row, summarizer = _start(
         store, settings, "run", concurrency, source=", ".join(map(str, sources))
     )
@@ -279,8 +241,8 @@ def ingest(sources: SourcesArg, db: DbOption = None, fmt: FormatOption = None) -
     a changed abstract becomes a new version that will be summarized again. Invalid records are
     reported with their file and line; the other records still go in.
     """
-    settings = _settings(db)
-    report = _ingest(_open(settings), sources, fmt)
+    settings = settings_from_flags(db)
+    report = _ingest(open_store(settings), sources, fmt)
     out.print(
         f"{report.new} new, {report.updated} changed, {report.unchanged} already stored, "
         f"{len(report.errors)} invalid records"
@@ -301,8 +263,8 @@ def summarize(
     Papers that failed before are tried again. Each batch is stored as soon as it is done, so an
     interrupted run loses nothing and the next one continues where it stopped.
     """
-    settings = _settings(db, engine, model, base_url)
-    store = _open(settings)
+    settings = settings_from_flags(db, engine, model, base_url)
+    store = open_store(settings)
     run_row, summarizer = _start(store, settings, "summarize", concurrency)
     try:
         report = _summarize(store, summarizer, run_row, limit)
@@ -343,8 +305,8 @@ def digest(
     """Draft a Markdown digest of the summarized papers, strongest claims first."""
     if since not in (None, "last"):
         raise typer.BadParameter("--since takes 'last'", param_hint="--since")
-    settings = _settings(db)
-    store = _open(settings)
+    settings = settings_from_flags(db)
+    store = open_store(settings)
     items = collect(store, since_last=since == "last")
     text = render_markdown(items, date.today())
     if out_path is not None:
@@ -373,7 +335,7 @@ def export(
     if fmt not in ("jsonl", "csv"):
         raise typer.BadParameter("--format must be jsonl or csv", param_hint="--format")
     export_fmt: ExportFormat = "jsonl" if fmt == "jsonl" else "csv"
-    store = _open(_settings(db))
+    store = open_store(settings_from_flags(db))
     if out_path is None:
         write_export(store, sys.stdout, export_fmt)
         return
@@ -395,7 +357,7 @@ def show(
     db: DbOption = None,
 ) -> None:
     """Show one paper: its abstract with the quoted gains marked, takeaway, gains and history."""
-    store = _open(_settings(db))
+    store = open_store(settings_from_flags(db))
     with Session(store) as session:
         paper = get_paper(session, paper_id)
         if paper is None:
@@ -446,8 +408,8 @@ def show(
 @app.command()
 def stats(db: DbOption = None) -> None:
     """Counts of papers, summaries, failures, LLM calls, tokens and cost in the store."""
-    settings = _settings(db)
-    s = store_stats(_open(settings))
+    settings = settings_from_flags(db)
+    s = store_stats(open_store(settings))
     table = Table(
         show_header=False, title=f"paperskim · {settings.database_url}", title_justify="left"
     )
@@ -495,3 +457,6 @@ def main() -> None:
     except PaperskimError as exc:
         err.print(f"[red]Error:[/] {escape(str(exc))}")
         sys.exit(1)
+
+
+app.command("eval")(eval_command)

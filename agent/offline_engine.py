@@ -36,7 +36,7 @@ def _merge_ranges(text: str, mentions: list[pat.Mention]) -> list[pat.Mention]:
             and re.fullmatch(r"\s+to\s+", text[here.end : nxt.start])
             and re.search(r"(?:\bby|rang\w*\s+from|between)\s+$", text[: here.start])
         ):
-            merged.append(pat.Mention(here.start, nxt.end, here.value, nxt.value, here.unit, True))
+            merged.append(pat.Mention(here.start, nxt.end, here.value, nxt.value, here.unit))
             skip = True
         else:
             merged.append(here)
@@ -56,25 +56,27 @@ def extract_gains(abstract: str, method: str | None = None) -> list[Gain]:
     for mention in mentions:
         floor, previous_end = previous_end, mention.end
         sentence = next((s for s in sentences if s[0] <= mention.start < s[1]), (0, len(text)))
-        if _in_link(text, mention.start) or pat.not_a_result(text, mention, sentence, method):
+        unit = mention.unit
+        if unit is None or _in_link(text, mention.start):
+            continue
+        if pat.not_a_result(text, mention, sentence, method):
             continue
         clause = pat.clause_bounds(text, sentence, mention.start)
         qualifier, quote_start = pat.qualifier_of(text, mention, clause)
         metric, metric_start, metric_end = pat.metric_of(text, mention, clause, floor, quote_start)
         start = min(quote_start, metric_start)
         quote = text[start : max(mention.end, metric_end)].strip(" ,;(")
-        assert mention.unit is not None
         if metric in _FALLBACK_METRICS and gains and _continues_list(text, gains[-1], mention):
             metric = gains[-1].metric  # "49.5% (31.7%)", "AP scores of 49.7/53.5"
-        elif mention.unit in _SCORE_UNITS and metric in _FALLBACK_METRICS:
-            metric = mention.unit
+        elif unit in _SCORE_UNITS and metric in _FALLBACK_METRICS:
+            metric = unit
         gains.append(
             Gain(
                 metric=metric,
                 value=mention.value,
                 value_high=mention.value_high,
-                unit=mention.unit,
-                kind="cost" if pat.kind_of(text, mention, clause) == "cost" else "improvement",
+                unit=unit,
+                kind=pat.kind_of(text, mention, clause),
                 qualifier=qualifier,
                 baseline=pat.baseline_of(text, mention, sentence),
                 condition=pat.condition_of(text, max(mention.end, metric_end), clause),
@@ -104,10 +106,12 @@ def _in_link(text: str, pos: int) -> bool:
 
 # ---------------------------------------------------------------- the method's name
 
-_TITLE_OPENERS = {
-    "rethinking", "revisiting", "towards", "toward", "beyond", "on", "understanding",
-    "improving", "scaling", "learning", "efficient", "bridging", "when", "why", "how", "what",
-}
+# Words that open a title's head without naming anything ("Rethinking X: ...").
+_TITLE_OPENER_RE = re.compile(
+    r"rethinking|revisiting|towards?|beyond|on|understanding|improving|scaling|learning|"
+    r"efficient|bridging|when|why|how|what",
+    re.I,
+)
 _NAME = r"[A-Za-z][\w$^+\-]*"
 # A coined name right after "we propose" is followed by punctuation or a clause ("X, a ...",
 # "X to ..."), not by a noun: in "a novel PTQ algorithm" PTQ is a modifier, not the name.
@@ -135,7 +139,7 @@ def _title_name(title: str) -> str | None:
     """The head of "Head: rest" (or "Head -- rest") when it reads as a name."""
     parts = re.split(r":|\s--\s", title, maxsplit=1)
     words = parts[0].split() if len(parts) == 2 else []
-    if not words or words[0].lower() in _TITLE_OPENERS:
+    if not words or _TITLE_OPENER_RE.fullmatch(words[0]):
         return None
     if len(words) == 1 or (len(words) == 2 and any(_coined(w) for w in words)):
         return parts[0].strip()
@@ -213,7 +217,9 @@ def _trim(sentence: str, limit: int = MAX_TAKEAWAY_WORDS) -> str:
 
 def _sentences(abstract: str) -> list[tuple[int, str]]:
     spans = pat.sentence_spans(abstract)
-    return [(s, " ".join(re.sub(r"https?://\S+|www\.\S+", "", abstract[s:e]).split())) for s, e in spans]
+    return [
+        (s, " ".join(re.sub(r"https?://\S+|www\.\S+", "", abstract[s:e]).split())) for s, e in spans
+    ]
 
 
 def _pick_sentence(abstract: str, name: str | None, gains: list[Gain]) -> str:
@@ -223,17 +229,18 @@ def _pick_sentence(abstract: str, name: str | None, gains: list[Gain]) -> str:
     if gains and (first := abstract.find(gains[0].quote)) >= 0:
         return next(s for start, s in reversed(sentences) if start <= first)
     intro = r"\b(?:we|this paper|this work)\s+(?:propose|present|introduce|develop)"
-    named = re.escape(name) if name else None
-    preferences = [
-        (lambda s: bool(named and re.search(intro, s, re.I) and re.search(named, s))),
-        (lambda s: bool(named and re.match(named, s))),
-        (lambda s: bool(re.search(intro, s, re.I))),
-        (lambda s: bool(named and re.search(named, s))),
-    ]
-    for wanted in preferences:
-        if hit := next((s for _, s in sentences if wanted(s)), None):
-            return hit
-    return sentences[0][1] if sentences else ""
+    named = re.escape(name) if name else r"(?!)"  # a pattern that never matches
+
+    def rank(sentence: str) -> int:
+        introduces = bool(re.search(intro, sentence, re.I))
+        if introduces and re.search(named, sentence):
+            return 0
+        if re.match(named, sentence):
+            return 1
+        return 2 if introduces else 3 if re.search(named, sentence) else 4
+
+    ranked = sorted(enumerate(s for _, s in sentences), key=lambda item: (rank(item[1]), item[0]))
+    return ranked[0][1] if ranked else ""
 
 
 def _compress(sentence: str, name: str | None) -> str:

@@ -11,10 +11,11 @@ of another model ("rivals models 7 times larger"). Names with digits ("LLaMA-7B"
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
-from agent.models import Gain, Qualifier
+from agent.models import Kind, Qualifier
 
 _NUM = r"\d+(?:\.\d+)?"
 # Unit spellings, longest first; each maps to the unit a Gain records.
@@ -45,7 +46,6 @@ class Mention:
     value: float
     value_high: float | None
     unit: str | None
-    literal_unit: bool = False  # unit written after the number (not inherited from a list)
     setup: bool = False  # a glued or set-up number that never becomes a gain
 
 
@@ -91,11 +91,9 @@ def find_mentions(text: str) -> list[Mention]:
                 value_high, unit, end = float(high.group(1)), ("points", high.end()), high.end()
                 pos = end
         after = text[end : end + 1]
-        if unit is None and after[:1].isalpha() or (unit and unit[0] == "x" and after == "-"):
+        if (unit is None and after[:1].isalpha()) or (unit and unit[0] == "x" and after == "-"):
             glued = True  # "13B", "4D", "32K", "2x-" are names and sizes
-        mentions.append(
-            Mention(start, end, value, value_high, unit[0] if unit else None, bool(unit), glued)
-        )
+        mentions.append(Mention(start, end, value, value_high, unit[0] if unit else None, glued))
     _share_units(text, mentions)
     return mentions
 
@@ -103,23 +101,22 @@ def find_mentions(text: str) -> list[Mention]:
 def _share_units(text: str, mentions: list[Mention]) -> None:
     """Give the bare members of a list the unit of the list: "87.7, 70.0 and 71.7 J&F",
     "speeds of 273/169/124/78 FPS", "AP scores of 49.7/53.5/55.4/57.0"."""
-    for left, right in zip(reversed(mentions[:-1]), reversed(mentions[1:]), strict=True):
-        if left.unit is None and not left.setup and right.unit and not right.setup:
-            if _LIST_SEP_RE.fullmatch(text[left.end : right.start]):
-                left.unit = right.unit
+    for left, right in reversed(list(itertools.pairwise(mentions))):
+        bare_before_unit = left.unit is None and not left.setup and right.unit and not right.setup
+        if bare_before_unit and _LIST_SEP_RE.fullmatch(text[left.end : right.start]):
+            left.unit = right.unit
     for mention in mentions:
         if mention.unit is None and not mention.setup:
             signed = text[mention.start] == "+"
             mention.unit = "points" if signed else _score_unit(text[: mention.start])
-    for left, right in zip(mentions[:-1], mentions[1:], strict=True):
-        if right.unit is None and not right.setup and left.unit and not left.setup:
-            if re.fullmatch(r"/|\s+to\s+", text[left.end : right.start]):
-                right.unit = left.unit
+    for left, right in itertools.pairwise(mentions):
+        bare_after_unit = right.unit is None and not right.setup and left.unit and not left.setup
+        if bare_after_unit and re.fullmatch(r"/|\s+to\s+", text[left.end : right.start]):
+            right.unit = left.unit
 
 
 _SCORE_BEFORE_RE = re.compile(
     r"(?:\b(?P<acr>[A-Z][A-Za-z&\-]*[A-Z])\s+)?scores?\s+(?:of|from|to|reaching)\s+$"
-    r"|(?P<plus>\+)$|improvements? of \+$"
 )
 _BETTER_AFTER_RE = re.compile(r"\s+(?:higher|lower|better)\s+[a-z]")
 
@@ -187,18 +184,24 @@ _PROBLEM_BEFORE_RE = re.compile(
     r"\b(?:theoretical|mitigat\w*|caus(?:e|es|ed|ing)|suffer\w*|dominated)\b", re.I
 )
 _PROBLEM_SENTENCE_RE = re.compile(
-    r"^\s*(?:however|nonetheless|nevertheless|unfortunately|yet|but)\b|\b(?:limits?|limited|limiting|severe(?:ly)?|hinders?|prohibitive|struggles?|"
-    r"bottlenecks?)\b",
+    r"^\s*(?:however|nonetheless|nevertheless|unfortunately|yet|but)\b"
+    r"|\b(?:limits?|limited|limiting|severe(?:ly)?|hinders?|prohibitive|struggles?|bottlenecks?)\b",
     re.I,
 )
 _OWN_WORK_RE = re.compile(
     r"\b(?:we|our|us|proposed|this (?:method|approach|framework|system|work|paper))\b", re.I
 )
+# "at 0.2% error rates", "at error rates as high as 0.2%": a percent the run is set at.
 _SETTING_RE = re.compile(
-    r"\b(?:with|at|under)\s+an?\s*$|\bat\s+(?!least\b|most\b)(?:[\w\-]+\s+){0,5}"
-    r"(?:as (?:high|low) as\s+)?$"
+    r"\bat\s+(?!least\b|most\b)(?:(?!by\b|of\b|to\b)[\w\-]+\s+){0,5}(?:as (?:high|low) as\s+)?$",
+    re.I,
 )
 _SETTING_AFTER_RE = re.compile(r"\s*(?:[\w\-]+\s+)?(?:ratio|rate|sparsity|levels?)\b")
+# "on 10% of the training data": how much data a run used is a setting.
+_DATA_SHARE_AFTER_RE = re.compile(
+    r"\s+of\s+(?:the\s+)?(?:[\w\-]+\s+)?(?:data|dataset|samples|labels|examples|images|tokens)\b"
+)
+_CROSS_VALIDATION_RE = re.compile(r"\s*cross[- ]validation", re.I)
 _OTHER_MODEL_AFTER_RE = re.compile(r"\s*(?:larger|bigger)\s*(?:[,.;)]|than|models?\b)")
 _FROM_BEFORE_RE = re.compile(r"\bfrom\s+$")
 _TO_AFTER_RE = re.compile(r"\s+to\s+(?:about\s+|~)?\+?\d")
@@ -214,7 +217,9 @@ def is_starting_point(text: str, mention: Mention) -> bool:
     )
 
 
-def not_a_result(text: str, mention: Mention, sentence: tuple[int, int], method: str | None) -> bool:
+def not_a_result(
+    text: str, mention: Mention, sentence: tuple[int, int], method: str | None
+) -> bool:
     """True when the context says this number is a problem, a setting or another model."""
     clause_start, _ = clause_bounds(text, sentence, mention.start)
     before = text[clause_start : mention.start]
@@ -230,10 +235,18 @@ def not_a_result(text: str, mention: Mention, sentence: tuple[int, int], method:
             max(before_in_sentence.rfind(","), before_in_sentence.rfind("("), 0) :
         ]
         if _SETTING_RE.search(local) or (
-            re.search(r"\b(?:with|at)\s+an?\s*$", local) and _SETTING_AFTER_RE.match(text, mention.end)
+            re.search(r"\b(?:with|at)\s+an?\s*$", local)
+            and _SETTING_AFTER_RE.match(text, mention.end)
         ):
             return True
-    if mention.unit == "x" and _OTHER_MODEL_AFTER_RE.match(text, mention.end):
+        if re.search(r"\b(?:on|using|with|only)\s+$", local) and _DATA_SHARE_AFTER_RE.match(
+            text, mention.end
+        ):
+            return True
+    if mention.unit == "x" and (
+        _OTHER_MODEL_AFTER_RE.match(text, mention.end)
+        or _CROSS_VALIDATION_RE.match(text, mention.end)
+    ):
         return True
     return is_starting_point(text, mention)
 
@@ -251,7 +264,9 @@ _QUALIFIERS: list[tuple[str, Qualifier]] = [
 _AVERAGE_NEAR_RE = re.compile(r"\b(?:average|averag\w+|on average)\b", re.I)
 
 
-def qualifier_of(text: str, mention: Mention, clause: tuple[int, int]) -> tuple[Qualifier | None, int]:
+def qualifier_of(
+    text: str, mention: Mention, clause: tuple[int, int]
+) -> tuple[Qualifier | None, int]:
     """The hedge right before the number, and where it starts (to include it in the quote)."""
     before = text[clause[0] : mention.start]
     for pattern, name in _QUALIFIERS:
@@ -264,11 +279,14 @@ def qualifier_of(text: str, mention: Mention, clause: tuple[int, int]) -> tuple[
 
 
 _COST_PHRASE_RE = re.compile(
-    r"\b(?:loss|slow(?:ed|s|er|down)?|(?:throughput|accuracy|performance) (?:drop|reduction)|"
+    r"\b(?:loss|los(?:e|es|ing)|slow(?:ed|s|er|down)?|"
+    r"(?:throughput|accuracy|performance) (?:drop|reduction)|"
     r"degradation|decreased?|penalty|additional|extra|more (?:memory|storage|time|compute))\b",
     re.I,
 )
-_NO_COST_RE = re.compile(r"\b(?:without|no|zero)\s+(?:\w+\s+){0,2}(?:loss|degradation|drop)\b", re.I)
+_NO_COST_RE = re.compile(
+    r"\b(?:without|no|zero)\s+(?:\w+\s+){0,2}(?:loss|degradation|drop)\b", re.I
+)
 _OVERHEAD_RE = re.compile(r"\b(?:overheads?|latency)\b", re.I)
 _REDUCE_RE = re.compile(
     r"\b(?:reduc\w*|lower\w*|smaller|less(?!\s+than)|fewer(?!\s+than)|sav(?:e|es|ed|ing)|cut\w*|"
@@ -278,7 +296,7 @@ _REDUCE_RE = re.compile(
 _ABSOLUTE_UNITS = re.compile(r"^(?:[KMGT]i?B|ns|µs|μs|ms)$")
 
 
-def kind_of(text: str, mention: Mention, clause: tuple[int, int]) -> str:
+def kind_of(text: str, mention: Mention, clause: tuple[int, int]) -> Kind:
     """'cost' for a bounded price of the method (overhead, loss, extra memory), else
     'improvement'. A reduction of an overhead is an improvement."""
     before = text[clause[0] : mention.start]
@@ -297,18 +315,15 @@ def kind_of(text: str, mention: Mention, clause: tuple[int, int]) -> str:
     return "improvement"
 
 
-def to_gain(fields: dict[str, object]) -> Gain:
-    return Gain.model_validate(fields)
-
-
 # ---------------------------------------------------------------- metric, baseline, condition
 
-_STOP = {
-    "than", "compared", "over", "on", "for", "in", "with", "while", "and", "at", "when", "of",
-    "to", "the", "a", "an", "by", "across", "without", "under", "from", "respectively", "vs",
-    "versus", "against", "relative", "its", "their", "our", "this", "that", "which", "as", "is",
-    "are", "was", "were", "be", "or", "it", "we", "using", "through", "into", "via",
-}
+# Words that end a metric noun phrase.
+_STOP_RE = re.compile(
+    r"than|compared|over|on|for|in|with|while|and|at|when|of|to|the|an?|by|across|without|under|"
+    r"from|respectively|vs|versus|against|relative|its|their|our|this|that|which|as|is|are|was|"
+    r"were|be|or|it|we|using|through|into|via",
+    re.I,
+)
 _VERB_RE = re.compile(
     r"^(?:reduc|improv|achiev|increas|boost|enhanc|lower|cut|sav|deliver|provid|outperform|show|"
     r"obtain|attain|yield|reach|maintain|recover|incur|accelerat|rais|decreas|surpass|"
@@ -322,13 +337,18 @@ _METRIC_AFTER_RE = re.compile(
     rf"\s*(?:{_COMPARATIVE}\s+|in\s+(?:the\s+)?)?(?:{_CHANGE}\s+in\s+(?:the\s+)?)?"
     r"((?:[A-Za-z][\w\-/@&+]*\s*){1,4})"
 )
+_METRIC_BEFORE_RE = re.compile(
+    r"(?:((?:[\w\-/@&+]+\s+){1,5}?)(?:of|by|to|is|are|was|were|reach\w*|exceed\w*|\()"
+    r"\s*(?:\S+\s+){0,2}?)$"
+)
+_OUTPERFORM_RE = re.compile(r"(?:out-?perform|surpass|exceed|beat)\w*\s+(?:the\s+)?$")
 _TRAILING_CHANGE_RE = re.compile(rf"\s+{_CHANGE}$|\s+scores?$", re.I)
 
 
 def _noun_phrase(words: list[str]) -> str:
     phrase: list[str] = []
     for word in words:
-        if word.lower() in _STOP or _VERB_RE.match(word):
+        if _STOP_RE.fullmatch(word) or _VERB_RE.match(word):
             break
         phrase.append(word)
     return " ".join(phrase)
@@ -347,17 +367,14 @@ def metric_of(
         end = text.index(phrase.split()[-1], after.start(1)) + len(phrase.split()[-1])
         return phrase, mention.start, end
     before = text[max(clause[0], floor) : limit]
-    link_words = r"(?:of|by|to|is|are|was|were|reach\w*|exceed\w*|\()"
-    if link := re.search(rf"(?:((?:[\w\-/@&+]+\s+){{1,5}}?){link_words}\s*(?:\S+\s+){{0,2}}?)$", before):
+    if link := _METRIC_BEFORE_RE.search(before):
         words = _WORD_RE.findall(link.group(1) or "")
-        reversed_phrase = _noun_phrase(list(reversed(words)))
-        if re.search(r"(?:out-?perform|surpass|exceed|beat)\w*\s+(?:the\s+)?\S*\s*$", before[
-            : len(before) - len(link.group(0)) + len(link.group(1) or "") - len(reversed_phrase) - 1
-        ]):
-            return "performance", mention.start, mention.end
-        if reversed_phrase:
+        if reversed_phrase := _noun_phrase(list(reversed(words))):
             phrase = " ".join(reversed(reversed_phrase.split()))
             start = text.rfind(phrase.split()[0], max(clause[0], floor), limit)
+            if _OUTPERFORM_RE.search(text[clause[0] : max(start, clause[0])]):
+                # "outperforms the prior approach by 49.5%": the phrase is the baseline.
+                return "performance", mention.start, mention.end
             return phrase, start if start >= 0 else mention.start, mention.end
     fallback = {"x": "speedup", "%": "improvement", "FPS": "speed"}.get(mention.unit or "", "")
     if not fallback:
@@ -366,8 +383,9 @@ def metric_of(
 
 
 _BASELINE_RE = re.compile(
-    r"\b(?i:compared (?:with|to)|(?<!rather )than(?!\s+(?:an?\s+)?[\d~])|versus|vs\.?|against|relative to|out-?perform(?:s|ed|ing)?|"
-    r"surpass(?:es|ed|ing)?|on par with|comparable to|matching|superior (?:\w+\s+)?to|"
+    r"\b(?i:compared (?:with|to)|(?<!rather )than(?!\s+(?:an?\s+)?[\d~])|versus|vs\.?|against|"
+    r"relative to|out-?perform(?:s|ed|ing)?|surpass(?:es|ed|ing)?|on par with|comparable to|"
+    r"matching|superior (?:\w+\s+)?to|"
     r"over(?!\s+(?:an?\s|the\s+(?:first|course|past)|\d|~|more|half)))\s+"
     r"((?:the\s+)?(?:[^,;.()]|\.(?=\d)){2,80}?)(?=\s+(?:on|in|when|while|across|for|by|with|at|under|and|of|"
     r"respectively)\b|[,;()]|\.(?:\s|$)|$)"
@@ -381,9 +399,10 @@ def baseline_of(text: str, mention: Mention, sentence: tuple[int, int]) -> str |
     previous = re.search(rf"from\s+({_NUM}(?:\s?\S+)?)\s+to\s+\S*$", text[sentence[0] : start])
     if previous and not re.search(r"rang\w*\s+from", text[sentence[0] : start][-40:]):
         return previous.group(1)
-    if share := re.match(r"\s*of\s+(?:the\s+)?[\w\-]+(?:\s+[\w\-]+)?\s+of\s+([^,;.()]{3,60})", text[
-        mention.end : sentence[1]
-    ]):
+    if share := re.match(
+        r"\s*of\s+(?:the\s+)?[\w\-]+(?:\s+[\w\-]+)?\s+of\s+([^,;.()]{3,60})",
+        text[mention.end : sentence[1]],
+    ):
         return share.group(1).strip()  # "75% of the throughput of serving a single LoRA"
     if found := _compared_to(text, mention.end, sentence[1], sentence[0], mention.start):
         return found

@@ -294,6 +294,11 @@ def read_csv(path: Path) -> Iterator[Raw]:
             continue
         if header is None:
             header = [name.strip().lower() for name in row]
+            if "title" not in header or not {"abstract", "summary"} & set(header):
+                raise IngestError(
+                    f"{path}: the CSV header needs 'title' and 'abstract' columns, "
+                    f"has {', '.join(map(repr, header))}"
+                )
             continue
         if len(row) != len(header):
             hint = " (unclosed quote?)" if end > start and len(row) < len(header) else ""

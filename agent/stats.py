@@ -41,10 +41,11 @@ def store_stats(store: Engine) -> StoreStats:
                 stats.failed += 1
             else:
                 stats.pending += 1
-        calls, errors, tokens_in, tokens_out, cost = session.exec(
+        calls, errors = session.exec(
+            select(func.count(col(LLMCall.id)), func.count(col(LLMCall.error)))
+        ).one()
+        tokens_in, tokens_out, cost = session.exec(
             select(
-                func.count(col(LLMCall.id)),
-                func.count(col(LLMCall.error)),
                 func.coalesce(func.sum(LLMCall.input_tokens), 0),
                 func.coalesce(func.sum(LLMCall.output_tokens), 0),
                 func.sum(LLMCall.cost_usd),

@@ -20,12 +20,12 @@ from agent.numbers import quote_contains_value, unsupported_numbers
 MAX_TAKEAWAY_WORDS = 30
 VALUE_TOLERANCE = 0.005  # "values agree within 0.5% relative"
 
+_FACTOR = ("x", "×", "times", "fold", "-fold", "$\\times$", "\\times")
+_PERCENT = ("%", "\\%", "percent", "per cent", "percentage points", "percentage point")
 _UNIT_ALIASES = {
-    "x": "x", "×": "x", "times": "x", "fold": "x", "-fold": "x",
-    "$\\times$": "x", "\\times": "x",
-    "%": "%", "\\%": "%", "percent": "%", "per cent": "%",
-    "percentage points": "%", "percentage point": "%",
-    "point": "points", "pts": "points",
+    **dict.fromkeys(_FACTOR, "x"),
+    **dict.fromkeys(_PERCENT, "%"),
+    **dict.fromkeys(("point", "pts"), "points"),
 }
 
 
@@ -95,16 +95,22 @@ def match_gains(pred: list[Gain], gold: list[Gain]) -> list[tuple[int, int]]:
 # ---------------------------------------------------------------- method names in takeaways
 
 # Words that open a title's first part without naming anything ("Rethinking X: ...").
-_TITLE_OPENERS = {
-    "rethinking", "revisiting", "towards", "toward", "beyond", "on", "understanding",
-    "improving", "scaling", "learning", "efficient", "bridging", "when", "why", "how", "what",
-}
+_TITLE_OPENER_RE = re.compile(
+    r"rethinking|revisiting|towards?|beyond|on|understanding|improving|scaling|learning|"
+    r"efficient|bridging|when|why|how|what",
+    re.I,
+)
 _TOKEN = r"[A-Za-z][\w$^{}+&\-]*"
+# What introduces a name: "we propose Foo Bar (FB)", "we present X, a ...", "a framework named
+# X", "..., or X". A token followed by a noun ("a novel PTQ algorithm") is a modifier, not a
+# name, and a named dataset or benchmark is not the method.
 _INTRO_RE = re.compile(
     r"\b(?:propose|present|introduce|develop|design)s?\s+(?:(?:a|an|the)\s+)?(?:(?:novel|new)\s+)?"
-    rf"({_TOKEN})|\b(?:named|called|dubbed|termed)\s+({_TOKEN})|,\s+or\s+({_TOKEN})",
+    rf"(?:(?:(?:[A-Z][\w\-]*|of|for|and|with|the|to)\s+){{0,7}}\(({_TOKEN})\)"
+    rf"|({_TOKEN})(?=[,.;:(]|\s+(?:to|that|which|for|as|with|is)\b))"
+    rf"|(?<!dataset )(?<!benchmark )\b(?:named|called|dubbed|termed|namely)\s+({_TOKEN})"
+    rf"|,\s+or\s+({_TOKEN})"
 )
-_PAREN_RE = re.compile(rf"\(({_TOKEN})\)")
 
 
 def _looks_like_name(token: str) -> bool:
@@ -123,9 +129,10 @@ def method_name(title: str) -> str | None:
     title opener ("Rethinking:"); a two-word head counts when one word looks coined ("Sparse
     MeZO"); longer or descriptive heads ("Less Is More", "Beyond Inference") give None.
     """
-    head = re.split(r":|\s--\s", title, maxsplit=1)[0].strip() if re.search(r":|\s--\s", title) else ""
+    parts = re.split(r":|\s--\s", title, maxsplit=1)
+    head = parts[0].strip() if len(parts) == 2 else ""
     words = head.split()
-    if not words or len(words) > 2 or words[0].lower() in _TITLE_OPENERS:
+    if not words or len(words) > 2 or _TITLE_OPENER_RE.fullmatch(words[0]):
         return None
     if len(words) == 1:
         return head
@@ -133,8 +140,7 @@ def method_name(title: str) -> str | None:
 
 
 def _introduced_name(abstract: str) -> str | None:
-    """The coined name of "we propose X", "named X", "..., or X", or the acronym in
-    parentheses of a sentence that introduces something ("we introduce Foo Bar (FB)")."""
+    """The coined name of "we propose X", "we introduce Foo Bar (FB)", "named X", "..., or X"."""
     for sentence in re.split(r"(?<=[.!?])\s+", abstract):
         if not re.search(r"\b(?:propos|present|introduc|develop|design|named|called)", sentence):
             continue
@@ -142,16 +148,16 @@ def _introduced_name(abstract: str) -> str | None:
             token = next(group for group in match.groups() if group)
             if _looks_like_name(token):
                 return token.rstrip(".,;")
-        for match in _PAREN_RE.finditer(sentence):
-            if _looks_like_name(match.group(1)):
-                return match.group(1)
     return None
 
 
 def _aliases(name: str, abstract: str) -> set[str]:
     """The name and what the abstract pairs it with: "Foo Bar (FB)" makes "FB" and "Foo Bar"
-    one method, so a takeaway may use either."""
+    one method, so a takeaway may use either; so are "Expert-as-a-Service" and "EaaS"."""
     found = {name}
+    initials = "".join(part[0] for part in re.split(r"[\s\-]+", name) if part)
+    if len(initials) > 1 and re.search(rf"\b{re.escape(initials)}\b", abstract):
+        found.add(initials)
     escaped = re.escape(name)
     if match := re.search(escaped + r"\s*\(([^()]{2,40})\)", abstract):
         found.add(match.group(1))

@@ -27,16 +27,19 @@ def papers_needing_summary(
     session: Session, made_by: MadeBy, limit: int | None = None
 ) -> list[Paper]:
     """Papers whose current abstract has no valid summary from this engine, model and prompt."""
+    model_matches = (
+        col(Summary.model).is_(None)
+        if made_by.model is None
+        else col(Summary.model) == made_by.model
+    )
     done = exists().where(
         and_(
-            Summary.paper_id == Paper.id,
-            Summary.abstract_hash == Paper.abstract_hash,
-            Summary.status == "ok",
-            Summary.engine == made_by.engine,
-            col(Summary.model).is_(made_by.model)
-            if made_by.model is None
-            else Summary.model == made_by.model,
-            Summary.prompt_version == made_by.prompt_version,
+            col(Summary.paper_id) == col(Paper.id),
+            col(Summary.abstract_hash) == col(Paper.abstract_hash),
+            col(Summary.status) == "ok",
+            col(Summary.engine) == made_by.engine,
+            model_matches,
+            col(Summary.prompt_version) == made_by.prompt_version,
         )
     )
     query = select(Paper).where(~done).order_by(col(Paper.id))

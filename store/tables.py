@@ -6,6 +6,7 @@ Every schema change is a new migration in store/migrations/versions/, never an e
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -152,3 +153,28 @@ class DigestEntry(SQLModel, table=True):
 
     digest_id: int = Field(foreign_key="digest.id", primary_key=True)
     paper_id: int = Field(foreign_key="paper.id", primary_key=True)
+
+
+class EvalRun(SQLModel, table=True):
+    """One evaluation of an engine/model/prompt against a gold set, with every score."""
+
+    __tablename__ = "eval_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    engine: str
+    model: str | None = None
+    prompt_version: str
+    judge_prompt: str | None = None
+    gold_set: str = Field(description="name of the gold file and a hash of its content")
+    papers: int = 0
+    scores: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    per_paper: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    judge: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float | None = None
+    wall_seconds: float = 0.0
+    run_id: int | None = Field(default=None, foreign_key="run.id")

@@ -1,5 +1,9 @@
+import os
 from collections.abc import Iterator
 from pathlib import Path
+
+# Wide, fixed terminal for rich tables printed by the CLI under test (read when consoles are made).
+os.environ["COLUMNS"] = "200"
 
 import pytest
 
@@ -29,7 +33,11 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     import os
 
     for name in list(os.environ):
-        if name.startswith("PAPERSKIM_") or name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "DATABASE_URL"):
+        if name.startswith("PAPERSKIM_") or name in (
+            "OPENAI_API_KEY",
+            "OPENAI_BASE_URL",
+            "DATABASE_URL",
+        ):
             monkeypatch.delenv(name)
     monkeypatch.setenv("PAPERSKIM_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))

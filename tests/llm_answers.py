@@ -30,11 +30,19 @@ def good_summary(paper: dict[str, str]) -> dict[str, Any]:
     words = [w for w in paper["title"].split() if not any(c.isdigit() for c in w)][:8]
     gains = []
     if m := _FACTOR_RE.search(paper["abstract"]):
-        gains.append({
-            "metric": "speedup", "value": float(m.group(1)), "value_high": None, "unit": "x",
-            "kind": "improvement", "qualifier": None, "baseline": None, "condition": None,
-            "quote": m.group(0),
-        })
+        gains.append(
+            {
+                "metric": "speedup",
+                "value": float(m.group(1)),
+                "value_high": None,
+                "unit": "x",
+                "kind": "improvement",
+                "qualifier": None,
+                "baseline": None,
+                "condition": None,
+                "quote": m.group(0),
+            }
+        )
     return {
         "id": paper["id"],
         "takeaway": "This paper presents " + " ".join(words) + ".",

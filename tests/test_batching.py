@@ -6,8 +6,10 @@ MODEL = "gpt-4.1-mini"
 
 
 def test_batches_stay_under_the_token_budget() -> None:
-    items = [make_item(i, f"p{i}", f"Title {i}", "An abstract sentence. " * (5 + i), MODEL, 10_000)
-             for i in range(40)]
+    items = [
+        make_item(i, f"p{i}", f"Title {i}", "An abstract sentence. " * (5 + i), MODEL, 10_000)
+        for i in range(40)
+    ]
     prompt = load_prompt("summarize")
     overhead = prompt_overhead(prompt, MODEL)
     budget = overhead + 600

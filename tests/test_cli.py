@@ -156,7 +156,9 @@ def test_show_digest_since_last_and_csv_export(tmp_path: Path) -> None:
     assert len(out_file.read_text().splitlines()) == 119
 
 
-@pytest.mark.parametrize("command", ["run", "ingest", "summarize", "digest", "export", "show", "stats"])
+@pytest.mark.parametrize(
+    "command", ["run", "ingest", "summarize", "digest", "export", "show", "stats"]
+)
 def test_every_command_explains_itself(command: str) -> None:
     output = cli(command, "--help")
     assert "--db" in output
@@ -167,13 +169,17 @@ def test_errors_are_one_clear_line_and_a_non_zero_exit(tmp_path: Path) -> None:
     env_db = ["--db", str(tmp_path / "p.db")]
     missing = subprocess.run(
         [sys.executable, "-m", "agent", "ingest", str(tmp_path / "nope.jsonl"), *env_db],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert missing.returncode == 1
     assert missing.stderr.startswith("Error:") and "nope.jsonl" in missing.stderr
     assert "Traceback" not in missing.stderr
     unknown = subprocess.run(
         [sys.executable, "-m", "agent", "show", "no-such-paper", *env_db],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert unknown.returncode == 1 and "no paper with id 'no-such-paper'" in unknown.stderr

@@ -8,8 +8,15 @@ from agent.errors import ConfigError
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in ("PAPERSKIM_DB", "PAPERSKIM_LLM__MODEL", "PAPERSKIM_LLM__BASE_URL",
-                 "PAPERSKIM_LLM__API_KEY", "OPENAI_API_KEY", "PAPERSKIM_ENGINE", "DATABASE_URL"):
+    for name in (
+        "PAPERSKIM_DB",
+        "PAPERSKIM_LLM__MODEL",
+        "PAPERSKIM_LLM__BASE_URL",
+        "PAPERSKIM_LLM__API_KEY",
+        "OPENAI_API_KEY",
+        "PAPERSKIM_ENGINE",
+        "DATABASE_URL",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
 
@@ -23,7 +30,9 @@ def test_defaults_use_the_offline_engine(tmp_path: Path, monkeypatch: pytest.Mon
 
 def test_file_then_environment_then_flags(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = tmp_path / "paperskim.toml"
-    config.write_text('db = "from-file.db"\n[llm]\nmodel = "file-model"\nbase_url = "http://f/v1"\n')
+    config.write_text(
+        'db = "from-file.db"\n[llm]\nmodel = "file-model"\nbase_url = "http://f/v1"\n'
+    )
     monkeypatch.setenv("PAPERSKIM_CONFIG", str(config))
     settings = load_settings()
     assert settings.db == "from-file.db"
@@ -55,7 +64,9 @@ def test_api_key_only_from_environment(tmp_path: Path, monkeypatch: pytest.Monke
     assert settings.use_llm
 
 
-def test_invalid_setting_names_the_field_and_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_invalid_setting_names_the_field_and_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     config = tmp_path / "paperskim.toml"
     config.write_text('[llm]\ntimeout = "soon"\n')
     monkeypatch.setenv("PAPERSKIM_CONFIG", str(config))
@@ -73,5 +84,7 @@ def test_unknown_setting_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 def test_dated_model_snapshot_priced_like_its_family() -> None:
     settings = load_settings()
-    assert settings.llm.price_for("gpt-4.1-mini-2025-04-14") == settings.llm.price_for("gpt-4.1-mini")
+    assert settings.llm.price_for("gpt-4.1-mini-2025-04-14") == settings.llm.price_for(
+        "gpt-4.1-mini"
+    )
     assert settings.llm.price_for("my-local-llama") is None

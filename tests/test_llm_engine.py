@@ -21,8 +21,16 @@ from tests.fake_openai import FakeOpenAIServer, Reply
 from tests.llm_answers import answer_all, good_answer, good_summary, papers_in
 
 PAPERS = [
-    ("p1", "ProMoE: Fast MoE Serving", "ProMoE achieves an average speedup of 2.20x over baselines."),
-    ("p2", "KVQuant: Small KV Caches", "KVQuant shrinks the KV cache by 4x with no loss in quality."),
+    (
+        "p1",
+        "ProMoE: Fast MoE Serving",
+        "ProMoE achieves an average speedup of 2.20x over baselines.",
+    ),
+    (
+        "p2",
+        "KVQuant: Small KV Caches",
+        "KVQuant shrinks the KV cache by 4x with no loss in quality.",
+    ),
     ("p3", "Nothing: A Position Paper", "We argue that benchmarks matter and describe why."),
 ]
 
@@ -33,15 +41,22 @@ def store(tmp_path: Path) -> Engine:
 
 
 def settings(server: FakeOpenAIServer, **overrides: Any) -> LLMSettings:
-    fields: dict[str, Any] = {"base_url": server.url, "model": "gpt-4.1-mini", "max_retries": 2,
-                              "timeout": 5.0, "max_reasks": 2}
+    fields: dict[str, Any] = {
+        "base_url": server.url,
+        "model": "gpt-4.1-mini",
+        "max_retries": 2,
+        "timeout": 5.0,
+        "max_reasks": 2,
+    }
     fields.update(overrides)
     return LLMSettings(**fields)
 
 
 def items(n: int = 3) -> tuple[list[BatchItem], dict[str, str]]:
-    made = [make_item(i + 1, ref, title, abstract, "gpt-4.1-mini", 10_000)
-            for i, (ref, title, abstract) in enumerate(PAPERS[:n])]
+    made = [
+        make_item(i + 1, ref, title, abstract, "gpt-4.1-mini", 10_000)
+        for i, (ref, title, abstract) in enumerate(PAPERS[:n])
+    ]
     return made, {ref: abstract for ref, _t, abstract in PAPERS[:n]}
 
 
@@ -90,14 +105,18 @@ def test_a_made_up_quote_is_re_asked_with_the_error_and_only_that_paper(
 ) -> None:
     batch, abstracts = items()
     first = good_answer({"messages": [{"role": "user", "content": _papers_block(batch)}]})
-    first["papers"][1]["gains"] = [{**good_summary({"id": "p2", "title": "t", "abstract": "4x"})["gains"][0],
-                                    "quote": "shrinks the KV cache by 40x"}]
+    first["papers"][1]["gains"] = [
+        {
+            **good_summary({"id": "p2", "title": "t", "abstract": "4x"})["gains"][0],
+            "quote": "shrinks the KV cache by 40x",
+        }
+    ]
     fake_openai.script(Reply.content(first))
     fake_openai.handler = answer_all
     outcomes = summarizer(fake_openai, store).summarize_batch(batch, abstracts)
 
     assert all(o.summary is not None for o in outcomes)
-    first_req, second_req = fake_openai.chat_requests()
+    _first, second_req = fake_openai.chat_requests()
     reask = last_user_message(second_req)
     assert "does not occur verbatim" in reask
     assert "only for these ids: p2." in reask
@@ -114,20 +133,30 @@ def test_a_missing_id_is_re_asked(fake_openai: FakeOpenAIServer, store: Engine) 
     fake_openai.handler = answer_all
     outcomes = summarizer(fake_openai, store).summarize_batch(batch, abstracts)
     assert all(o.summary is not None for o in outcomes)
-    assert "id p3: no answer was given for this id" in last_user_message(fake_openai.chat_requests()[1])
+    assert "id p3: no answer was given for this id" in last_user_message(
+        fake_openai.chat_requests()[1]
+    )
 
 
 def test_after_the_last_re_ask_the_paper_is_failed_with_the_reason(
     fake_openai: FakeOpenAIServer, store: Engine
 ) -> None:
     batch, abstracts = items(1)
-    bad = {"papers": [{**good_summary({"id": "p1", "title": "ProMoE", "abstract": abstracts["p1"]}),
-                       "takeaway": "ProMoE is 9x faster."}]}
+    bad = {
+        "papers": [
+            {
+                **good_summary({"id": "p1", "title": "ProMoE", "abstract": abstracts["p1"]}),
+                "takeaway": "ProMoE is 9x faster.",
+            }
+        ]
+    }
     fake_openai.handler = lambda body: Reply.content(bad)
     (outcome,) = summarizer(fake_openai, store, max_reasks=1).summarize_batch(batch, abstracts)
     assert outcome.summary is None
     assert outcome.error is not None
-    assert "invalid after 2 attempt(s)" in outcome.error and "not in the abstract: 9" in outcome.error
+    assert (
+        "invalid after 2 attempt(s)" in outcome.error and "not in the abstract: 9" in outcome.error
+    )
     assert len(fake_openai.chat_requests()) == 2
 
 
@@ -164,7 +193,9 @@ def test_persistent_500_fails_the_batch_after_the_sdk_retries_only(
     assert call.error is not None and "HTTP 500" in call.error
 
 
-def test_a_timeout_fails_the_batch_with_the_reason(fake_openai: FakeOpenAIServer, store: Engine) -> None:
+def test_a_timeout_fails_the_batch_with_the_reason(
+    fake_openai: FakeOpenAIServer, store: Engine
+) -> None:
     fake_openai.script(Reply.hang(3))
     batch, abstracts = items(1)
     (outcome,) = summarizer(fake_openai, store, timeout=0.3, max_retries=0).summarize_batch(
@@ -175,7 +206,9 @@ def test_a_timeout_fails_the_batch_with_the_reason(fake_openai: FakeOpenAIServer
 
 
 def test_a_truncated_answer_splits_the_batch(fake_openai: FakeOpenAIServer, store: Engine) -> None:
-    fake_openai.script(Reply.content('{"papers": [{"id": "p1", "takeaway": "ProMoE', finish_reason="length"))
+    fake_openai.script(
+        Reply.content('{"papers": [{"id": "p1", "takeaway": "ProMoE', finish_reason="length")
+    )
     fake_openai.handler = answer_all
     batch, abstracts = items()
     outcomes = summarizer(fake_openai, store).summarize_batch(batch, abstracts)
@@ -200,7 +233,9 @@ def test_fallback_modes_for_servers_without_schemas(
         "Here you go:\n```json\n" + json.dumps(good_answer(body)) + "\n```"
     )
     batch, abstracts = items()
-    outcomes = summarizer(fake_openai, store, structured_output=mode).summarize_batch(batch, abstracts)
+    outcomes = summarizer(fake_openai, store, structured_output=mode).summarize_batch(
+        batch, abstracts
+    )
     assert all(o.summary is not None for o in outcomes)
     (request,) = fake_openai.chat_requests()
     if mode == "json_object":

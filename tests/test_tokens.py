@@ -6,7 +6,9 @@ import pytest
 from agent import tokens
 
 
-def test_vocabularies_are_installed_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_vocabularies_are_installed_offline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))
     cache = tokens.ensure_offline_vocabularies()
     assert cache == tmp_path
@@ -16,7 +18,9 @@ def test_vocabularies_are_installed_offline(tmp_path: Path, monkeypatch: pytest.
         assert hashlib.sha256(data).hexdigest() == sha256
 
 
-def test_a_corrupt_cached_vocabulary_is_replaced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_corrupt_cached_vocabulary_is_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))
     url = "https://openaipublic.blob.core.windows.net/encodings/o200k_base.tiktoken"
     target = tmp_path / hashlib.sha1(url.encode()).hexdigest()

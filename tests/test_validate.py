@@ -16,17 +16,26 @@ ABSTRACT = (
 
 def gain(**overrides: object) -> Gain:
     fields: dict[str, object] = {
-        "metric": "speedup", "value": 2.2, "value_high": None, "unit": "x",
-        "kind": "improvement", "qualifier": "average",
-        "baseline": "existing offloading solutions", "condition": None,
+        "metric": "speedup",
+        "value": 2.2,
+        "value_high": None,
+        "unit": "x",
+        "kind": "improvement",
+        "qualifier": "average",
+        "baseline": "existing offloading solutions",
+        "condition": None,
         "quote": "average speedup of 2.20x",
     }
     fields.update(overrides)
     return Gain.model_validate(fields)
 
 
-def summary(takeaway: str = "ProMoE speeds up offloaded MoE serving 2.20x.", gains: list[Gain] | None = None) -> PaperSummary:
-    return PaperSummary(id="p1", takeaway=takeaway, has_claims=True, gains=[gain()] if gains is None else gains)
+def summary(
+    takeaway: str = "ProMoE speeds up offloaded MoE serving 2.20x.", gains: list[Gain] | None = None
+) -> PaperSummary:
+    return PaperSummary(
+        id="p1", takeaway=takeaway, has_claims=True, gains=[gain()] if gains is None else gains
+    )
 
 
 def test_a_faithful_summary_passes() -> None:
@@ -59,14 +68,26 @@ def test_takeaway_rules() -> None:
     errors = summary_errors(summary("ProMoE is 5x faster than 2.20x baselines."), ABSTRACT)
     assert any("not in the abstract: 5" in e for e in errors)
     assert summary_errors(summary("ProMoE is 2.2x faster on 4 GPUs."), ABSTRACT) == []
-    assert any("link" in e for e in summary_errors(summary("See https://evil.example now."), ABSTRACT))
+    assert any(
+        "link" in e for e in summary_errors(summary("See https://evil.example now."), ABSTRACT)
+    )
     assert any("empty" in e for e in summary_errors(summary("  "), ABSTRACT))
 
 
 @pytest.mark.parametrize(
     ("raw", "unit"),
-    [("×", "x"), ("X", "x"), ("times", "x"), ("fold", "x"), ("$\\times$", "x"), ("percent", "%"),
-     ("\\%", "%"), ("percentage points", "%"), ("ms", "ms"), (" dB ", "dB")],
+    [
+        ("×", "x"),
+        ("X", "x"),
+        ("times", "x"),
+        ("fold", "x"),
+        ("$\\times$", "x"),
+        ("percent", "%"),
+        ("\\%", "%"),
+        ("percentage points", "%"),
+        ("ms", "ms"),
+        (" dB ", "dB"),
+    ],
 )
 def test_units_are_normalized(raw: str, unit: str) -> None:
     assert normalize_unit(raw) == unit
@@ -75,7 +96,9 @@ def test_units_are_normalized(raw: str, unit: str) -> None:
 def test_normalize_makes_has_claims_follow_gains() -> None:
     s = normalize_summary(PaperSummary(id=" p1 ", takeaway="a  b", has_claims=True, gains=[]))
     assert (s.id, s.takeaway, s.has_claims) == ("p1", "a b", False)
-    s = normalize_summary(PaperSummary(id="p1", takeaway="t", has_claims=False, gains=[gain(unit="×")]))
+    s = normalize_summary(
+        PaperSummary(id="p1", takeaway="t", has_claims=False, gains=[gain(unit="×")])
+    )
     assert s.has_claims and s.gains[0].unit == "x"
 
 

@@ -1,0 +1,64 @@
+"""What every paperskim command shares: consoles, common options, settings and the store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+from rich.console import Console
+from sqlalchemy import Engine
+
+from agent.config import Settings, load_settings
+from store.db import open_engine
+
+out = Console()
+err = Console(stderr=True)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="SQLite file or database URL. Default: $PAPERSKIM_DB, the config file's `db`, "
+        "else ~/.local/share/paperskim/paperskim.db.",
+    ),
+]
+EngineOption = Annotated[
+    Literal["auto", "offline", "llm"] | None,
+    typer.Option(
+        help="auto: the LLM if an endpoint or key is configured, else the offline engine."
+    ),
+]
+ModelOption = Annotated[str | None, typer.Option(help="Model name at the endpoint.")]
+BaseUrlOption = Annotated[
+    str | None, typer.Option(help="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1.")
+]
+SourcesArg = Annotated[
+    list[Path],
+    typer.Argument(
+        help="Files to read: a trending-papers listing (.txt), JSONL/JSON, CSV, or an arXiv "
+        "API Atom feed (.xml/.atom).",
+        show_default=False,
+    ),
+]
+FormatOption = Annotated[
+    str | None,
+    typer.Option("--format", help="Force the input format: listing, jsonl, json, csv, atom."),
+]
+ConcurrencyOption = Annotated[
+    int, typer.Option(help="LLM requests in flight at once.", min=1, max=64)
+]
+
+
+def settings_from_flags(
+    db: str | None = None,
+    engine: str | None = None,
+    model: str | None = None,
+    base_url: str | None = None,
+) -> Settings:
+    llm = {k: v for k, v in {"model": model, "base_url": base_url}.items() if v is not None}
+    return load_settings(db=db, engine=engine, llm=llm or None)
+
+
+def open_store(settings: Settings) -> Engine:
+    return open_engine(settings.database_url)

@@ -1,0 +1,337 @@
+"""The offline engine: one case per pattern family on short made-up sentences, then a guard
+that scores the engine on the shipped seed set and fails when extraction quality drops."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.models import Gain
+from agent.numbers import numbers_in, quote_contains_value, unsupported_numbers
+from agent.offline_engine import (
+    ENGINE,
+    ENGINE_VERSION,
+    extract_gains,
+    extractive_takeaway,
+    find_method_name,
+    summarize_offline,
+)
+from agent.validate import normalize_summary, summary_errors
+from evals.gold import load_gold, load_papers
+from evals.scoring import score_run
+
+# Measured on the 119 seed papers: F1 0.993 (P 1.000, R 0.986). Floor = measured - 0.01,
+# rounded down, so a change that loses a few gains fails here instead of drifting silently.
+F1_FLOOR = 0.98
+
+
+def only(text: str) -> Gain:
+    gains = extract_gains(text)
+    assert len(gains) == 1, gains
+    return gains[0]
+
+
+def values(text: str) -> list[tuple[float, float | None, str]]:
+    return [(g.value, g.value_high, g.unit) for g in extract_gains(text)]
+
+
+# ---------------------------------------------------------------- units
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "FooNet achieves a 3.1x speedup over BarNet.",
+        "FooNet achieves a 3.1× speedup over BarNet.",
+        "FooNet achieves a 3.1$\\times$ speedup over BarNet.",
+        "FooNet runs 3.1 times faster than BarNet.",
+        "FooNet runs 3.1times faster than BarNet.",
+        "FooNet gives a 3.1-fold speedup over BarNet.",
+    ],
+)
+def test_factor_spellings(text: str) -> None:
+    g = only(text)
+    assert (g.value, g.unit) == (3.1, "x")
+    assert g.quote in text and quote_contains_value(g.quote, 3.1)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "FooNet improves accuracy by 4.5%.",
+        "FooNet improves accuracy by 4.5\\%.",
+        "FooNet improves accuracy by 4.5 percent.",
+        "FooNet improves accuracy by 4.5 percentage points.",
+    ],
+)
+def test_percent_spellings(text: str) -> None:
+    assert values(text) == [(4.5, None, "%")]
+
+
+def test_other_units_that_generalize() -> None:
+    text = "FooNet runs at 30 FPS, answers in 12 ms, fits in 3.5 GB and scores 42.1 BLEU."
+    assert values(text) == [
+        (30, None, "FPS"),
+        (12, None, "ms"),
+        (3.5, None, "GB"),
+        (42.1, None, "BLEU"),
+    ]
+    assert values("It gains 2.47 points in CodeBLEU.") == [(2.47, None, "points")]
+    assert values("Our model achieves improvements of +3.2 in Consistency.") == [
+        (3.2, None, "points")
+    ]
+    assert values("It achieves a score of 59.4 on Arena-Hard.") == [(59.4, None, "points")]
+
+
+def test_lists_share_their_unit() -> None:
+    assert values("FooNet achieves 87.7, 70.0 and 72.3 J&F on three sets.") == [
+        (87.7, None, "J&F"),
+        (70.0, None, "J&F"),
+        (72.3, None, "J&F"),
+    ]
+    assert values("FooNet reaches AP scores of 49.7/53.5 at speeds of 273/169 FPS.") == [
+        (49.7, None, "AP"),
+        (53.5, None, "AP"),
+        (273, None, "FPS"),
+        (169, None, "FPS"),
+    ]
+    assert [g.value for g in extract_gains("It beats A, B and C by 87%, 131% and 55%.")] == [
+        87,
+        131,
+        55,
+    ]
+
+
+# ---------------------------------------------------------------- ranges and changes
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("FooNet reduces error rates by 20-90% across scenes.", (20, 90, "%")),
+        ("FooNet reduces running time by 7%~64%.", (7, 64, "%")),
+        ("FooNet delivers 1.1-2.1x higher throughput.", (1.1, 2.1, "x")),
+        ("FooNet reduces time by 12.68% to 22.24% over routers.", (12.68, 22.24, "%")),
+        ("FooNet improves F1 ranging from 6.2% to 22.5%.", (6.2, 22.5, "%")),
+        ("FooNet has a 0.13sim2.41 lower error rate.", (0.13, 2.41, "points")),
+    ],
+)
+def test_ranges_are_one_record(text: str, expected: tuple[float, float, str]) -> None:
+    assert values(text) == [expected]
+    assert quote_contains_value(only(text).quote, expected[1])
+
+
+def test_mixed_unit_range_is_two_records() -> None:
+    assert values("It improves throughput ranging from 32.2% to 10x.") == [
+        (32.2, None, "%"),
+        (10, None, "x"),
+    ]
+
+
+def test_from_to_claims_the_end_point_and_keeps_the_start_as_baseline() -> None:
+    g = only("We increase the threshold from 0.67% to 0.81%.")
+    assert (g.value, g.baseline) == (0.81, "0.67%")
+    g = only("We improve the SUC score from 0.703 to 0.742 with FooNet.")
+    assert (g.value, g.unit) == (0.742, "SUC")
+
+
+# ---------------------------------------------------------------- qualifiers
+
+
+@pytest.mark.parametrize(
+    ("text", "qualifier"),
+    [
+        ("FooNet is up to 3.2x faster.", "up to"),
+        ("FooNet is upto 3.2x faster.", "up to"),
+        ("FooNet gives an average speedup of 3.2x.", "average"),
+        ("FooNet is 3.2x faster on average.", "average"),
+        ("FooNet is over 3.2x faster.", "over"),
+        ("FooNet is more than 3.2x faster.", "over"),
+        ("FooNet keeps overhead under 3.2%.", "under"),
+        ("FooNet keeps overhead less than 3.2%.", "under"),
+        ("FooNet keeps overhead within 3.2%.", "under"),
+        ("FooNet is about 3.2x faster.", "about"),
+        ("FooNet is ~3.2x faster.", "about"),
+        ("FooNet is approximately 3.2x faster.", "about"),
+        ("FooNet is nearly 3.2x faster.", "about"),
+        ("FooNet reaches at least 3.2% higher recall.", "at least"),
+        ("FooNet is 3.2x faster.", None),
+    ],
+)
+def test_qualifiers(text: str, qualifier: str | None) -> None:
+    g = only(text)
+    assert g.qualifier == qualifier
+    if qualifier and qualifier not in ("average",):
+        assert len(g.quote) > len("3.2x")  # the hedge is part of the quote
+
+
+def test_one_record_per_stated_number() -> None:
+    gains = extract_gains("FooNet achieves an average speedup of 2.20x (up to 3.21x).")
+    assert [(g.value, g.qualifier) for g in gains] == [(2.2, "average"), (3.21, "up to")]
+
+
+# ---------------------------------------------------------------- cost versus improvement
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The overhead incurred by FooNet is under 30% for most queries.",
+        "FooNet uses only ~5% more memory.",
+        "FooNet incurs less than 19.6% throughput loss.",
+        "FooNet needs only 0.31% additional time.",
+        "FooNet slowed inference by 82% on old GPUs.",
+        "FooNet incurs less than a 2% throughput reduction.",
+        "The F1 score decreased by 1.82 points compared to the baseline.",
+        "FooNet trains with less than 12 GB of memory.",
+    ],
+)
+def test_costs(text: str) -> None:
+    assert only(text).kind == "cost"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "FooNet reduces computational overhead by more than 90%.",
+        "FooNet has 30% smaller inference overhead.",
+        "FooNet cuts latency by 40%.",
+        "FooNet attends to 2x fewer tokens without accuracy loss.",
+        "FooNet achieves 20% higher training throughput.",
+    ],
+)
+def test_improvements(text: str) -> None:
+    assert only(text).kind == "improvement"
+
+
+# ---------------------------------------------------------------- what is not a claimed gain
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the problem or earlier work
+        "However, encryption causes up to 52.8% throughput drop.",
+        "Nonetheless, encryption incurs up to 52.8% throughput drop.",
+        "Existing systems suffer up to 40% throughput loss.",
+        "Token pruning causes the accuracy to drop from 56.14% to 15.34%.",
+        "It mitigates the theoretical overhead of 25% lower throughput.",
+        "Their overhead (1.36-100x slower) severely limits practical deployment.",
+        # settings
+        "We fine-tune a 13B model with 32K context on 8 GPUs with 4-bit weights in 2023.",
+        "We run LLaMA-7B on 8xA100 GPUs.",
+        "We train on 10% of the data.",
+        "We prune with a 20% pruning ratio.",
+        "Codes work at error rates as high as 0.2%.",
+        "At 50% sparsity, the model is evaluated.",
+        "We use 10-fold cross-validation.",
+        "It rivals models up to 7 times larger.",
+        # links and words without numbers
+        "Code: https://github.com/foo/bar50x.",
+        "FooNet is significantly faster with negligible overhead.",
+    ],
+)
+def test_not_claimed_gains(text: str) -> None:
+    assert extract_gains(text) == []
+
+
+def test_own_result_next_to_a_setting_is_kept() -> None:
+    assert values("At 50% sparsity, FooNet keeps 99% of the accuracy.") == [(99, None, "%")]
+    assert values("FooNet finishes with a 5% accuracy gain.") == [(5, None, "%")]
+    gains = extract_gains(
+        "FooNet improves accuracy by 6.13% on LLaMA-2-7B with a 20% pruning ratio."
+    )
+    assert [(g.value, g.unit) for g in gains] == [(6.13, "%")]
+
+
+# ---------------------------------------------------------------- metric, baseline, condition
+
+
+def test_metric_baseline_and_condition() -> None:
+    g = only("FooNet achieves up to 20% higher training throughput than vanilla training.")
+    assert (g.metric, g.baseline) == ("training throughput", "vanilla training")
+    g = only("Compared to BarNet, we reduce error rates by 20%.")
+    assert (g.metric, g.baseline) == ("error rates", "BarNet")
+    g = only("FooNet outperforms PyTorch by 6.13x on NVIDIA A100.")
+    assert g.baseline == "PyTorch"
+    assert g.condition == "NVIDIA A100"
+    g = only("FooNet achieves a 3.6x increase in generation speed.")
+    assert g.metric == "generation speed"
+
+
+def test_quotes_are_short_verbatim_spans() -> None:
+    text = "Our evaluations show that FooNet achieves an average speedup of 2.20x over BarNet."
+    g = only(text)
+    assert g.quote in text
+    assert g.quote == "average speedup of 2.20x"
+
+
+# ---------------------------------------------------------------- takeaway and summary
+
+ABSTRACT = (
+    "Serving large models is slow. In this paper, we propose FooServe, a serving system that "
+    "caches experts ahead of time. Our evaluations demonstrate that FooServe achieves an average "
+    "speedup of 2.20x (up to 3.21x) compared to existing offloading solutions, across many "
+    "different models, batch sizes, hardware platforms and real-world traces from production."
+)
+
+
+def test_takeaway_names_method_states_result_and_is_short() -> None:
+    takeaway = extractive_takeaway("FooServe: Fast Serving", ABSTRACT)
+    assert takeaway.startswith("FooServe achieves an average speedup of 2.20x")
+    assert len(takeaway.split()) <= 30
+    assert unsupported_numbers(takeaway, ABSTRACT) == []
+    assert takeaway.endswith(".")
+
+
+def test_takeaway_without_gains_uses_the_introduction() -> None:
+    abstract = "Models are big. We propose BarNet, a small model. It is good."
+    assert extractive_takeaway("A Title Without a Name", abstract) == (
+        "We propose BarNet, a small model."
+    )
+
+
+def test_takeaway_never_carries_a_number_the_abstract_lacks() -> None:
+    # The title's "v9" is not in the abstract; the takeaway must not bring it in.
+    abstract = "We propose a detector. It finds 12% more objects than BarNet."
+    takeaway = extractive_takeaway("DetV9: A Detector", abstract)
+    assert unsupported_numbers(takeaway, abstract) == []
+    assert "12%" in takeaway
+
+
+def test_method_name_sources() -> None:
+    assert find_method_name("ProMoE: Fast Serving", "ProMoE is fast.") == "ProMoE"
+    assert find_method_name("Plain Title", "We propose Weak-to-Strong Diffusion (W2SD).") == "W2SD"
+    assert (
+        find_method_name("Plain Title", "We propose an optimizer, named COSMA, for X.") == "COSMA"
+    )
+    assert find_method_name("Expert-as-a-Service: X", "We propose EaaS, a system.") == "EaaS"
+    assert find_method_name("Plain Title", "We propose a novel PTQ algorithm.") is None
+
+
+def test_summarize_offline_passes_validation() -> None:
+    result = summarize_offline("p-1", "FooServe: Fast Serving", ABSTRACT)
+    assert result.id == "p-1" and result.has_claims
+    assert [g.value for g in result.gains] == [2.2, 3.21]
+    assert summary_errors(normalize_summary(result), ABSTRACT) == []
+    empty = summarize_offline("p-2", "Plain", "We study things without numbers.")
+    assert not empty.has_claims and empty.gains == []
+    assert (ENGINE, ENGINE_VERSION) == ("offline", "offline-v1")
+
+
+# ---------------------------------------------------------------- guard on the seed set
+
+
+def test_seed_set_quality_does_not_regress() -> None:
+    papers = load_papers()
+    gold = load_gold()
+    preds = {pid: summarize_offline(pid, p.title, p.abstract) for pid, p in papers.items()}
+    abstracts = {pid: p.abstract for pid, p in papers.items()}
+    scores = score_run(preds, gold, abstracts, {pid: p.title for pid, p in papers.items()})
+    assert scores.f1 >= F1_FLOOR, scores.summary_line()
+    assert scores.quotes_not_verbatim == 0
+    assert scores.quotes_without_value == 0
+    assert scores.takeaways_over_30_words == 0
+    assert scores.takeaways_with_unsupported_numbers == 0
+    for pid, summary in preds.items():
+        assert summary_errors(normalize_summary(summary), abstracts[pid]) == [], pid
+        assert all(numbers_in(g.quote) for g in summary.gains)
