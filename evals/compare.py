@@ -63,9 +63,10 @@ class PaperChange:
 
     @property
     def better(self) -> bool:
-        return (self.b.get("tp", 0) - self.b.get("fp", 0)) > (
-            self.a.get("tp", 0) - self.a.get("fp", 0)
-        )
+        def net(row: dict[str, Any]) -> int:
+            return int(row.get("tp", 0)) - int(row.get("fp", 0))
+
+        return net(self.b) > net(self.a)
 
 
 @dataclass(frozen=True)

@@ -35,3 +35,30 @@ def test_an_unopenable_database_is_a_clear_error(tmp_path: Path) -> None:
     blocker.write_text("")
     with pytest.raises(StoreError, match="cannot"):
         open_engine(f"sqlite:///{blocker / 'p.db'}")
+
+
+def test_a_database_from_an_older_schema_is_migrated_with_its_data(tmp_path: Path) -> None:
+    from alembic import command
+    from sqlalchemy import create_engine, inspect, text
+
+    from store.db import _alembic_config
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    old = create_engine(url)
+    with old.begin() as conn:
+        cfg = _alembic_config()
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001_initial")
+        conn.execute(
+            text(
+                "INSERT INTO run (command, engine, started_at, status, papers_new, papers_updated,"
+                " papers_unchanged, records_invalid, summarized, failed, skipped, llm_calls,"
+                " input_tokens, output_tokens) VALUES ('run', 'offline', '2026-01-01', 'done',"
+                " 1, 0, 0, 0, 1, 0, 0, 0, 0, 0)"
+            )
+        )
+    assert "eval_run" not in inspect(old).get_table_names()
+    engine = open_engine(url)
+    assert "eval_run" in inspect(engine).get_table_names()
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM run")).scalar() == 1
