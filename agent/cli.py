@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -130,6 +131,16 @@ def _start(
     return run_row, summarizer
 
 
+@contextmanager
+def _marked_on_error(store: Engine, run_row: Run) -> Iterator[None]:
+    """A run interrupted by an error (or Ctrl-C) is closed as such, with what it spent."""
+    try:
+        yield
+    except BaseException:
+        finish_run(store, run_row, status="error")
+        raise
+
+
 def _print_run(run: Run, settings: Settings, seconds: float) -> None:
     table = Table(title=f"paperskim run {run.id}", show_header=False, title_justify="left")
     table.add_column(style="bold")
@@ -203,7 +214,7 @@ def run(
     run_row, summarizer = _start(
         store, settings, "run", concurrency, source=", ".join(map(str, sources))
     )
-    try:
+    with _marked_on_error(store, run_row):
         ingested = _ingest(store, sources, fmt)
         summarized = _summarize(store, summarizer, run_row, limit)
         items = collect(store, since_last=True)
@@ -213,9 +224,6 @@ def run(
             digest_file.parent.mkdir(parents=True, exist_ok=True)
             digest_file.write_text(render_markdown(items), encoding="utf-8")
             record_digest(store, items, digest_file)
-    except BaseException:
-        finish_run(store, run_row, status="error")
-        raise
     run_row = finish_run(
         store,
         run_row,
@@ -266,11 +274,8 @@ def summarize(
     settings = settings_from_flags(db, engine, model, base_url)
     store = open_store(settings)
     run_row, summarizer = _start(store, settings, "summarize", concurrency)
-    try:
+    with _marked_on_error(store, run_row):
         report = _summarize(store, summarizer, run_row, limit)
-    except BaseException:
-        finish_run(store, run_row, status="error")
-        raise
     run_row = finish_run(
         store,
         run_row,

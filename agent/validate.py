@@ -13,29 +13,21 @@ from agent.numbers import quote_contains_value, unsupported_numbers
 
 MAX_TAKEAWAY_WORDS = 30
 
+_FACTOR_SPELLINGS = ("x", "×", "times", "fold", "-fold", "$\\times$", "\\times")
+_PERCENT_SPELLINGS = (
+    "%", "\\%", "percent", "per cent", "percentage points", "percentage point", "pp",
+)
 _UNIT_ALIASES = {
-    "x": "x",
-    "×": "x",
-    "times": "x",
-    "fold": "x",
-    "-fold": "x",
-    "$\\times$": "x",
-    "\\times": "x",
-    "%": "%",
-    "\\%": "%",
-    "percent": "%",
-    "per cent": "%",
-    "percentage points": "%",
-    "percentage point": "%",
-    "pp": "%",
-    "pts %": "%",
+    **dict.fromkeys(_FACTOR_SPELLINGS, "x"),
+    **dict.fromkeys(_PERCENT_SPELLINGS, "%"),
+    **dict.fromkeys(("point", "pts"), "points"),
 }
 _LINK_RE = re.compile(r"https?://|www\.|\]\(", re.IGNORECASE)
 
 
 def normalize_unit(unit: str) -> str:
     """'×', 'times', 'fold' → 'x'; 'percent', '\\%', 'percentage points' → '%'; else as given."""
-    cleaned = unit.strip()
+    cleaned = " ".join(unit.split())
     return _UNIT_ALIASES.get(cleaned.lower(), cleaned)
 
 

@@ -16,24 +16,16 @@ from typing import Any
 
 from agent.models import Gain, PaperSummary
 from agent.numbers import quote_contains_value, unsupported_numbers
+from agent.validate import MAX_TAKEAWAY_WORDS
+from agent.validate import normalize_unit as normalize_stored_unit
 
-MAX_TAKEAWAY_WORDS = 30
 VALUE_TOLERANCE = 0.005  # "values agree within 0.5% relative"
-
-_FACTOR = ("x", "×", "times", "fold", "-fold", "$\\times$", "\\times")
-_PERCENT = ("%", "\\%", "percent", "per cent", "percentage points", "percentage point")
-_UNIT_ALIASES = {
-    **dict.fromkeys(_FACTOR, "x"),
-    **dict.fromkeys(_PERCENT, "%"),
-    **dict.fromkeys(("point", "pts"), "points"),
-}
 
 
 def normalize_unit(unit: str) -> str:
-    """The comparable form of a unit: '×', 'times', 'fold' → 'x'; 'percent', 'percentage
-    points' → '%'; any other unit stripped and lower-cased ('FPS' and 'fps' are one unit)."""
-    cleaned = " ".join(unit.split()).lower()
-    return _UNIT_ALIASES.get(cleaned, cleaned)
+    """The comparable form of a unit: the stored form (agent/validate.normalize_unit: '×' → 'x',
+    'percent' → '%') lower-cased, so that 'FPS' and 'fps' are one unit."""
+    return normalize_stored_unit(unit).lower()
 
 
 def values_agree(a: float, b: float, rel: float = VALUE_TOLERANCE) -> bool:

@@ -48,6 +48,33 @@ def papers_needing_summary(
     return list(session.exec(query).all())
 
 
+def _new_summary(
+    paper: Paper,
+    made_by: MadeBy,
+    run_id: int | None,
+    llm_call_id: int | None,
+    *,
+    status: str,
+    takeaway: str | None = None,
+    has_claims: bool | None = None,
+    error: str | None = None,
+) -> Summary:
+    assert paper.id is not None
+    return Summary(
+        paper_id=paper.id,
+        abstract_hash=paper.abstract_hash,
+        engine=made_by.engine,
+        model=made_by.model,
+        prompt_version=made_by.prompt_version,
+        run_id=run_id,
+        llm_call_id=llm_call_id,
+        status=status,
+        takeaway=takeaway,
+        has_claims=has_claims,
+        error=error,
+    )
+
+
 def save_summary(
     session: Session,
     paper: Paper,
@@ -58,18 +85,14 @@ def save_summary(
     llm_call_id: int | None = None,
 ) -> Summary:
     """Store a summary that has passed validation, with its gains in order."""
-    assert paper.id is not None
-    row = Summary(
-        paper_id=paper.id,
-        abstract_hash=paper.abstract_hash,
-        engine=made_by.engine,
-        model=made_by.model,
-        prompt_version=made_by.prompt_version,
+    row = _new_summary(
+        paper,
+        made_by,
+        run_id,
+        llm_call_id,
         status="ok",
         takeaway=summary.takeaway,
         has_claims=summary.has_claims,
-        run_id=run_id,
-        llm_call_id=llm_call_id,
     )
     session.add(row)
     session.flush()
@@ -89,18 +112,7 @@ def save_failure(
     llm_call_id: int | None = None,
 ) -> Summary:
     """Record that this paper could not be summarized, and why. No output is stored."""
-    assert paper.id is not None
-    row = Summary(
-        paper_id=paper.id,
-        abstract_hash=paper.abstract_hash,
-        engine=made_by.engine,
-        model=made_by.model,
-        prompt_version=made_by.prompt_version,
-        status="failed",
-        error=reason,
-        run_id=run_id,
-        llm_call_id=llm_call_id,
-    )
+    row = _new_summary(paper, made_by, run_id, llm_call_id, status="failed", error=reason)
     session.add(row)
     return row
 
