@@ -53,6 +53,8 @@ def engine_label(summary: Summary) -> str:
     """How a summary's maker is shown to readers, wherever it shows."""
     if summary.engine == "offline":
         return "offline engine (no LLM)"
+    if summary.engine == "human":
+        return f"corrected by {summary.model}"
     return f"{summary.model} ({summary.prompt_version})"
 
 

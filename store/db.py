@@ -37,17 +37,25 @@ def _alembic_config() -> Config:
 
 
 def migrate(engine: Engine) -> list[str]:
-    """Apply pending migrations; return the revisions applied (empty when up to date)."""
+    """Apply pending migrations; return the revisions applied (empty when up to date).
+
+    Upgrades to every head: features developed side by side may add migrations on parallel
+    branches of the history, and a database needs all of them.
+    """
     cfg = _alembic_config()
-    head = ScriptDirectory.from_config(cfg).get_current_head()
-    with engine.begin() as conn:
-        current = MigrationContext.configure(conn).get_current_revision()
-        if current == head:
-            return []
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
     script = ScriptDirectory.from_config(cfg)
-    return [rev.revision for rev in script.iterate_revisions(head, current)]
+    heads = set(script.get_heads())
+    with engine.begin() as conn:
+        current = set(MigrationContext.configure(conn).get_current_heads())
+        if current == heads:
+            return []
+        applied_before = {
+            rev.revision for head in current for rev in script.iterate_revisions(head, "base")
+        }
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "heads")
+    everything = {rev.revision for rev in script.walk_revisions()}
+    return sorted(everything - applied_before)
 
 
 def open_engine(url: str, *, migrate_schema: bool = True) -> Engine:

@@ -10,8 +10,9 @@ from sqlmodel import Session, col, select
 from agent.models import Gain, PaperSummary
 from store.tables import GainRecord, Paper, Summary
 
-# When several engines summarized the same abstract, readers see the best one.
-ENGINE_PREFERENCE = {"llm": 0, "offline": 1}
+# When several engines summarized the same abstract, readers see the best one: a human
+# correction first, then an LLM summary, then the offline engine.
+ENGINE_PREFERENCE = {"human": 0, "llm": 1, "offline": 2}
 
 
 @dataclass(frozen=True)

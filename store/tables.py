@@ -178,3 +178,24 @@ class EvalRun(SQLModel, table=True):
     cost_usd: float | None = None
     wall_seconds: float = 0.0
     run_id: int | None = Field(default=None, foreign_key="run.id")
+
+
+class Review(SQLModel, table=True):
+    """One review action on a paper's summary; append-only, so the history is the table.
+
+    A correction is stored as a Summary with engine "human" (model = the reviewer), which
+    readers see before any machine summary of the same abstract; `correction_id` points to it.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    paper_id: int = Field(foreign_key="paper.id", index=True)
+    abstract_hash: str
+    summary_id: int | None = Field(default=None, foreign_key="summary.id")
+    action: str = Field(description="approve, correct, reject or reopen")
+    status: str = Field(description="status after the action: approved, corrected, rejected, draft")
+    reviewer: str
+    note: str | None = Field(default=None, sa_column=Column(Text))
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    correction_id: int | None = Field(default=None, foreign_key="summary.id")
+    created_at: datetime = Field(default_factory=utcnow)
