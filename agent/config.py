@@ -125,6 +125,16 @@ class DigestSettings(BaseModel):
     )
 
 
+class ReviewSettings(BaseModel):
+    """Who reviews."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reviewer: str | None = Field(
+        default=None, description="Name recorded with review actions; default: the OS user."
+    )
+
+
 class Settings(BaseSettings):
     """Every setting paperskim reads."""
 
@@ -143,6 +153,7 @@ class Settings(BaseSettings):
     )
     llm: LLMSettings = Field(default_factory=LLMSettings, description="The LLM endpoint.")
     digest: DigestSettings = Field(default_factory=DigestSettings, description="Digests.")
+    review: ReviewSettings = Field(default_factory=ReviewSettings, description="Review.")
 
     @classmethod
     def settings_customise_sources(

@@ -37,3 +37,11 @@ class AnswerInvalid(PaperskimError):
         super().__init__("; ".join(errors))
         self.errors = errors
         self.completion = completion
+
+
+class CorrectionRefused(PaperskimError):
+    """A reviewer's correction breaks the rules every stored summary must follow."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("correction refused: " + "; ".join(errors))
+        self.errors = errors
