@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from agent.tokens import count_tokens, truncate_to_tokens
@@ -39,8 +39,13 @@ def render_papers(items: Sequence[BatchItem]) -> str:
     "</" is written "<\\/" (the same string to a JSON parser) so that no abstract can contain
     the literal closing tag of the block.
     """
-    block = json.dumps([item.as_json() for item in items], ensure_ascii=False, indent=0)
-    return block.replace("</", "<\\/")
+    # Compact JSON, one paper a line: every framing token is paid once per paper.
+    lines = ",\n".join(_compact(item.as_json()) for item in items)
+    return f"[\n{lines}\n]".replace("</", "<\\/")
+
+
+def _compact(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def prompt_overhead(prompt: Prompt, model: str) -> int:
@@ -54,14 +59,14 @@ def make_item(
 ) -> BatchItem:
     """A batch item, with an abstract too long for any request cut to fit (and said so)."""
     item = BatchItem(paper_id, ref, title, abstract, 0)
-    tokens = count_tokens(json.dumps(item.as_json(), ensure_ascii=False), model)
+    tokens = count_tokens(_compact(item.as_json()), model)
     if tokens > max_tokens:
         log.warning("abstract of %s has %d tokens; cut to fit the batch budget", ref, tokens)
         cut = truncate_to_tokens(
             abstract, max(max_tokens - (tokens - count_tokens(abstract, model)), 16), model
         )
         item = BatchItem(paper_id, ref, title, cut, 0, truncated=True)
-        tokens = count_tokens(json.dumps(item.as_json(), ensure_ascii=False), model)
+        tokens = count_tokens(_compact(item.as_json()), model)
     return BatchItem(item.paper_id, ref, title, item.abstract, tokens, item.truncated)
 
 
@@ -81,3 +86,23 @@ def pack_batches(
     if current:
         batches.append(current)
     return batches
+
+
+def pack_stream(
+    items: Iterable[BatchItem], *, budget: int, overhead: int, max_papers: int
+) -> Iterator[list[BatchItem]]:
+    """`pack_batches` over a stream: each batch is yielded as soon as it is full.
+
+    Items are read one at a time, so papers can be claimed from the store just before they are
+    needed instead of all at once.
+    """
+    current: list[BatchItem] = []
+    used = overhead
+    for item in items:
+        if current and (used + item.tokens > budget or len(current) >= max_papers):
+            yield current
+            current, used = [], overhead
+        current.append(item)
+        used += item.tokens
+    if current:
+        yield current

@@ -6,7 +6,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -31,11 +31,13 @@ from agent.cli_common import (
     out,
     settings_from_flags,
 )
+from agent.cli_digest import digest as digest_command
+from agent.cli_digest import digests as digests_command
 from agent.cli_eval import eval_command
 from agent.config import Settings
 from agent.digest import collect, engine_label, record_digest, render_markdown
 from agent.errors import NotFoundError, PaperskimError
-from agent.export import ExportFormat, write_export
+from agent.export import ExportFormat, write_export, write_reviewed
 from agent.ingest import Format
 from agent.pipeline import IngestReport, ingest_files
 from agent.stats import store_stats
@@ -72,11 +74,17 @@ def _progress(label: str) -> Any:
         yield progress
 
 
+def _print_lines(label: str, style: str, lines: list[str], hint: str = "") -> None:
+    """At most 20 problem lines on stderr, then a count of the rest."""
+    for line in lines[:20]:
+        err.print(f"[{style}]{label}[/] {escape(line)}")
+    if len(lines) > 20:
+        err.print(f"[{style}]… and {len(lines) - 20} more[/]{hint}")
+
+
 def _print_ingest(report: IngestReport) -> None:
-    for error in report.errors[:20]:
-        err.print(f"[yellow]skipped[/] {escape(str(error))}")
-    if len(report.errors) > 20:
-        err.print(f"[yellow]… and {len(report.errors) - 20} more invalid records[/]")
+    _print_lines("skipped", "yellow", [str(e) for e in report.errors])
+    _print_lines("duplicate", "yellow", [str(d) for d in report.duplicates])
 
 
 def _ingest(store: Engine, sources: list[Path], fmt: str | None) -> IngestReport:
@@ -111,12 +119,11 @@ def _summarize(
             on_start=lambda n: progress.update(task, total=n),
             on_progress=lambda n: progress.advance(task, n),
         )
-    for pid, reason in report.failures[:20]:
-        err.print(f"[red]failed[/] {escape(pid)}: {escape(reason)}")
-    if len(report.failures) > 20:
-        err.print(
-            f"[red]… and {len(report.failures) - 20} more failures[/] (see `paperskim show ID`)"
-        )
+    _print_lines("warning", "yellow", [f"{pid}: {text}" for pid, text in report.warnings])
+    _print_lines(
+        "failed", "red", [f"{pid}: {reason}" for pid, reason in report.failures],
+        " (see `paperskim show ID`)",
+    )
     return report
 
 
@@ -297,48 +304,39 @@ def summarize(
 
 
 @app.command()
-def digest(
-    db: DbOption = None,
-    since: Annotated[
-        str | None,
-        typer.Option(help="'last': only papers not in an earlier digest (and remember this one)."),
-    ] = None,
-    out_path: Annotated[
-        Path | None, typer.Option("--out", help="Write to this file instead of standard output.")
-    ] = None,
-) -> None:
-    """Draft a Markdown digest of the summarized papers, strongest claims first."""
-    if since not in (None, "last"):
-        raise typer.BadParameter("--since takes 'last'", param_hint="--since")
-    settings = settings_from_flags(db)
-    store = open_store(settings)
-    items = collect(store, since_last=since == "last")
-    text = render_markdown(items, date.today())
-    if out_path is not None:
-        out_path.parent.mkdir(parents=True, exist_ok=True)
-        out_path.write_text(text, encoding="utf-8")
-        err.print(f"{len(items)} papers → {out_path}")
-    else:
-        sys.stdout.write(text + "\n")
-    if since == "last":
-        record_digest(store, items, out_path)
-
-
-@app.command()
 def export(
     db: DbOption = None,
     fmt: Annotated[str, typer.Option("--format", help="jsonl or csv.")] = "jsonl",
     out_path: Annotated[
         Path | None, typer.Option("--out", help="Write to this file instead of standard output.")
     ] = None,
+    reviewed: Annotated[
+        bool,
+        typer.Option(
+            "--reviewed",
+            help="Only summaries a person approved or corrected, in the gold format "
+            "(id, takeaway, has_claims, gains), ready to add to a gold set.",
+        ),
+    ] = False,
 ) -> None:
     """Export every paper, one a line: id (as its source gave it), takeaway, gains, status.
 
     Gains follow the schema of ANNOTATION.md (metric, value, value_high, unit, kind, qualifier,
     baseline, condition, quote), so results join back to the input by id.
     """
-    if fmt not in ("jsonl", "csv"):
-        raise typer.BadParameter("--format must be jsonl or csv", param_hint="--format")
+    if fmt not in ("jsonl", "csv") or (reviewed and fmt != "jsonl"):
+        raise typer.BadParameter(
+            "--format must be jsonl or csv (--reviewed writes jsonl)", param_hint="--format"
+        )
+    if reviewed:
+        store = open_store(settings_from_flags(db))
+        if out_path is None:
+            write_reviewed(store, sys.stdout)
+            return
+        with out_path.open("w", encoding="utf-8") as handle:
+            count = write_reviewed(store, handle)
+        err.print(f"{count} reviewed papers → {out_path}")
+        return
     export_fmt: ExportFormat = "jsonl" if fmt == "jsonl" else "csv"
     store = open_store(settings_from_flags(db))
     if out_path is None:
@@ -465,3 +463,18 @@ def main() -> None:
 
 
 app.command("eval")(eval_command)
+app.command("digest")(digest_command)
+app.command("digests")(digests_command)
+
+from agent.cli_review import review_command, serve_command  # noqa: E402
+
+app.command("serve")(serve_command)
+app.command("review")(review_command)
+
+from agent.cli_ask import ask_command  # noqa: E402
+
+app.command("ask")(ask_command)
+
+from agent.cli_batch import batch_command  # noqa: E402
+
+app.command("batch")(batch_command)

@@ -39,6 +39,7 @@ SourcesArg = Annotated[
         help="Files to read: a trending-papers listing (.txt), JSONL/JSON, CSV, or an arXiv "
         "API Atom feed (.xml/.atom).",
         show_default=False,
+        metavar="SOURCE",
     ),
 ]
 FormatOption = Annotated[

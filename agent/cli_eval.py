@@ -22,10 +22,12 @@ from agent.cli_common import (
     settings_from_flags,
 )
 from agent.errors import NotFoundError
+from evals.ask_eval import add_ask_scores, print_ask_scores
 from evals.compare import compare_runs
 from evals.gold import GOLD_PATH, PAPERS_PATH, load_papers
 from evals.harness import run_eval
 from evals.report import maker, print_comparison, print_run, render_html, run_to_json
+from evals.reviewed import reviewed_gold, run_reviewed_eval
 from store.tables import EvalRun
 
 
@@ -61,6 +63,23 @@ def eval_command(
         Path | None, typer.Option("--html", help="Also write a self-contained HTML report.")
     ] = None,
     concurrency: ConcurrencyOption = 4,
+    reviewed: Annotated[
+        bool,
+        typer.Option(
+            "--reviewed",
+            help="Score against the summaries people approved or corrected in this store "
+            "(paperskim serve / review) instead of the gold file.",
+        ),
+    ] = False,
+    ask: Annotated[
+        bool | None,
+        typer.Option(
+            help="Also score `paperskim ask` on evals/data/questions.jsonl (recall@5, citation "
+            "precision, correct 'no answer'). Default: on for the offline engine; with an "
+            "endpoint only when asked, as it makes several LLM calls per question.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Score the current engine, model and prompt against the gold set, and store the run.
 
@@ -81,6 +100,9 @@ def eval_command(
             )
             return
         run = _get(session, show) if show is not None else None
+    if run is None and reviewed:
+        err.print("Evaluating against the reviewed summaries in the store …")
+        run = run_reviewed_eval(settings, store, use_judge=judge, concurrency=concurrency)
     if run is None:
         label = "offline engine (no LLM)" if not settings.use_llm else settings.llm.model
         err.print(f"Evaluating {label} on {gold} …")
@@ -93,11 +115,14 @@ def eval_command(
             concurrency=concurrency,
         )
     print_run(out, run)
+    if (ask if ask is not None else not settings.use_llm) and show is None and not reviewed:
+        print_ask_scores(out, add_ask_scores(settings, store, run))
     if json_out is not None:
         json_out.write_text(json.dumps(run_to_json(run), indent=2, ensure_ascii=False))
         err.print(f"JSON → {json_out}")
     if html_out is not None:
-        titles = {pid: p.title for pid, p in load_papers(papers).items()}
+        source = reviewed_gold(store)[1] if reviewed else load_papers(papers)
+        titles = {pid: p.title for pid, p in source.items()}
         html_out.write_text(render_html(run, titles), encoding="utf-8")
         err.print(f"HTML → {html_out}")
 

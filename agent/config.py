@@ -96,9 +96,28 @@ class LLMSettings(BaseModel):
     batch_token_budget: int = Field(
         default=12000, description="Most prompt tokens in one request (instructions + abstracts)."
     )
-    max_papers_per_batch: int = Field(default=16, description="Most papers in one request.")
+    max_papers_per_batch: int = Field(
+        default=32,
+        description="Most papers in one request (32: instructions are paid once per request; "
+        "see bench/bench_tokens.py).",
+    )
+    prompt_version: str | None = Field(
+        default=None,
+        description="Version of prompts/summarize/ to use, e.g. v1; default: the latest. "
+        "Summaries made with another version are redone.",
+    )
     output_tokens_per_paper: int = Field(
         default=400, description="Completion tokens allowed per paper in a batch (max_tokens)."
+    )
+    requests_per_minute: float | None = Field(
+        default=None,
+        description="Most requests a minute (your account's RPM limit); none: no budget. The "
+        "endpoint's x-ratelimit-* headers and 429s slow requests down further by themselves.",
+    )
+    tokens_per_minute: float | None = Field(
+        default=None,
+        description="Most tokens a minute, prompt plus max_tokens as providers count them "
+        "(your account's TPM limit); none: no budget.",
     )
     prices: dict[str, Price] = Field(
         default_factory=dict, description="Extra or overriding prices, by model name."
@@ -123,6 +142,67 @@ class DigestSettings(BaseModel):
     out_dir: Path | None = Field(
         default=None, description="Folder for digests written by `run`; default: ./digests."
     )
+
+
+class ProfileSettings(BaseModel):
+    """What the reader cares about: scores each paper's relevance for the digest, offline."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    keywords: list[str] = Field(
+        default_factory=list,
+        description="Words or phrases of interest, e.g. \"KV cache\"; a match in the title adds "
+        "2, in the abstract or takeaway 1 (case, hyphens and plurals do not matter).",
+    )
+    topics: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Named topics, each a list of keywords (scored like `keywords`); the digest "
+        "groups papers in one section per topic, by the first topic a paper matches.",
+    )
+    negative_keywords: list[str] = Field(
+        default_factory=list,
+        description="A paper mentioning any of these loses 10 points, which keeps it out of the "
+        "digest at the default threshold (it stays in the store and in search).",
+    )
+    authors: list[str] = Field(
+        default_factory=list, description="Authors to follow (full names); each adds 3."
+    )
+    categories: list[str] = Field(
+        default_factory=list,
+        description="Categories to follow, e.g. cs.LG (or cs for all of cs.*); each adds 2.",
+    )
+    threshold: float = Field(
+        default=0.0,
+        description="Papers scoring below this stay out of the digest but remain searchable; "
+        "0 keeps everything but negative matches, 1 keeps only papers matching an interest.",
+    )
+
+
+class SmtpSettings(BaseModel):
+    """The mail server `digest --send` uses. The password comes from the environment only."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str | None = Field(default=None, description="SMTP server host; needed for --send.")
+    port: int = Field(default=587, description="SMTP port (587 for STARTTLS submission).")
+    starttls: bool = Field(
+        default=True, description="Upgrade the connection with STARTTLS before logging in."
+    )
+    ca_file: Path | None = Field(
+        default=None,
+        description="CA certificate file to trust for STARTTLS (e.g. a self-hosted server's); "
+        "default: the system's trusted CAs.",
+    )
+    username: str | None = Field(default=None, description="Login name; no login when unset.")
+    password: SecretStr | None = Field(
+        default=None,
+        description="Login password; environment only (PAPERSKIM_SMTP__PASSWORD), never stored.",
+    )
+    sender: str | None = Field(default=None, description="From address, e.g. digest@example.org.")
+    recipients: list[str] = Field(
+        default_factory=list, description="To addresses of the digest email."
+    )
+    timeout: float = Field(default=30.0, description="Seconds before the SMTP connection gives up.")
 
 
 class ReviewSettings(BaseModel):
@@ -154,6 +234,10 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings, description="The LLM endpoint.")
     digest: DigestSettings = Field(default_factory=DigestSettings, description="Digests.")
     review: ReviewSettings = Field(default_factory=ReviewSettings, description="Review.")
+    profile: ProfileSettings = Field(
+        default_factory=ProfileSettings, description="Interests that rank the digest."
+    )
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings, description="Mail for the digest.")
 
     @classmethod
     def settings_customise_sources(
@@ -213,4 +297,9 @@ def _refuse_key_in_file(path: Path) -> None:
         raise ConfigError(
             f"{path}: api_key must not be in the config file; set PAPERSKIM_LLM__API_KEY "
             "or OPENAI_API_KEY in the environment instead"
+        )
+    if "password" in data.get("smtp", {}):
+        raise ConfigError(
+            f"{path}: the SMTP password must not be in the config file; set "
+            "PAPERSKIM_SMTP__PASSWORD in the environment instead"
         )

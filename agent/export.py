@@ -11,9 +11,11 @@ from typing import Any, Literal, TextIO
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from agent.models import PaperSummary
 from store.papers import public_id
-from store.summaries import current_summary, gains_of, last_failure
-from store.tables import Paper
+from store.reviews import latest_review
+from store.summaries import as_paper_summary, current_summary, gains_of, last_failure
+from store.tables import Paper, Summary
 
 ExportFormat = Literal["jsonl", "csv"]
 CSV_FIELDS = [
@@ -86,3 +88,31 @@ def export_text(store: Engine, fmt: ExportFormat) -> str:
     buffer = io.StringIO()
     write_export(store, buffer, fmt)
     return buffer.getvalue()
+
+
+def reviewed_summaries(store: Engine) -> list[tuple[Paper, PaperSummary]]:
+    """Papers whose current abstract a person approved or corrected, with what they vouched for.
+
+    For an approval that is the summary shown when it was approved (even if a newer machine
+    summary came later); for a correction, the corrected summary.
+    """
+    found = []
+    with Session(store, expire_on_commit=False) as session:
+        for paper in session.exec(select(Paper).order_by(col(Paper.id))).all():
+            review = latest_review(session, paper)
+            if review is None or review.status not in ("approved", "corrected"):
+                continue
+            summary_id = review.correction_id if review.status == "corrected" else review.summary_id
+            summary = session.get(Summary, summary_id) if summary_id is not None else None
+            if summary is not None and summary.status == "ok":
+                found.append((paper, as_paper_summary(session, public_id(paper), summary)))
+    return found
+
+
+def write_reviewed(store: Engine, out: TextIO) -> int:
+    """Approved or corrected summaries in the gold format of ANNOTATION.md, one JSON a line."""
+    count = 0
+    for _, summary in reviewed_summaries(store):
+        out.write(json.dumps(summary.model_dump(), ensure_ascii=False) + "\n")
+        count += 1
+    return count

@@ -19,6 +19,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 from agent.batching import BatchItem, render_papers
 from agent.config import LLMSettings
 from agent.errors import AnswerInvalid, LLMCallError
+from agent.injection import injection_errors
 from agent.llm import LLM, Completion, Message
 from agent.models import BatchAnswer, PaperSummary
 from agent.validate import batch_id_errors, normalize_summary, summary_errors
@@ -34,6 +35,7 @@ class PaperOutcome:
     summary: PaperSummary | None = None
     error: str | None = None
     call_id: int | None = None
+    warning: str | None = None  # stored anyway, with a caveat (e.g. the abstract was cut)
 
 
 @dataclass
@@ -144,51 +146,24 @@ class LLMSummarizer:
         self, state: _Attempt, completion: Completion, abstracts: dict[str, str]
     ) -> list[str]:
         """Move every validly answered paper to `done`; return errors not tied to one paper."""
-        try:
-            data = extract_json(completion.content)
-        except ValueError as exc:
-            reason = f"the answer is not valid JSON: {exc}"
-            state.errors = {ref: [reason] for ref in state.pending}
-            return [reason]
-        entries = data.get("papers") if isinstance(data, dict) else None
-        if not isinstance(entries, list):
-            reason = 'the answer has no "papers" list'
-            state.errors = {ref: [reason] for ref in state.pending}
-            return [reason]
-
-        answered = [str(e.get("id", "")) for e in entries if isinstance(e, dict)]
-        general = [
-            e for e in batch_id_errors(answered, list(state.pending)) if "no answer" not in e
-        ]
-        repeated = {ref for ref in answered if answered.count(ref) > 1}
-        state.errors = {ref: ["no answer was given for this id"] for ref in state.pending}
-        for entry in entries:
-            ref = str(entry.get("id", "")) if isinstance(entry, dict) else ""
-            if ref not in state.pending:
-                continue
-            if ref in repeated:
-                state.errors[ref] = ["this id was answered more than once"]
-                continue
-            try:
-                summary = normalize_summary(PaperSummary.model_validate(entry))
-            except ValidationError as exc:
-                state.errors[ref] = [_schema_error(exc)]
-                continue
-            if errors := summary_errors(summary, abstracts[ref]):
-                state.errors[ref] = errors
-                continue
+        check = check_answer(completion.content, list(state.pending), abstracts)
+        for ref, summary in check.valid.items():
             state.done[ref] = PaperOutcome(state.pending[ref], summary, call_id=completion.call_id)
-        for ref in state.done:
-            state.pending.pop(ref, None)
-            state.errors.pop(ref, None)
-        return general
+            state.pending.pop(ref)
+        state.errors = check.errors
+        return check.general
 
     def _ask_again(self, state: _Attempt, completion: Completion, general: list[str]) -> None:
+        """The next attempt's messages: only the papers still unanswered, the model's own answer
+        for them, and what was wrong with it. Papers already answered validly are not sent
+        again, so a re-ask costs tokens for the few papers it is about, not the whole batch."""
         lines = [f"- {e}" for e in general]
         lines += [f"- id {ref}: {e}" for ref, errs in state.errors.items() for e in errs]
+        system, user = self.prompt.render(papers=render_papers(list(state.pending.values())))
         state.messages = [
-            *state.messages,
-            {"role": "assistant", "content": completion.content},
+            {"role": "system", "content": system},
+            {"role": "user", "content": user},
+            {"role": "assistant", "content": _answer_for(completion.content, state.pending)},
             {
                 "role": "user",
                 "content": "Your answer broke these rules:\n" + "\n".join(lines) + "\n\n"
@@ -197,6 +172,73 @@ class LLMSummarizer:
                 + ". Quotes must be copied character for character from that paper's abstract.",
             },
         ]
+
+
+def _answer_for(content: str, refs: dict[str, BatchItem]) -> str:
+    """The part of an answer about `refs` (the whole answer when it cannot be parsed)."""
+    try:
+        data = extract_json(content)
+    except ValueError:
+        return content
+    entries = data.get("papers") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        return content
+    kept = [e for e in entries if not isinstance(e, dict) or str(e.get("id", "")) in refs]
+    return json.dumps({"papers": kept}, ensure_ascii=False)
+
+
+@dataclass
+class AnswerCheck:
+    """One answer checked against the papers it was for."""
+
+    valid: dict[str, PaperSummary] = field(default_factory=dict)
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    general: list[str] = field(default_factory=list)
+
+
+def check_answer(content: str, refs: list[str], abstracts: dict[str, str]) -> AnswerCheck:
+    """Validate an answer's summaries for `refs`: which are valid, and what is wrong with the rest.
+
+    Used for every fresh answer and for answers replayed from the call log after a crash.
+    """
+    check = AnswerCheck()
+    try:
+        data = extract_json(content)
+    except ValueError as exc:
+        reason = f"the answer is not valid JSON: {exc}"
+        check.errors = {ref: [reason] for ref in refs}
+        check.general = [reason]
+        return check
+    entries = data.get("papers") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        reason = 'the answer has no "papers" list'
+        check.errors = {ref: [reason] for ref in refs}
+        check.general = [reason]
+        return check
+
+    answered = [str(e.get("id", "")) for e in entries if isinstance(e, dict)]
+    check.general = [e for e in batch_id_errors(answered, refs) if "no answer" not in e]
+    repeated = {ref for ref in answered if answered.count(ref) > 1}
+    check.errors = {ref: ["no answer was given for this id"] for ref in refs}
+    for entry in entries:
+        ref = str(entry.get("id", "")) if isinstance(entry, dict) else ""
+        if ref not in check.errors:
+            continue
+        if ref in repeated:
+            check.errors[ref] = ["this id was answered more than once"]
+            continue
+        try:
+            summary = normalize_summary(PaperSummary.model_validate(entry))
+        except ValidationError as exc:
+            check.errors[ref] = [_schema_error(exc)]
+            continue
+        abstract = abstracts[ref]
+        if errors := summary_errors(summary, abstract) + injection_errors(summary, abstract):
+            check.errors[ref] = errors
+            continue
+        check.valid[ref] = summary
+        del check.errors[ref]
+    return check
 
 
 def _schema_error(exc: ValidationError) -> str:

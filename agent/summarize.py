@@ -9,24 +9,27 @@ every finished batch and the next run picks up only what is left.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from agent import offline_engine
-from agent.batching import BatchItem, make_item, pack_batches, prompt_overhead
+from agent.batching import BatchItem, make_item, pack_stream, prompt_overhead
 from agent.config import Settings
-from agent.llm import LLM
+from agent.injection import drop_injected_gains, injection_errors, without_instructions
+from agent.llm import LLM, make_limiter
 from agent.llm_engine import LLMSummarizer, PaperOutcome
+from agent.recovery import replay, unstored_answers
 from agent.validate import normalize_summary, summary_errors
 from prompts import load_prompt
 from store.papers import public_id
-from store.summaries import MadeBy, papers_needing_summary, save_failure, save_summary
+from store.summaries import MadeBy, save_failure, save_summary
 from store.tables import Paper
+from store.work_queue import DEFAULT_LEASE_SECONDS, WorkQueue
 
 ProgressCallback = Callable[[int], None]
 
@@ -37,7 +40,7 @@ class Summarizer(Protocol):
     @property
     def made_by(self) -> MadeBy: ...
 
-    def run(self, papers: Sequence[Paper]) -> Iterator[list[PaperOutcome]]: ...
+    def run(self, papers: Iterable[Paper]) -> Iterator[list[PaperOutcome]]: ...
 
 
 def batch_items(papers: Sequence[Paper], model: str, max_tokens: int) -> list[BatchItem]:
@@ -63,13 +66,22 @@ class OfflineSummarizer:
         engine=offline_engine.ENGINE, model=None, prompt_version=offline_engine.ENGINE_VERSION
     )
 
-    def run(self, papers: Sequence[Paper]) -> Iterator[list[PaperOutcome]]:
+    claim_chunk = 64
+
+    def run(self, papers: Iterable[Paper]) -> Iterator[list[PaperOutcome]]:
         for paper in papers:
             item = BatchItem(paper.id or 0, public_id(paper), paper.title, paper.abstract, 0)
+            # Sentences addressed to a model are not the paper's claims: leave them out of what
+            # the pattern rules read (the quotes still come from, and are checked against, the
+            # real abstract).
+            text = without_instructions(paper.abstract)
             summary = normalize_summary(
-                offline_engine.summarize_offline(item.ref, paper.title, paper.abstract)
+                drop_injected_gains(
+                    offline_engine.summarize_offline(item.ref, paper.title, text), paper.abstract
+                )
             )
             errors = summary_errors(summary, paper.abstract)
+            errors += injection_errors(summary, paper.abstract)
             if errors:
                 yield [PaperOutcome(item, error="offline engine: " + "; ".join(errors))]
             else:
@@ -77,34 +89,100 @@ class OfflineSummarizer:
 
 
 class LLMBatchSummarizer:
-    """The LLM engine: packs papers into token-budgeted requests and runs them concurrently."""
+    """The LLM engine: packs papers into token-budgeted requests and runs them concurrently.
+
+    Papers are read from the iterable as batches are formed (so a work queue can claim them just
+    in time); at most `concurrency` requests run at once, paced by the LLM's rate limiter. A
+    paper whose answer is already in the call log (paid for by a run that died before storing
+    it) is replayed from there instead of being asked again.
+    """
 
     def __init__(self, llm: LLM, settings: Settings, concurrency: int = 4) -> None:
         self.settings = settings.llm
-        self.prompt = load_prompt("summarize")
-        self.engine = LLMSummarizer(llm, self.prompt, settings.llm)
+        self.prompt = load_prompt("summarize", self.settings.prompt_version)
         self.concurrency = max(1, concurrency)
+        if llm.limiter.max_concurrency != self.concurrency:
+            llm.limiter = make_limiter(settings.llm, self.concurrency)
+        self.engine = LLMSummarizer(llm, self.prompt, settings.llm)
+        self.claim_chunk = self.settings.max_papers_per_batch
 
     @property
     def made_by(self) -> MadeBy:
         return self.engine.made_by
 
-    def run(self, papers: Sequence[Paper]) -> Iterator[list[PaperOutcome]]:
-        model = self.engine.llm.model
+    def run(self, papers: Iterable[Paper]) -> Iterator[list[PaperOutcome]]:
+        llm = self.engine.llm
+        model = llm.model
         overhead = prompt_overhead(self.prompt, model)
         room = max(self.settings.batch_token_budget - overhead, 64)
-        items = batch_items(papers, model, room)
-        abstracts = {item.ref: p.abstract for item, p in zip(items, papers, strict=True)}
-        batches = pack_batches(
-            items,
+        logged = (
+            unstored_answers(llm.store, self.made_by, exclude_run=llm.run_id)
+            if llm.store is not None
+            else {}
+        )
+        replayed: list[PaperOutcome] = []
+        full: dict[int, Paper] = {}
+
+        def items() -> Iterator[BatchItem]:
+            for paper in papers:
+                assert paper.id is not None
+                if paper.id in logged and (outcome := replay(paper, logged[paper.id])):
+                    replayed.append(outcome)
+                    continue
+                full[paper.id] = paper
+                ref = public_id(paper)
+                yield make_item(paper.id, ref, paper.title, paper.abstract, model, room)
+
+        batches = pack_stream(
+            items(),
             budget=self.settings.batch_token_budget,
             overhead=overhead,
             max_papers=self.settings.max_papers_per_batch,
         )
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            futures = [pool.submit(self.engine.summarize_batch, b, abstracts) for b in batches]
-            for future in as_completed(futures):
+            running: set[Future[list[PaperOutcome]]] = set()
+            for batch in batches:
+                if replayed:
+                    yield replayed[:]
+                    replayed.clear()
+                # One batch waits beyond the pool's size, so no thread idles between batches.
+                while len(running) > self.concurrency:
+                    done, running = wait(running, return_when=FIRST_COMPLETED)
+                    yield from (f.result() for f in done)
+                batch, abstracts = _distinct_refs(batch, full)
+                running.add(pool.submit(self._summarize, batch, abstracts))
+            if replayed:
+                yield replayed[:]
+            for future in as_completed(running):
                 yield future.result()
+
+    def _summarize(self, batch: list[BatchItem], abstracts: dict[str, str]) -> list[PaperOutcome]:
+        outcomes = self.engine.summarize_batch(batch, abstracts)
+        for outcome in outcomes:
+            if outcome.item.truncated:
+                outcome.warning = (
+                    f"abstract too long for one request: summarized from its first "
+                    f"{outcome.item.tokens} tokens"
+                )
+        return outcomes
+
+
+def _distinct_refs(
+    batch: list[BatchItem], full: dict[int, Paper]
+) -> tuple[list[BatchItem], dict[str, str]]:
+    """The batch with ids unique within it (two sources may both call a paper "1"), and each
+    ref's full abstract for validation; forgets the papers it hands over."""
+    seen: set[str] = set()
+    out: list[BatchItem] = []
+    abstracts: dict[str, str] = {}
+    for item in batch:
+        paper = full.pop(item.paper_id)
+        if item.ref in seen:
+            item = replace(item, ref=paper.key)
+        seen.add(item.ref)
+        out.append(item)
+        abstracts[item.ref] = paper.abstract
+    return out, abstracts
 
 
 @dataclass
@@ -115,6 +193,10 @@ class SummarizeReport:
     summarized: int = 0
     failed: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)
+    # Papers summarized with a caveat (e.g. an abstract cut to fit): (public id, what).
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+    # Summaries taken from answers already in the call log instead of a new request.
+    replayed: int = 0
 
 
 def summarize_pending(
@@ -125,45 +207,65 @@ def summarize_pending(
     limit: int | None = None,
     on_progress: ProgressCallback | None = None,
     on_start: Callable[[int], None] | None = None,
+    lease_seconds: float = DEFAULT_LEASE_SECONDS,
 ) -> SummarizeReport:
-    """Summarize every paper that has no valid summary from this engine/model/prompt yet."""
-    with Session(store, expire_on_commit=False) as session:
-        papers = papers_needing_summary(session, summarizer.made_by, limit=limit)
-    report = SummarizeReport(candidates=len(papers))
+    """Summarize every paper that has no valid summary from this engine/model/prompt yet.
+
+    Papers are claimed from the store a few at a time (store/work_queue.py), so several
+    processes can run this on one database and share the work without doing any paper twice.
+    Each batch is stored in one transaction, which also gives back its claims.
+    """
+    queue = WorkQueue(store, summarizer.made_by, lease_seconds=lease_seconds)
+    total = queue.pending_count()
+    report = SummarizeReport(candidates=total if limit is None else min(total, limit))
     if on_start:
-        on_start(len(papers))
-    by_id = {p.id: p for p in papers}
-    for outcomes in summarizer.run(papers):
-        with Session(store) as session:
-            for outcome in outcomes:
-                paper = session.get(Paper, outcome.item.paper_id)
-                assert paper is not None
-                if outcome.summary is not None:
-                    save_summary(
-                        session,
-                        paper,
-                        outcome.summary,
-                        summarizer.made_by,
-                        run_id=run_id,
-                        llm_call_id=outcome.call_id,
-                    )
-                    report.summarized += 1
-                else:
-                    reason = outcome.error or "unknown error"
-                    save_failure(
-                        session,
-                        paper,
-                        reason,
-                        summarizer.made_by,
-                        run_id=run_id,
-                        llm_call_id=outcome.call_id,
-                    )
-                    report.failed += 1
-                    report.failures.append((public_id(by_id[paper.id]), reason))
-            session.commit()
-        if on_progress:
-            on_progress(len(outcomes))
+        on_start(report.candidates)
+    chunk = int(getattr(summarizer, "claim_chunk", 32))
+    try:
+        for outcomes in summarizer.run(queue.stream(chunk, limit)):
+            _store_outcomes(store, queue, summarizer.made_by, outcomes, run_id, report)
+            if on_progress:
+                on_progress(len(outcomes))
+    finally:
+        queue.release_all()
     return report
+
+
+def _store_outcomes(
+    store: Engine,
+    queue: WorkQueue,
+    made_by: MadeBy,
+    outcomes: list[PaperOutcome],
+    run_id: int | None,
+    report: SummarizeReport,
+) -> None:
+    with Session(store) as session:
+        held = queue.release(session, [o.item.paper_id for o in outcomes])
+        for outcome in outcomes:
+            if outcome.item.paper_id not in held:
+                continue  # our claim expired and another worker owns this paper now
+            paper = session.get(Paper, outcome.item.paper_id)
+            assert paper is not None
+            if outcome.summary is not None:
+                save_summary(
+                    session,
+                    paper,
+                    outcome.summary,
+                    made_by,
+                    run_id=run_id,
+                    llm_call_id=outcome.call_id,
+                )
+                report.summarized += 1
+                if outcome.warning:
+                    report.warnings.append((public_id(paper), outcome.warning))
+            else:
+                reason = outcome.error or "unknown error"
+                save_failure(
+                    session, paper, reason, made_by, run_id=run_id, llm_call_id=outcome.call_id
+                )
+                report.failed += 1
+                report.failures.append((public_id(paper), reason))
+        session.commit()
 
 
 def make_summarizer(
@@ -171,5 +273,8 @@ def make_summarizer(
 ) -> Summarizer:
     """The engine the settings ask for: the LLM when an endpoint is configured, else offline."""
     if settings.use_llm:
-        return LLMBatchSummarizer(LLM(settings.llm, store, run_id=run_id), settings, concurrency)
+        llm = LLM(
+            settings.llm, store, run_id=run_id, limiter=make_limiter(settings.llm, concurrency)
+        )
+        return LLMBatchSummarizer(llm, settings, concurrency)
     return OfflineSummarizer()

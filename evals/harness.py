@@ -98,14 +98,34 @@ def run_eval(
     concurrency: int = 4,
 ) -> EvalRun:
     """Evaluate the configured engine on a gold set and store the run with every score."""
-    gold = load_gold(gold_path)
-    papers = load_papers(papers_path)
+    return run_eval_on(
+        settings,
+        store,
+        load_gold(gold_path),
+        load_papers(papers_path),
+        gold_set=gold_set_name(gold_path),
+        source=str(gold_path),
+        use_judge=use_judge,
+        concurrency=concurrency,
+    )
+
+
+def run_eval_on(
+    settings: Settings,
+    store: Engine,
+    gold: dict[str, PaperSummary],
+    papers: dict[str, SeedPaper],
+    *,
+    gold_set: str,
+    source: str,
+    use_judge: bool = True,
+    concurrency: int = 4,
+) -> EvalRun:
+    """Evaluate on in-memory gold summaries and papers (e.g. reviewed ones from the store)."""
     missing = sorted(set(gold) - set(papers))
     papers = {pid: papers[pid] for pid in gold if pid in papers}
     started = time.perf_counter()
-    run = start_run(
-        store, "eval", engine="llm" if settings.use_llm else "offline", source=str(gold_path)
-    )
+    run = start_run(store, "eval", engine="llm" if settings.use_llm else "offline", source=source)
     summarizer = make_summarizer(settings, store, run.id, concurrency)
     preds = predict(summarizer, papers)
     scores = score_run(
@@ -141,7 +161,7 @@ def run_eval(
             model=made_by.model,
             prompt_version=made_by.prompt_version,
             judge_prompt=judge.prompt if judge else None,
-            gold_set=gold_set_name(gold_path),
+            gold_set=gold_set,
             papers=len(papers),
             scores=score_dict,
             per_paper=per_paper_rows(scores, preds, judge),

@@ -58,8 +58,18 @@ def migrate(engine: Engine) -> list[str]:
     return sorted(everything - applied_before)
 
 
+def normalize_url(url: str) -> str:
+    """`postgresql://` and `postgres://` URLs (as DATABASE_URL usually has them) use psycopg 3,
+    the PostgreSQL driver paperskim installs; SQLAlchemy would otherwise pick psycopg2."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
 def open_engine(url: str, *, migrate_schema: bool = True) -> Engine:
     """An engine for `url` (sqlite:///path or postgresql://...), migrated to the latest schema."""
+    url = normalize_url(url)
     kwargs: dict[str, Any] = {}
     if url.startswith("sqlite"):
         path = url.removeprefix("sqlite:///")

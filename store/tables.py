@@ -146,6 +146,10 @@ class Digest(SQLModel, table=True):
     path: str | None = None
     format: str = "markdown"
     paper_count: int = 0
+    sent_to: str | None = Field(default=None, description="email recipients, comma-separated")
+    note: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON), description="the editor's note as shown"
+    )
 
 
 class DigestEntry(SQLModel, table=True):
@@ -153,6 +157,14 @@ class DigestEntry(SQLModel, table=True):
 
     digest_id: int = Field(foreign_key="digest.id", primary_key=True)
     paper_id: int = Field(foreign_key="paper.id", primary_key=True)
+    summary_id: int | None = Field(
+        default=None, foreign_key="summary.id", description="the summary readers saw"
+    )
+    position: int | None = None
+    section: str | None = None
+    score: float | None = Field(default=None, description="relevance to the profile")
+    reasons: list[str] | None = Field(default=None, sa_column=Column(JSON))
+    review: str | None = Field(default=None, description="review status when sent")
 
 
 class EvalRun(SQLModel, table=True):
@@ -199,3 +211,48 @@ class Review(SQLModel, table=True):
     after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     correction_id: int | None = Field(default=None, foreign_key="summary.id")
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class WorkLease(SQLModel, table=True):
+    """A worker's claim on one paper for one task (engine/model/prompt), until it expires.
+
+    Workers claim papers before summarizing them and delete the lease in the transaction that
+    stores the result, so two workers (threads, processes or machines sharing PostgreSQL) never
+    summarize the same paper; a lease whose worker died expires and the paper is claimed again.
+    """
+
+    __tablename__ = "work_lease"
+    __table_args__ = (UniqueConstraint("paper_id", "task"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    paper_id: int = Field(foreign_key="paper.id", index=True)
+    task: str = Field(description="engine:model:prompt version the paper is claimed for")
+    abstract_hash: str
+    worker: str = Field(description="host:pid:nonce of the claiming process")
+    claimed_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+
+
+class LLMBatch(SQLModel, table=True):
+    """One job of the provider's Batch API (half price, answers within 24 h), resumable by id."""
+
+    __tablename__ = "llm_batch"
+
+    id: int | None = Field(default=None, primary_key=True)
+    remote_id: str | None = Field(default=None, index=True, description="the provider's batch id")
+    task: str
+    model: str
+    prompt: str
+    status: str = Field(description="preparing, submitted, <provider status>, collected, failed")
+    input_file_id: str | None = None
+    output_file_id: str | None = None
+    error_file_id: str | None = None
+    requests: dict[str, Any] = Field(
+        default_factory=dict,
+        sa_column=Column(JSON, nullable=False),
+        description="custom_id -> {paper_ids, refs}",
+    )
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    run_id: int | None = Field(default=None, foreign_key="run.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None

@@ -48,3 +48,27 @@ def fake_openai() -> Iterator[FakeOpenAIServer]:
     """A local OpenAI-compatible server on 127.0.0.1 (ephemeral port), stopped after the test."""
     with FakeOpenAIServer() as server:
         yield server
+
+
+from tests.pg_server import PostgresServer, PostgresUnavailable  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server for the session (tests/pg_server.py); skipped without binaries.
+
+    `postgres_server.create_database()` gives a fresh empty database's URL for tests that need
+    one of their own.
+    """
+    try:
+        server = PostgresServer()
+    except PostgresUnavailable as exc:
+        pytest.skip(str(exc))
+    with server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server: PostgresServer) -> str:
+    """SQLAlchemy URL (postgresql+psycopg://...) of a database on the session's PostgreSQL."""
+    return postgres_server.url

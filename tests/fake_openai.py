@@ -20,6 +20,7 @@ to its own exponential backoff (about 0.4-0.5 s for the first retry); send
 from __future__ import annotations
 
 import contextlib
+import email
 import itertools
 import json
 import socket
@@ -206,10 +207,22 @@ class FakeOpenAIServer:
     """
 
     def __init__(
-        self, handler: Callable[[dict[str, Any]], Reply] | None = None, latency: float = 0.0
+        self,
+        handler: Callable[[dict[str, Any]], Reply] | None = None,
+        latency: float = 0.0,
+        *,
+        token_latency: float = 0.0,
+        rate_limit: tuple[int, float] | None = None,
     ) -> None:
         self.handler = handler
         self.latency = latency
+        # Seconds per completion token, added to a chat completion's delay (generation time).
+        self.token_latency = token_latency
+        # (requests, seconds): at most that many chat completions admitted per sliding window;
+        # beyond it a 429 with retry-after-ms, and x-ratelimit-* headers on every answer.
+        self.rate_limit = rate_limit
+        self._admitted: deque[float] = deque()
+        self.rate_limited = 0
         self._lock = threading.Lock()
         self._script: deque[Reply] = deque()
         self._requests: list[RecordedRequest] = []
@@ -219,10 +232,19 @@ class FakeOpenAIServer:
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         # (method, path) -> route. Add /v1/files, /v1/batches, ... here.
+        # A path segment "{id}" matches any one segment.
         self.routes: dict[tuple[str, str], Route] = {
             ("POST", "/v1/chat/completions"): self._chat_completions,
             ("GET", "/v1/models"): self._list_models,
+            ("POST", "/v1/files"): self._upload_file,
+            ("GET", "/v1/files/{id}/content"): self._file_content,
+            ("POST", "/v1/batches"): self._create_batch,
+            ("GET", "/v1/batches/{id}"): self._retrieve_batch,
         }
+        # Batch API: uploaded files, batches, and how many retrieves a batch takes to finish.
+        self.files: dict[str, bytes] = {}
+        self.batches: dict[str, dict[str, Any]] = {}
+        self.batch_polls_to_complete = 1
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -298,10 +320,40 @@ class FakeOpenAIServer:
 
     # -- routes ----------------------------------------------------------------------------
 
+    def _admit(self) -> tuple[Reply | None, dict[str, str]]:
+        """Sliding-window rate limit: a 429 when the window is full, else the headers to send."""
+        if self.rate_limit is None:
+            return None, {}
+        limit, window = self.rate_limit
+        now = time.monotonic()
+        with self._lock:
+            while self._admitted and self._admitted[0] <= now - window:
+                self._admitted.popleft()
+            reset = (self._admitted[0] + window - now) if self._admitted else window
+            if len(self._admitted) >= limit:
+                self.rate_limited += 1
+                headers = {
+                    "retry-after-ms": str(max(int(reset * 1000), 1)),
+                    "x-ratelimit-limit-requests": str(limit),
+                    "x-ratelimit-remaining-requests": "0",
+                    "x-ratelimit-reset-requests": f"{max(reset, 0.001):.3f}s",
+                }
+                return Reply.error(429, "Rate limit reached for requests", headers=headers), {}
+            self._admitted.append(now)
+            remaining = limit - len(self._admitted)
+        return None, {
+            "x-ratelimit-limit-requests": str(limit),
+            "x-ratelimit-remaining-requests": str(remaining),
+            "x-ratelimit-reset-requests": f"{max(reset, 0.001):.3f}s",
+        }
+
     def _chat_completions(self, request: RecordedRequest) -> Reply:
         body = request.body
         if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
             return Reply.error(400, "request body must be JSON with a 'messages' list")
+        refused, limit_headers = self._admit()
+        if refused is not None:
+            return refused
         with self._lock:
             model = body.get("model")
             if isinstance(model, str) and model not in self._models:
@@ -346,7 +398,12 @@ class FakeOpenAIServer:
                 "total_tokens": prompt_tokens + completion_tokens,
             },
         }
-        return replace(reply, body=json.dumps(completion).encode())
+        return replace(
+            reply,
+            body=json.dumps(completion).encode(),
+            headers={**limit_headers, **reply.headers},
+            delay=reply.delay + self.token_latency * completion_tokens,
+        )
 
     def _list_models(self, request: RecordedRequest) -> Reply:
         with self._lock:
@@ -356,15 +413,160 @@ class FakeOpenAIServer:
         ]
         return Reply.json_body({"object": "list", "data": data})
 
+    # -- Batch API: /v1/files and /v1/batches ----------------------------------------------
+
+    def _upload_file(self, request: RecordedRequest) -> Reply:
+        """Multipart upload as the SDK sends it (parts "purpose" and "file")."""
+        ctype = request.headers.get("content-type", "")
+        message = email.message_from_bytes(
+            f"Content-Type: {ctype}\r\n\r\n".encode() + request.raw_body
+        )
+        fields: dict[str, tuple[str | None, bytes]] = {}
+        for part in message.walk():
+            name = part.get_param("name", header="content-disposition")
+            if isinstance(name, str):
+                payload = part.get_payload(decode=True)
+                fields[name] = (part.get_filename(), payload if isinstance(payload, bytes) else b"")
+        if "file" not in fields:
+            return Reply.error(400, "no file part in the upload")
+        filename, data = fields["file"]
+        with self._lock:
+            file_id = f"file-fake-{next(self._ids)}"
+            self.files[file_id] = data
+        return Reply.json_body(self._file_object(file_id, filename or "upload", "batch"))
+
+    def _file_object(self, file_id: str, filename: str, purpose: str) -> dict[str, Any]:
+        return {
+            "id": file_id,
+            "object": "file",
+            "bytes": len(self.files[file_id]),
+            "created_at": int(time.time()),
+            "filename": filename,
+            "purpose": purpose,
+            "status": "processed",
+        }
+
+    def _file_content(self, request: RecordedRequest) -> Reply:
+        file_id = request.path.split("/")[3]
+        with self._lock:
+            data = self.files.get(file_id)
+        if data is None:
+            return Reply.error(404, f"No such File object: {file_id}")
+        return Reply.raw(200, data, content_type="application/octet-stream")
+
+    def _create_batch(self, request: RecordedRequest) -> Reply:
+        body = request.body if isinstance(request.body, dict) else {}
+        input_file_id = body.get("input_file_id")
+        if input_file_id not in self.files:
+            return Reply.error(400, f"input file {input_file_id} not found")
+        with self._lock:
+            batch_id = f"batch_fake_{next(self._ids)}"
+            self.batches[batch_id] = {
+                "id": batch_id,
+                "object": "batch",
+                "endpoint": body.get("endpoint", "/v1/chat/completions"),
+                "errors": None,
+                "input_file_id": input_file_id,
+                "completion_window": body.get("completion_window", "24h"),
+                "status": "validating",
+                "output_file_id": None,
+                "error_file_id": None,
+                "created_at": int(time.time()),
+                "request_counts": {"total": 0, "completed": 0, "failed": 0},
+                "metadata": body.get("metadata"),
+                "_polls": 0,
+            }
+            return Reply.json_body(_public(self.batches[batch_id]))
+
+    def _retrieve_batch(self, request: RecordedRequest) -> Reply:
+        batch_id = request.path.split("/")[3]
+        with self._lock:
+            batch = self.batches.get(batch_id)
+            if batch is None:
+                return Reply.error(404, f"No such Batch object: {batch_id}")
+            batch["_polls"] += 1
+            finish = batch["status"] in ("validating", "in_progress") and (
+                batch["_polls"] >= self.batch_polls_to_complete
+            )
+            if not finish and batch["status"] == "validating":
+                batch["status"] = "in_progress"
+        if finish:
+            self._run_batch(batch)
+        with self._lock:
+            return Reply.json_body(_public(batch))
+
+    def _run_batch(self, batch: dict[str, Any]) -> None:
+        """Answer every line of the input file through the chat-completions route."""
+        outputs, errors = [], []
+        for line in self.files[batch["input_file_id"]].decode().splitlines():
+            if not line.strip():
+                continue
+            item = json.loads(line)
+            inner = RecordedRequest(
+                method="POST",
+                path="/v1/chat/completions",
+                query="",
+                headers={},
+                raw_body=json.dumps(item["body"]).encode(),
+                body=item["body"],
+                received_at=time.monotonic(),
+            )
+            with self._lock:
+                self._requests.append(inner)
+            reply = self._chat_completions(inner)
+            try:
+                payload = json.loads(reply.body or b"null")
+            except ValueError:
+                payload = {"error": {"message": "malformed body"}}
+            result = {
+                "id": f"batch_req_{next(self._ids)}",
+                "custom_id": item["custom_id"],
+                "response": {
+                    "status_code": reply.status,
+                    "request_id": f"req_{next(self._ids)}",
+                    "body": payload,
+                },
+                "error": None,
+            }
+            (outputs if reply.status == 200 else errors).append(json.dumps(result))
+        with self._lock:
+            for kind, lines in (("output_file_id", outputs), ("error_file_id", errors)):
+                if lines:
+                    file_id = f"file-fake-{next(self._ids)}"
+                    self.files[file_id] = ("\n".join(lines) + "\n").encode()
+                    batch[kind] = file_id
+            batch["status"] = "completed"
+            batch["request_counts"] = {
+                "total": len(outputs) + len(errors),
+                "completed": len(outputs),
+                "failed": len(errors),
+            }
+
     def _dispatch(self, request: RecordedRequest) -> Reply:
         with self._lock:
             self._requests.append(request)
-        route = self.routes.get((request.method, request.path))
+        route = self.routes.get((request.method, request.path)) or self._pattern_route(request)
         if route is None:
             return Reply.error(
                 404, f"Unknown request URL: {request.method} {request.path}", code="unknown_url"
             )
         return route(request)
+
+    def _pattern_route(self, request: RecordedRequest) -> Route | None:
+        parts = request.path.split("/")
+        for (method, pattern), route in self.routes.items():
+            expected = pattern.split("/")
+            if method != request.method or len(expected) != len(parts):
+                continue
+            if all(
+                e == p or (e.startswith("{") and p) for e, p in zip(expected, parts, strict=True)
+            ):
+                return route
+        return None
+
+
+def _public(batch: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in batch.items() if not k.startswith("_")}
 
 
 class _HTTPServer(ThreadingHTTPServer):

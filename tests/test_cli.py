@@ -38,7 +38,7 @@ def test_run_on_the_listing_with_the_offline_engine(tmp_path: Path) -> None:
     assert "119 new" in output and "119 summarized, 0 failed" in output
 
     text = digest.read_text()
-    assert text.count("\n## ") == 119
+    assert text.count("\n### ") == 119  # one heading a paper, under section headings
     assert "offline engine" in text
 
     rows = exported(db)
@@ -60,16 +60,16 @@ def test_run_through_an_llm_endpoint_then_again_with_no_calls(
     db = tmp_path / "p.db"
     args = ["--db", str(db), "--base-url", fake_openai.url, "--model", "gpt-4.1-mini"]
     output = cli("run", str(LISTING), *args, "--out", str(tmp_path / "d.md"))
-    assert "gpt-4.1-mini (summarize/v1)" in output
+    assert "gpt-4.1-mini (summarize/v2)" in output
     assert "119 summarized, 0 failed" in output
     assert "estimated cost $" in output
     requests = len(fake_openai.chat_requests())
-    assert 119 / 16 <= requests < 119  # batched: several abstracts per request
+    assert 119 / 32 <= requests < 119  # batched: several abstracts per request
 
     rows = exported(db)
     assert len(rows) == 119
     assert all(r["engine"] == "llm" and r["model"] == "gpt-4.1-mini" for r in rows)
-    assert all(r["prompt_version"] == "summarize/v1" for r in rows)
+    assert all(r["prompt_version"] == "summarize/v2" for r in rows)
 
     again = cli("run", str(LISTING), *args)
     assert "0 summarized" in again
@@ -143,10 +143,10 @@ def test_show_digest_since_last_and_csv_export(tmp_path: Path) -> None:
     assert "ProMoE" in shown and "offline engine" in shown
 
     first = cli("digest", "--db", db, "--since", "last")
-    assert first.count("\n## ") == 119
+    assert first.count("\n### ") == 119
     second = cli("digest", "--db", db, "--since", "last")
-    assert "0 papers" in second and "\n## " not in second
-    assert cli("digest", "--db", db).count("\n## ") == 119  # without --since: everything
+    assert "0 papers" in second and "\n### " not in second
+    assert cli("digest", "--db", db).count("\n### ") == 119  # without --since: everything
 
     rows = list(csv.DictReader(io.StringIO(cli("export", "--db", db, "--format", "csv"))))
     assert len(rows) == 119 and rows[0]["id"] == "seed-001"

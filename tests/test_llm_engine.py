@@ -62,7 +62,7 @@ def items(n: int = 3) -> tuple[list[BatchItem], dict[str, str]]:
 
 def summarizer(server: FakeOpenAIServer, store: Engine, **overrides: Any) -> LLMSummarizer:
     s = settings(server, **overrides)
-    return LLMSummarizer(LLM(s, store), load_prompt("summarize"), s)
+    return LLMSummarizer(LLM(s, store), load_prompt("summarize", "v1"), s)
 
 
 def calls(store: Engine) -> list[LLMCall]:
@@ -251,7 +251,7 @@ def test_the_api_key_is_sent_but_never_logged(fake_openai: FakeOpenAIServer, sto
     secret = "sk-test-0123456789abcdef"
     fake_openai.handler = lambda body: Reply.error(401, f"Incorrect API key provided: {secret}")
     s = settings(fake_openai, api_key=SecretStr(secret))
-    engine = LLMSummarizer(LLM(s, store), load_prompt("summarize"), s)
+    engine = LLMSummarizer(LLM(s, store), load_prompt("summarize", "v1"), s)
     batch, abstracts = items(1)
     (outcome,) = engine.summarize_batch(batch, abstracts)
     assert fake_openai.requests[0].headers["authorization"] == f"Bearer {secret}"

@@ -1,0 +1,192 @@
+"""Evaluating `paperskim ask` on a question set written against the seed papers.
+
+Each question in evals/data/questions.jsonl names the seed papers that answer it (`expected`),
+or none when no seed paper does. The questions are asked of a temporary store holding the seed
+papers summarized by the offline engine (so the scores measure search and answering, not the
+summarizer), with the configured engine: the offline answer, or the LLM agent.
+
+Scores:
+- recall@5: over answerable questions, the share of expected papers among the first five
+  papers retrieval returned, averaged over questions;
+- citation precision: of every paper id the answers cite, the share that the question expects
+  (an answer to a question with no answer cites nothing correctly);
+- no-answer accuracy: the share of questions where the answer said "no stored paper answers"
+  exactly when the question has no answer.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from agent.ask import Answer, answer_offline
+from agent.config import Settings
+from agent.pipeline import ingest_files
+from agent.summarize import OfflineSummarizer, summarize_pending
+from evals.gold import PAPERS_PATH
+from store.db import open_engine
+from store.tables import EvalRun
+
+QUESTIONS_PATH = Path(__file__).parent / "data" / "questions.jsonl"
+RECALL_K = 5
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    question: str
+    expected: tuple[str, ...]
+
+
+def load_questions(path: Path = QUESTIONS_PATH) -> list[Question]:
+    questions = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        if not isinstance(row.get("question"), str) or not isinstance(row.get("expected"), list):
+            raise ValueError(f"{path}:{n}: each line needs a question and an expected list")
+        questions.append(Question(row.get("id", f"q{n}"), row["question"], tuple(row["expected"])))
+    return questions
+
+
+@dataclass
+class AskScores:
+    questions: int
+    answerable: int
+    recall_at_5: float
+    citation_precision: float | None  # None when no answer cited anything
+    no_answer_accuracy: float
+    per_question: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ask_questions": self.questions,
+            "ask_answerable": self.answerable,
+            "ask_recall_at_5": self.recall_at_5,
+            "ask_citation_precision": self.citation_precision,
+            "ask_no_answer_accuracy": self.no_answer_accuracy,
+        }
+
+
+def score_answers(questions: list[Question], answers: dict[str, Answer]) -> AskScores:
+    """Score answers (keyed by question id) against the expected papers."""
+    recalls: list[float] = []
+    cited = cited_right = no_answer_right = 0
+    rows = []
+    for q in questions:
+        answer = answers[q.id]
+        expected = set(q.expected)
+        top = answer.retrieved[:RECALL_K]
+        recall = len(expected & set(top)) / len(expected) if expected else None
+        if recall is not None:
+            recalls.append(recall)
+        right = [c for c in answer.citations if c in expected]
+        cited += len(answer.citations)
+        cited_right += len(right)
+        no_answer_ok = answer.no_answer == (not expected)
+        no_answer_right += no_answer_ok
+        rows.append(
+            {
+                "id": q.id,
+                "question": q.question,
+                "expected": list(q.expected),
+                "retrieved": top,
+                "citations": answer.citations,
+                "recall_at_5": recall,
+                "no_answer": answer.no_answer,
+                "no_answer_correct": no_answer_ok,
+                "flagged": answer.flagged,
+            }
+        )
+    return AskScores(
+        questions=len(questions),
+        answerable=len(recalls),
+        recall_at_5=sum(recalls) / len(recalls) if recalls else 0.0,
+        citation_precision=cited_right / cited if cited else None,
+        no_answer_accuracy=no_answer_right / len(questions) if questions else 0.0,
+        per_question=rows,
+    )
+
+
+def seed_store(folder: Path, papers_path: Path = PAPERS_PATH) -> Engine:
+    """A SQLite store in `folder` with the seed papers, summarized by the offline engine."""
+    store = open_engine(f"sqlite:///{folder / 'ask-eval.db'}")
+    ingest_files(store, [papers_path])
+    summarize_pending(store, OfflineSummarizer())
+    return store
+
+
+Answerer = Callable[[Engine, str], Answer]
+
+
+def offline_answerer(store: Engine, question: str) -> Answer:
+    return answer_offline(store, question, limit=RECALL_K)
+
+
+def llm_answerer(settings: Settings, log_store: Engine | None) -> Answerer:
+    """The LLM agent, its calls logged to `log_store` (the user's store, where costs are kept)."""
+    from agent.ask_agent import answer_with_llm
+    from agent.llm import LLM
+
+    llm = LLM(settings.llm, log_store)
+    return lambda store, question: answer_with_llm(store, llm, question)
+
+
+def run_ask_eval(
+    answerer: Answerer,
+    *,
+    questions_path: Path = QUESTIONS_PATH,
+    papers_path: Path = PAPERS_PATH,
+) -> AskScores:
+    """Ask every question of a fresh seed store with `answerer`, and score the answers."""
+    questions = load_questions(questions_path)
+    with tempfile.TemporaryDirectory(prefix="paperskim-ask-eval-") as folder:
+        store = seed_store(Path(folder), papers_path)
+        try:
+            answers = {q.id: answerer(store, q.question) for q in questions}
+        finally:
+            store.dispose()
+    return score_answers(questions, answers)
+
+
+def add_ask_scores(settings: Settings, store: Engine, run: EvalRun) -> AskScores:
+    """Run the ask eval with the configured engine and keep its scores on the stored eval run.
+
+    The scores go into `run.scores` under `ask_*` keys, so `eval --show` and the JSON report
+    carry them; the LLM agent's calls are logged to `store` like every other call.
+    """
+    answerer = llm_answerer(settings, store) if settings.use_llm else offline_answerer
+    scores = run_ask_eval(answerer)
+    run.scores = {**run.scores, **scores.to_dict()}
+    with Session(store, expire_on_commit=False) as session:
+        row = session.get(EvalRun, run.id)
+        if row is not None:
+            row.scores = run.scores
+            session.add(row)
+            session.commit()
+    return scores
+
+
+def print_ask_scores(console: Console, scores: AskScores) -> None:
+    table = Table(title="ask: questions about the seed papers", show_header=False)
+    table.add_column(style="bold")
+    table.add_column()
+    precision = scores.citation_precision
+    for label, value in (
+        ("questions", f"{scores.questions} ({scores.answerable} with an answer)"),
+        ("recall@5 of retrieval", f"{scores.recall_at_5:.3f}"),
+        ("citation precision", f"{precision:.3f}" if precision is not None else "–"),
+        ("correct 'no answer'", f"{scores.no_answer_accuracy:.3f}"),
+    ):
+        table.add_row(label, value)
+    console.print(table)

@@ -1,0 +1,241 @@
+"""Sharing summarize work between workers through the database, with leases.
+
+A worker claims a few papers at a time (a lease row per paper and task, unique), works on them,
+and deletes its leases in the same transaction that stores the results. So:
+
+* two workers never get the same paper: on PostgreSQL the candidate rows are locked with
+  `FOR UPDATE SKIP LOCKED` (workers do not queue behind each other), and on every database the
+  lease is an upsert on a unique key that only takes a row whose lease has expired;
+* a worker that dies leaves leases that expire (`lease_seconds`); one that died on this same
+  machine is noticed at once (its pid is gone) and its papers are claimed again;
+* a result is stored only by the worker that still holds the lease.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, Engine, and_, delete, exists, func, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from store.summaries import MadeBy
+from store.tables import Paper, Summary, WorkLease, utcnow
+
+DEFAULT_LEASE_SECONDS = 900.0
+
+
+def task_of(made_by: MadeBy) -> str:
+    """The key a lease is taken under: same engine, model and prompt → same work."""
+    return f"{made_by.engine}:{made_by.model or '-'}:{made_by.prompt_version}"
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def needs_summary_clause(made_by: MadeBy) -> ColumnElement[bool]:
+    """Papers whose current abstract has no valid summary from this engine, model and prompt
+    (the condition of store.summaries.papers_needing_summary, as a clause to combine)."""
+    model_matches = (
+        col(Summary.model).is_(None)
+        if made_by.model is None
+        else col(Summary.model) == made_by.model
+    )
+    done = exists().where(
+        and_(
+            col(Summary.paper_id) == col(Paper.id),
+            col(Summary.abstract_hash) == col(Paper.abstract_hash),
+            col(Summary.status) == "ok",
+            col(Summary.engine) == made_by.engine,
+            model_matches,
+            col(Summary.prompt_version) == made_by.prompt_version,
+        )
+    )
+    return ~done
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+class WorkQueue:
+    """Claims papers that need a summary from `made_by`, for one worker."""
+
+    def __init__(
+        self,
+        store: Engine,
+        made_by: MadeBy,
+        *,
+        worker: str | None = None,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+    ) -> None:
+        self.store = store
+        self.made_by = made_by
+        self.task = task_of(made_by)
+        self.worker = worker or new_worker_id()
+        self.lease_seconds = lease_seconds
+        # Failures recorded after this moment are not retried by this worker (the next run
+        # retries them); without it a paper that always fails would be claimed forever.
+        self.started = utcnow()
+        self.claimed = 0
+
+    # -- what is left ------------------------------------------------------------------------
+
+    def _candidates(self) -> ColumnElement[bool]:
+        failed_now = exists().where(
+            and_(
+                col(Summary.paper_id) == col(Paper.id),
+                col(Summary.abstract_hash) == col(Paper.abstract_hash),
+                col(Summary.status) == "failed",
+                col(Summary.engine) == self.made_by.engine,
+                col(Summary.prompt_version) == self.made_by.prompt_version,
+                col(Summary.created_at) >= self.started,
+            )
+        )
+        return and_(needs_summary_clause(self.made_by), ~failed_now)
+
+    def pending_count(self) -> int:
+        """Papers that still need this task (claimed by someone or not)."""
+        with Session(self.store) as session:
+            query = select(func.count()).select_from(Paper).where(self._candidates())
+            return int(session.exec(query).one())
+
+    # -- claiming ----------------------------------------------------------------------------
+
+    def claim(self, n: int) -> list[Paper]:
+        """Lease up to `n` papers nobody holds; return them (detached, loaded)."""
+        if n <= 0:
+            return []
+        self.reclaim_dead_workers()
+        now = utcnow()
+        held = exists().where(
+            and_(
+                col(WorkLease.paper_id) == col(Paper.id),
+                col(WorkLease.task) == self.task,
+                col(WorkLease.expires_at) > now,
+            )
+        )
+        for _ in range(20):  # lost races (SQLite has no SKIP LOCKED): look again
+            with Session(self.store, expire_on_commit=False) as session:
+                query = (
+                    select(Paper).where(self._candidates(), ~held).order_by(col(Paper.id)).limit(n)
+                )
+                if self.store.dialect.name == "postgresql":
+                    query = query.with_for_update(skip_locked=True, of=Paper)
+                papers = list(session.exec(query).all())
+                if not papers:
+                    return []
+                got = self._lease(session, papers, now)
+                session.commit()
+            mine = [p for p in papers if p.id in got]
+            if mine:
+                self.claimed += len(mine)
+                return mine
+        return []
+
+    def _lease(self, session: Session, papers: list[Paper], now: datetime) -> set[int]:
+        values = [
+            {
+                "paper_id": p.id,
+                "task": self.task,
+                "abstract_hash": p.abstract_hash,
+                "worker": self.worker,
+                "claimed_at": now,
+                "expires_at": now + timedelta(seconds=self.lease_seconds),
+            }
+            for p in papers
+        ]
+        dialect = postgresql if self.store.dialect.name == "postgresql" else sqlite
+        table = WorkLease.__table__  # type: ignore[attr-defined]
+        insert = dialect.insert(table).values(values)
+        upsert = insert.on_conflict_do_update(
+            index_elements=["paper_id", "task"],
+            set_={
+                "worker": insert.excluded.worker,
+                "abstract_hash": insert.excluded.abstract_hash,
+                "claimed_at": insert.excluded.claimed_at,
+                "expires_at": insert.excluded.expires_at,
+            },
+            # Take over only an expired lease: never a live one (ours included: a paper we
+            # already hold is in a batch on its way).
+            where=table.c.expires_at <= now,
+        ).returning(table.c.paper_id)
+        return {int(row[0]) for row in session.execute(upsert)}
+
+    def stream(self, chunk: int, limit: int | None = None) -> Iterator[Paper]:
+        """Papers claimed `chunk` at a time, just before they are needed, up to `limit`."""
+        taken = 0
+        while limit is None or taken < limit:
+            want = chunk if limit is None else min(chunk, limit - taken)
+            papers = self.claim(want)
+            if not papers:
+                return
+            taken += len(papers)
+            yield from papers
+
+    # -- finishing ---------------------------------------------------------------------------
+
+    def release(self, session: Session, paper_ids: Iterable[int]) -> set[int]:
+        """Delete our leases on `paper_ids` in `session`'s transaction; return those we held.
+
+        Call it in the transaction that stores the results, and store only for the ids it
+        returns: a lease we no longer hold (it expired and another worker took the paper) means
+        the result belongs to that worker now.
+        """
+        ids = list(paper_ids)
+        if not ids:
+            return set()
+        table = WorkLease.__table__  # type: ignore[attr-defined]
+        statement = (
+            delete(table)
+            .where(
+                table.c.task == self.task,
+                table.c.worker == self.worker,
+                table.c.paper_id.in_(ids),
+            )
+            .returning(table.c.paper_id)
+        )
+        return {int(row[0]) for row in session.execute(statement)}
+
+    def release_all(self) -> None:
+        """Give back every lease this worker still holds (end of a run, or Ctrl-C)."""
+        with Session(self.store) as session:
+            session.execute(delete(WorkLease).where(col(WorkLease.worker) == self.worker))
+            session.commit()
+
+    def reclaim_dead_workers(self) -> int:
+        """Expire the leases of workers on this machine whose process is gone."""
+        host = socket.gethostname()
+        now = utcnow()
+        with Session(self.store) as session:
+            workers = session.exec(
+                select(WorkLease.worker)
+                .where(col(WorkLease.task) == self.task, col(WorkLease.expires_at) > now)
+                .distinct()
+            ).all()
+            dead = []
+            for worker in workers:
+                parts = worker.split(":")
+                local = len(parts) == 3 and parts[0] == host and parts[1].isdigit()
+                if local and worker != self.worker and not _pid_alive(int(parts[1])):
+                    dead.append(worker)
+            if not dead:
+                return 0
+            result = session.execute(
+                update(WorkLease)
+                .where(col(WorkLease.worker).in_(dead))
+                .values(expires_at=now - timedelta(seconds=1))
+            )
+            session.commit()
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
