@@ -145,40 +145,12 @@ class LLM:
             attempt=attempt,
             request=json.dumps(messages, ensure_ascii=False),
         )
-        self.limiter.acquire(_request_tokens(messages, max_tokens, self.model))
-        started = time.perf_counter()
-        try:
-            raw = self.client.chat.completions.with_raw_response.create(**kwargs)
-            response = raw.parse()
-        except (openai.APIError, ValueError) as exc:
-            # ValueError: the SDK lets a cut-off or non-JSON response body through as a
-            # json.JSONDecodeError rather than an openai error.
-            call.latency_ms = int((time.perf_counter() - started) * 1000)
-            self._release_after_error(exc)
-            call.error = self._redact(describe_api_error(exc))
-            self._log(call)
-            raise LLMCallError(f"{self.model} at {self.client.base_url}: {call.error}") from None
-        call.latency_ms = int((time.perf_counter() - started) * 1000)
-        self.limiter.release(headers=raw.headers, retries=raw.retries_taken)
-        choice = response.choices[0] if response.choices else None
-        usage = response.usage
-        call.input_tokens = usage.prompt_tokens if usage else 0
-        call.output_tokens = usage.completion_tokens if usage else 0
-        call.cost_usd = self.estimate_cost(call.input_tokens, call.output_tokens)
-        call.finish_reason = choice.finish_reason if choice else None
+        choice = self._send(call, kwargs, _request_tokens(messages, max_tokens, self.model))
         call.response = (choice.message.content if choice else None) or ""
         if choice is not None and getattr(choice.message, "refusal", None):
             call.error = f"model refused: {choice.message.refusal}"
         self._log(call)
-        return Completion(
-            content=call.response,
-            finish_reason=call.finish_reason,
-            input_tokens=call.input_tokens,
-            output_tokens=call.output_tokens,
-            latency_ms=call.latency_ms,
-            cost_usd=call.cost_usd,
-            call_id=call.id,
-        )
+        return self._completion(call, call.response)
 
     def complete_with_tools(
         self,
@@ -214,12 +186,31 @@ class LLM:
             "tool_choice": tool_choice,
         }
         tokens = sum(count_tokens(json.dumps(m), self.model) + 4 for m in messages) + max_tokens
+        choice = self._send(call, kwargs, tokens)
+        calls = [
+            {"id": c.id, "name": c.function.name, "arguments": c.function.arguments}
+            for c in ((choice.message.tool_calls or []) if choice else [])
+            if c.type == "function"
+        ]
+        content = (choice.message.content if choice else None) or ""
+        call.response = json.dumps({"tool_calls": calls}) if calls else content
+        self._log(call)
+        return self._completion(call, content), calls
+
+    def _send(self, call: LLMCall, kwargs: dict[str, Any], tokens: int) -> Any:
+        """Send one request for `call` within the rate budget, filling in its latency, usage,
+        cost and finish reason; return the first choice (None if the server sent none).
+
+        On an API failure the call is logged with its (redacted) error and LLMCallError raised.
+        """
         self.limiter.acquire(tokens)
         started = time.perf_counter()
         try:
             raw = self.client.chat.completions.with_raw_response.create(**kwargs)
             response = raw.parse()
         except (openai.APIError, ValueError) as exc:
+            # ValueError: the SDK lets a cut-off or non-JSON response body through as a
+            # json.JSONDecodeError rather than an openai error.
             call.latency_ms = int((time.perf_counter() - started) * 1000)
             self._release_after_error(exc)
             call.error = self._redact(describe_api_error(exc))
@@ -233,15 +224,11 @@ class LLM:
         call.output_tokens = usage.completion_tokens if usage else 0
         call.cost_usd = self.estimate_cost(call.input_tokens, call.output_tokens)
         call.finish_reason = choice.finish_reason if choice else None
-        calls = [
-            {"id": c.id, "name": c.function.name, "arguments": c.function.arguments}
-            for c in ((choice.message.tool_calls or []) if choice else [])
-            if c.type == "function"
-        ]
-        content = (choice.message.content if choice else None) or ""
-        call.response = json.dumps({"tool_calls": calls}) if calls else content
-        self._log(call)
-        completion = Completion(
+        return choice
+
+    @staticmethod
+    def _completion(call: LLMCall, content: str) -> Completion:
+        return Completion(
             content=content,
             finish_reason=call.finish_reason,
             input_tokens=call.input_tokens,
@@ -250,7 +237,6 @@ class LLM:
             cost_usd=call.cost_usd,
             call_id=call.id,
         )
-        return completion, calls
 
     def request_body(
         self, messages: list[Message], *, schema_model: type[BaseModel], max_tokens: int

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, exists
+from sqlalchemy import ColumnElement, and_, exists
 from sqlmodel import Session, col, select
 
 from agent.models import Gain, PaperSummary
@@ -24,10 +24,9 @@ class MadeBy:
     prompt_version: str
 
 
-def papers_needing_summary(
-    session: Session, made_by: MadeBy, limit: int | None = None
-) -> list[Paper]:
-    """Papers whose current abstract has no valid summary from this engine, model and prompt."""
+def needs_summary_clause(made_by: MadeBy) -> ColumnElement[bool]:
+    """Papers whose current abstract has no valid summary from this engine, model and prompt,
+    as a clause to combine (the work queue adds its claims to it)."""
     model_matches = (
         col(Summary.model).is_(None)
         if made_by.model is None
@@ -43,7 +42,14 @@ def papers_needing_summary(
             col(Summary.prompt_version) == made_by.prompt_version,
         )
     )
-    query = select(Paper).where(~done).order_by(col(Paper.id))
+    return ~done
+
+
+def papers_needing_summary(
+    session: Session, made_by: MadeBy, limit: int | None = None
+) -> list[Paper]:
+    """Papers whose current abstract has no valid summary from this engine, model and prompt."""
+    query = select(Paper).where(needs_summary_clause(made_by)).order_by(col(Paper.id))
     if limit is not None:
         query = query.limit(limit)
     return list(session.exec(query).all())

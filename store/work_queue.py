@@ -23,7 +23,7 @@ from sqlalchemy import ColumnElement, Engine, and_, delete, exists, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from store.summaries import MadeBy
+from store.summaries import MadeBy, needs_summary_clause
 from store.tables import Paper, Summary, WorkLease, utcnow
 
 DEFAULT_LEASE_SECONDS = 900.0
@@ -36,27 +36,6 @@ def task_of(made_by: MadeBy) -> str:
 
 def new_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def needs_summary_clause(made_by: MadeBy) -> ColumnElement[bool]:
-    """Papers whose current abstract has no valid summary from this engine, model and prompt
-    (the condition of store.summaries.papers_needing_summary, as a clause to combine)."""
-    model_matches = (
-        col(Summary.model).is_(None)
-        if made_by.model is None
-        else col(Summary.model) == made_by.model
-    )
-    done = exists().where(
-        and_(
-            col(Summary.paper_id) == col(Paper.id),
-            col(Summary.abstract_hash) == col(Paper.abstract_hash),
-            col(Summary.status) == "ok",
-            col(Summary.engine) == made_by.engine,
-            model_matches,
-            col(Summary.prompt_version) == made_by.prompt_version,
-        )
-    )
-    return ~done
 
 
 def _pid_alive(pid: int) -> bool:

@@ -7,6 +7,7 @@ State-changing routes are POSTs that need the CSRF token (agent/web/csrf.py).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -24,7 +25,10 @@ from agent.web.highlight import highlight_quotes
 from agent.web.queue import QueueFilter, load_queue, queue_row, status_counts
 from store.papers import public_id
 from store.reviews import review_history
-from store.tables import Paper, Summary
+from store.tables import Paper, Review, Summary
+
+# approve / reject / reopen: (session, paper, reviewer, note) -> the logged Review
+ReviewAction = Callable[[Session, Paper, str, str | None], Review]
 
 router = APIRouter()
 Csrf = Annotated[None, Depends(require_csrf)]
@@ -202,31 +206,29 @@ async def _form(request: Request) -> dict[str, str]:
     return {key: value for key, value in form.items() if isinstance(value, str)}
 
 
-@router.post("/papers/{paper_id}/approve")
-async def approve_paper(request: Request, paper_id: int, wanted: Filter, _: Csrf) -> Response:
+async def _act(
+    request: Request, paper_id: int, wanted: Filter, action: ReviewAction, message: str
+) -> Response:
     note = (await _form(request)).get("note") or None
     with Session(_store(request)) as session:
-        approve(session, _paper(session, paper_id), request.app.state.reviewer, note)
+        action(session, _paper(session, paper_id), request.app.state.reviewer, note)
         session.commit()
-    return _done(request, paper_id, wanted, "Approved.")
+    return _done(request, paper_id, wanted, message)
+
+
+@router.post("/papers/{paper_id}/approve")
+async def approve_paper(request: Request, paper_id: int, wanted: Filter, _: Csrf) -> Response:
+    return await _act(request, paper_id, wanted, approve, "Approved.")
 
 
 @router.post("/papers/{paper_id}/reject")
 async def reject_paper(request: Request, paper_id: int, wanted: Filter, _: Csrf) -> Response:
-    note = (await _form(request)).get("note") or None
-    with Session(_store(request)) as session:
-        reject(session, _paper(session, paper_id), request.app.state.reviewer, note)
-        session.commit()
-    return _done(request, paper_id, wanted, "Rejected.")
+    return await _act(request, paper_id, wanted, reject, "Rejected.")
 
 
 @router.post("/papers/{paper_id}/reopen")
 async def reopen_paper(request: Request, paper_id: int, wanted: Filter, _: Csrf) -> Response:
-    note = (await _form(request)).get("note") or None
-    with Session(_store(request)) as session:
-        reopen(session, _paper(session, paper_id), request.app.state.reviewer, note)
-        session.commit()
-    return _done(request, paper_id, wanted, "Reopened: back to draft.")
+    return await _act(request, paper_id, wanted, reopen, "Reopened: back to draft.")
 
 
 @router.post("/papers/{paper_id}/correct")
