@@ -23,11 +23,12 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, delete
 from sqlmodel import Session, col, select
 
-from agent.batching import BatchItem, make_item, pack_batches, prompt_overhead, render_papers
+from agent.batching import BatchItem, make_item, pack_batches, prompt_overhead, render_request
 from agent.config import Settings
 from agent.llm import LLM
 from agent.llm_engine import check_answer
 from agent.models import BatchAnswer
+from agent.relevance import interests_block
 from prompts import load_prompt
 from store.papers import public_id
 from store.summaries import MadeBy, save_failure, save_summary
@@ -70,6 +71,7 @@ class BatchRunner:
         self.run_id = run_id
         self.sleep = sleep
         self.prompt = load_prompt("summarize", self.settings.prompt_version)
+        self.interests = interests_block(settings.profile)
         self.made_by = MadeBy(engine="llm", model=llm.model, prompt_version=self.prompt.ref)
         self.task = task_of(self.made_by)
         overhead = prompt_overhead(self.prompt, llm.model)
@@ -211,7 +213,7 @@ class BatchRunner:
         )
 
     def _body(self, batch: list[BatchItem]) -> dict[str, object]:
-        system, user = self.prompt.render(papers=render_papers(batch))
+        system, user = render_request(self.prompt, batch, self.interests)
         return self.llm.request_body(
             [{"role": "system", "content": system}, {"role": "user", "content": user}],
             schema_model=BatchAnswer,

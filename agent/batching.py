@@ -48,6 +48,15 @@ def _compact(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+def render_request(
+    prompt: Prompt, items: Sequence[BatchItem], interests: str = ""
+) -> tuple[str, str]:
+    """The system and user messages of a summarize request for `items`; the reader's interests
+    go in only for prompt versions that can rate relevance (summarize/v3 and later)."""
+    extra = {"interests": interests} if "interests" in prompt.optional else {}
+    return prompt.render(papers=render_papers(items), **extra)
+
+
 def prompt_overhead(prompt: Prompt, model: str) -> int:
     """Tokens a request costs before any paper is in it."""
     system, user = prompt.render(papers="[]")

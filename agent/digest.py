@@ -24,7 +24,7 @@ from agent.models import Gain
 from agent.relevance import Relevance, score_paper
 from store.papers import public_id
 from store.reviews import review_status
-from store.summaries import current_summary, gains_of
+from store.summaries import current_summary, gains_of, llm_relevance
 from store.tables import Digest, DigestEntry, Paper, Summary
 
 NO_BASELINE = "⚠ no baseline named"
@@ -160,6 +160,7 @@ def collect(
                     takeaway=summary.takeaway or "",
                     authors=paper.authors,
                     categories=paper.categories,
+                    llm_rating=llm_relevance(session, paper),
                 )
                 if not below_threshold and not relevance.passes(profile.threshold):
                     continue

@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from pydantic import ValidationError
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_none
 
-from agent.batching import BatchItem, render_papers
+from agent.batching import BatchItem, render_request
 from agent.config import LLMSettings
 from agent.errors import AnswerInvalid, LLMCallError
 from agent.injection import injection_errors
 from agent.llm import LLM, Completion, Message
-from agent.models import BatchAnswer, PaperSummary
-from agent.validate import batch_id_errors, normalize_summary, summary_errors
+from agent.models import BatchAnswer, PaperSummary, SummaryAnswer
+from agent.validate import batch_id_errors, normalize_summary, relevance_errors, summary_errors
 from prompts import Prompt
 from store.summaries import MadeBy
 
@@ -70,10 +70,16 @@ class LLMSummarizer:
 
     engine = "llm"
 
-    def __init__(self, llm: LLM, prompt: Prompt, settings: LLMSettings) -> None:
+    def __init__(
+        self, llm: LLM, prompt: Prompt, settings: LLMSettings, interests: str = ""
+    ) -> None:
         self.llm = llm
         self.prompt = prompt
         self.settings = settings
+        self.interests = interests  # the reader's <reader_interests> block, or ""
+
+    def render(self, items: Sequence[BatchItem]) -> tuple[str, str]:
+        return render_request(self.prompt, items, self.interests)
 
     @property
     def made_by(self) -> MadeBy:
@@ -83,7 +89,7 @@ class LLMSummarizer:
         self, items: Sequence[BatchItem], abstracts: dict[str, str]
     ) -> list[PaperOutcome]:
         """Summarize `items`; `abstracts` maps each ref to its full abstract for validation."""
-        system, user = self.prompt.render(papers=render_papers(items))
+        system, user = self.render(items)
         state = _Attempt(
             pending={item.ref: item for item in items},
             messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
@@ -159,7 +165,7 @@ class LLMSummarizer:
         again, so a re-ask costs tokens for the few papers it is about, not the whole batch."""
         lines = [f"- {e}" for e in general]
         lines += [f"- id {ref}: {e}" for ref, errs in state.errors.items() for e in errs]
-        system, user = self.prompt.render(papers=render_papers(list(state.pending.values())))
+        system, user = self.render(list(state.pending.values()))
         state.messages = [
             {"role": "system", "content": system},
             {"role": "user", "content": user},
@@ -228,12 +234,15 @@ def check_answer(content: str, refs: list[str], abstracts: dict[str, str]) -> An
             check.errors[ref] = ["this id was answered more than once"]
             continue
         try:
-            summary = normalize_summary(PaperSummary.model_validate(entry))
+            summary = normalize_summary(SummaryAnswer.model_validate(entry))
         except ValidationError as exc:
             check.errors[ref] = [_schema_error(exc)]
             continue
         abstract = abstracts[ref]
-        if errors := summary_errors(summary, abstract) + injection_errors(summary, abstract):
+        errors = summary_errors(summary, abstract) + injection_errors(summary, abstract)
+        if isinstance(summary, SummaryAnswer) and summary.relevance is not None:
+            errors += relevance_errors(summary.relevance.reason)
+        if errors:
             check.errors[ref] = errors
             continue
         check.valid[ref] = summary

@@ -46,4 +46,22 @@ class BatchAnswer(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    papers: list[PaperSummary]
+    papers: list[SummaryAnswer]
+
+
+class RelevanceRating(BaseModel):
+    """The model's rating of a paper against the reader's interests (config [profile])."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    score: Literal[0, 1, 2, 3] = Field(description="0 unrelated … 3 squarely on an interest.")
+    reason: str = Field(description="A few words naming the interest it matches.")
+
+
+class SummaryAnswer(PaperSummary):
+    """What the summarize prompt answers per paper: a summary plus, when the prompt gave the
+    reader's interests, a relevance rating (null otherwise). Stored beside the summary."""
+
+    relevance: RelevanceRating | None = Field(
+        default=None, description="Rating against <reader_interests>, or null when none given."
+    )

@@ -1,7 +1,8 @@
 """How relevant a paper is to the reader's profile, with the reasons, computed offline.
 
 The score is a plain sum a reader can check by hand: a keyword (or topic keyword) in the title
-adds 2, in the abstract or takeaway 1; a followed author adds 3, a followed category 2; a
+adds 2, in the abstract or takeaway 1; a followed author adds 3, a followed category 2; an LLM's
+0-3 rating (asked in the summarize call when an endpoint is configured) adds its score; a
 negative keyword takes 10 away. Every point comes with a reason ("matches: KV cache",
 "follows: cs.LG"), shown next to the paper in the digest.
 """
@@ -20,6 +21,7 @@ TEXT_POINTS = 1.0
 AUTHOR_POINTS = 3.0
 CATEGORY_POINTS = 2.0
 NEGATIVE_POINTS = -10.0
+LLM_POINTS = 1.0  # per point of the LLM's 0-3 rating
 
 
 @dataclass(frozen=True)
@@ -69,8 +71,10 @@ def score_paper(
     takeaway: str = "",
     authors: Iterable[str] = (),
     categories: Iterable[str] = (),
+    llm_rating: tuple[int, str] | None = None,
 ) -> Relevance:
-    """Score one paper against the profile; each point carries its reason."""
+    """Score one paper against the profile; each point carries its reason. `llm_rating` is the
+    LLM's 0-3 rating and reason from the summarize call, when it was asked: it adds its score."""
     text = f"{abstract}\n{takeaway}"
     score = 0.0
     reasons: list[str] = []
@@ -108,8 +112,30 @@ def score_paper(
         if (category := _follows_category(followed, categories)) is not None:
             score += CATEGORY_POINTS
             reasons.append(f"follows: {category}")
+    if llm_rating is not None:
+        score += llm_rating[0] * LLM_POINTS
+        reasons.append(f"LLM rates {llm_rating[0]}/3: {llm_rating[1]}")
     for keyword in profile.negative_keywords:
         if mentions(f"{title}\n{text}", keyword):
             score += NEGATIVE_POINTS
             reasons.append(f"excluded: {keyword}")
     return Relevance(score=score, reasons=tuple(reasons), topics=tuple(topics))
+
+
+def interests_block(profile: ProfileSettings) -> str:
+    """The reader's interests as the summarize prompt's <reader_interests> block, so the LLM can
+    rate relevance in the same batched call; empty when the profile names no interest."""
+    lines = []
+    if profile.keywords:
+        lines.append("keywords: " + "; ".join(profile.keywords))
+    for name, words in profile.topics.items():
+        lines.append(f"topic {name}: " + "; ".join(words))
+    if profile.authors:
+        lines.append("authors followed: " + "; ".join(profile.authors))
+    if profile.categories:
+        lines.append("categories followed: " + "; ".join(profile.categories))
+    if profile.negative_keywords:
+        lines.append("not interested in: " + "; ".join(profile.negative_keywords))
+    if not lines:
+        return ""
+    return "<reader_interests>\n" + "\n".join(lines) + "\n</reader_interests>\n"

@@ -24,6 +24,7 @@ from agent.injection import drop_injected_gains, injection_errors, without_instr
 from agent.llm import LLM, make_limiter
 from agent.llm_engine import LLMSummarizer, PaperOutcome
 from agent.recovery import replay, unstored_answers
+from agent.relevance import interests_block
 from agent.validate import normalize_summary, summary_errors
 from prompts import load_prompt
 from store.papers import public_id
@@ -103,7 +104,9 @@ class LLMBatchSummarizer:
         self.concurrency = max(1, concurrency)
         if llm.limiter.max_concurrency != self.concurrency:
             llm.limiter = make_limiter(settings.llm, self.concurrency)
-        self.engine = LLMSummarizer(llm, self.prompt, settings.llm)
+        self.engine = LLMSummarizer(
+            llm, self.prompt, settings.llm, interests_block(settings.profile)
+        )
         self.claim_chunk = self.settings.max_papers_per_batch
 
     @property

@@ -95,6 +95,16 @@ def summary_errors(summary: PaperSummary, abstract: str) -> list[str]:
     return errors
 
 
+def relevance_errors(reason: str) -> list[str]:
+    """A relevance reason is a few plain words: no link, no essay."""
+    errors = []
+    if _LINK_RE.search(reason):
+        errors.append("the relevance reason contains a link; it must be plain text")
+    if word_count(reason) > 20:
+        errors.append(f"the relevance reason has {word_count(reason)} words; at most 20")
+    return errors
+
+
 def batch_id_errors(answered: list[str], expected: list[str]) -> list[str]:
     """Ids answered more than once, not asked about, or missing."""
     errors = []

@@ -1,9 +1,10 @@
 """Versioned prompt templates.
 
 Each prompt is a TOML file `prompts/<name>/<version>.toml` with `name`, `version`,
-`variables` (the placeholders it declares), `system` and `user` templates using `$name`
-placeholders. A published version is never edited: a change is a new file. Every stored result
-records the prompt name and version it came from.
+`variables` (the placeholders it declares), optionally `optional` (placeholders that render empty
+when no value is given), `system` and `user` templates using `$name` placeholders. A published
+version is never edited: a change is a new file. Every stored result records the prompt name and
+version it came from.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class Prompt:
     variables: tuple[str, ...]
     system: str
     user: str
+    optional: tuple[str, ...] = ()
 
     @property
     def ref(self) -> str:
@@ -33,8 +35,9 @@ class Prompt:
 
     def render(self, **values: str) -> tuple[str, str]:
         """The system and user messages with every declared variable filled in."""
+        values = {**dict.fromkeys(self.optional, ""), **values}
         missing = set(self.variables) - values.keys()
-        extra = values.keys() - set(self.variables)
+        extra = values.keys() - set(self.variables) - set(self.optional)
         if missing or extra:
             raise PromptError(
                 f"prompt {self.ref}: missing {sorted(missing)} / undeclared {sorted(extra)}"
@@ -75,10 +78,12 @@ def load_prompt(name: str, version: str | None = None) -> Prompt:
         variables=tuple(data.get("variables", [])),
         system=data["system"],
         user=data["user"],
+        optional=tuple(data.get("optional", [])),
     )
     if (prompt.name, prompt.version) != (name, version):
         raise PromptError(f"{path}: says it is {prompt.ref}, file name says {name}/{version}")
     used = _placeholders(prompt.system) | _placeholders(prompt.user)
-    if used != set(prompt.variables):
-        raise PromptError(f"{path}: declares {sorted(prompt.variables)} but uses {sorted(used)}")
+    declared = set(prompt.variables) | set(prompt.optional)
+    if used != declared:
+        raise PromptError(f"{path}: declares {sorted(declared)} but uses {sorted(used)}")
     return prompt

@@ -101,6 +101,9 @@ def save_summary(
         takeaway=summary.takeaway,
         has_claims=summary.has_claims,
     )
+    rating = getattr(summary, "relevance", None)  # SummaryAnswer from an LLM with interests
+    if rating is not None:
+        row.relevance_score, row.relevance_reason = rating.score, rating.reason
     session.add(row)
     session.flush()
     assert row.id is not None
@@ -174,3 +177,21 @@ def as_paper_summary(session: Session, paper_public_id: str, summary: Summary) -
         has_claims=bool(summary.has_claims),
         gains=gains_of(session, summary),
     )
+
+
+def llm_relevance(session: Session, paper: Paper) -> tuple[int, str] | None:
+    """The newest LLM relevance rating of the paper's current abstract (kept even when a human
+    correction is the summary shown), or None when no LLM was asked."""
+    row = session.exec(
+        select(Summary)
+        .where(
+            Summary.paper_id == paper.id,
+            Summary.abstract_hash == paper.abstract_hash,
+            Summary.status == "ok",
+            col(Summary.relevance_score).is_not(None),
+        )
+        .order_by(col(Summary.id).desc())
+    ).first()
+    if row is None or row.relevance_score is None:
+        return None
+    return row.relevance_score, row.relevance_reason or ""

@@ -116,6 +116,10 @@ class Summary(SQLModel, table=True):
     error: str | None = Field(default=None, sa_column=Column(Text))
     run_id: int | None = Field(default=None, foreign_key="run.id")
     llm_call_id: int | None = Field(default=None, foreign_key="llm_call.id")
+    relevance_score: int | None = Field(
+        default=None, description="LLM rating 0-3 against the reader's interests, when asked"
+    )
+    relevance_reason: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = Field(default_factory=utcnow)
 
 

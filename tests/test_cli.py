@@ -13,11 +13,13 @@ import pytest
 from typer.testing import CliRunner
 
 from agent.cli import app
+from prompts import load_prompt
 from tests.conftest import LISTING, ROOT
 from tests.fake_openai import FakeOpenAIServer
 from tests.llm_answers import answer_all
 
 runner = CliRunner()
+SUMMARIZE = load_prompt("summarize").ref  # the latest version, used by default
 SEED = ROOT / "evals" / "data" / "seed_papers.jsonl"
 
 
@@ -60,7 +62,7 @@ def test_run_through_an_llm_endpoint_then_again_with_no_calls(
     db = tmp_path / "p.db"
     args = ["--db", str(db), "--base-url", fake_openai.url, "--model", "gpt-4.1-mini"]
     output = cli("run", str(LISTING), *args, "--out", str(tmp_path / "d.md"))
-    assert "gpt-4.1-mini (summarize/v2)" in output
+    assert f"gpt-4.1-mini ({SUMMARIZE})" in output
     assert "119 summarized, 0 failed" in output
     assert "estimated cost $" in output
     requests = len(fake_openai.chat_requests())
@@ -69,7 +71,7 @@ def test_run_through_an_llm_endpoint_then_again_with_no_calls(
     rows = exported(db)
     assert len(rows) == 119
     assert all(r["engine"] == "llm" and r["model"] == "gpt-4.1-mini" for r in rows)
-    assert all(r["prompt_version"] == "summarize/v2" for r in rows)
+    assert all(r["prompt_version"] == SUMMARIZE for r in rows)
 
     again = cli("run", str(LISTING), *args)
     assert "0 summarized" in again

@@ -11,10 +11,12 @@ import pytest
 from typer.testing import CliRunner
 
 from agent.cli import app
+from prompts import load_prompt
 from tests.fake_openai import FakeOpenAIServer, Reply
 from tests.llm_answers import papers_in
 
 runner = CliRunner()
+SUMMARIZE = load_prompt("summarize").ref  # the latest version, used by default
 
 PAPERS = [
     {
@@ -161,7 +163,7 @@ def test_llm_eval_scores_match_hand_computed_values(
     assert (s["baseline_present"], s["baseline_needed"]) == (1, 2)
     assert s["quotes_not_verbatim"] == 0 and s["takeaways_with_unsupported_numbers"] == 0
     assert run["judge"]["mean_score"] == pytest.approx(4.0)
-    assert run["judge_prompt"] == "judge/v1" and run["prompt_version"] == "summarize/v2"
+    assert run["judge_prompt"] == "judge/v1" and run["prompt_version"] == SUMMARIZE
     assert (run["input_tokens"], run["output_tokens"]) == (1500, 150)
     assert run["cost_usd"] == pytest.approx((1500 * 0.40 + 150 * 1.60) / 1e6)
     g1 = next(p for p in run["per_paper"] if p["paper_id"] == "g1")
@@ -183,7 +185,7 @@ def test_compare_shows_deltas_and_changed_papers(
     cli("eval", *common, "--base-url", fake_openai.url, "--model", "gpt-4.1-mini")
     cli("eval", *common)  # offline engine, no judge
     listing = cli("eval", "--db", db, "--list")
-    assert "gpt-4.1-mini (summarize/v2)" in listing and "offline engine" in listing
+    assert f"gpt-4.1-mini ({SUMMARIZE})" in listing and "offline engine" in listing
 
     compared = cli("eval", "--db", db, "--compare", "1", "2")
     assert "gain F1" in compared and "run 1" in compared and "run 2" in compared
