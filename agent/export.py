@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import io
 import json
 from collections.abc import Iterator
 from typing import Any, Literal, TextIO
@@ -82,12 +81,6 @@ def write_export(store: Engine, out: TextIO, fmt: ExportFormat) -> int:
         writer.writerow({**row, "gains": json.dumps(row["gains"], ensure_ascii=False)})
         count += 1
     return count
-
-
-def export_text(store: Engine, fmt: ExportFormat) -> str:
-    buffer = io.StringIO()
-    write_export(store, buffer, fmt)
-    return buffer.getvalue()
 
 
 def reviewed_summaries(store: Engine) -> list[tuple[Paper, PaperSummary]]:
