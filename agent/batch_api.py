@@ -74,7 +74,7 @@ class BatchRunner:
         self.interests = interests_block(settings.profile)
         self.made_by = MadeBy(engine="llm", model=llm.model, prompt_version=self.prompt.ref)
         self.task = task_of(self.made_by)
-        overhead = prompt_overhead(self.prompt, llm.model)
+        overhead = prompt_overhead(self.prompt, llm.model, self.interests)
         self.overhead = overhead
         self.room = max(self.settings.batch_token_budget - overhead, 64)
 

@@ -57,9 +57,9 @@ def render_request(
     return prompt.render(papers=render_papers(items), **extra)
 
 
-def prompt_overhead(prompt: Prompt, model: str) -> int:
+def prompt_overhead(prompt: Prompt, model: str, interests: str = "") -> int:
     """Tokens a request costs before any paper is in it."""
-    system, user = prompt.render(papers="[]")
+    system, user = render_request(prompt, [], interests)
     return count_tokens(system, model) + count_tokens(user, model)
 
 
@@ -83,24 +83,14 @@ def pack_batches(
     items: Sequence[BatchItem], *, budget: int, overhead: int, max_papers: int
 ) -> list[list[BatchItem]]:
     """Greedy packing in input order: each batch holds as many papers as fit under `budget`."""
-    batches: list[list[BatchItem]] = []
-    current: list[BatchItem] = []
-    used = overhead
-    for item in items:
-        if current and (used + item.tokens > budget or len(current) >= max_papers):
-            batches.append(current)
-            current, used = [], overhead
-        current.append(item)
-        used += item.tokens
-    if current:
-        batches.append(current)
-    return batches
+    return list(pack_stream(items, budget=budget, overhead=overhead, max_papers=max_papers))
 
 
 def pack_stream(
     items: Iterable[BatchItem], *, budget: int, overhead: int, max_papers: int
 ) -> Iterator[list[BatchItem]]:
-    """`pack_batches` over a stream: each batch is yielded as soon as it is full.
+    """Greedy packing of a stream in input order: each batch holds as many papers as fit under
+    `budget`, and is yielded as soon as it is full.
 
     Items are read one at a time, so papers can be claimed from the store just before they are
     needed instead of all at once.

@@ -34,7 +34,7 @@ from agent.cli_common import (
 from agent.cli_digest import digest as digest_command
 from agent.cli_digest import digests as digests_command
 from agent.cli_eval import eval_command
-from agent.config import Settings
+from agent.config import Settings, safe_url
 from agent.digest import collect, engine_label, record_digest, render_markdown
 from agent.errors import NotFoundError, PaperskimError
 from agent.export import ExportFormat, write_export, write_reviewed
@@ -121,7 +121,9 @@ def _summarize(
         )
     _print_lines("warning", "yellow", [f"{pid}: {text}" for pid, text in report.warnings])
     _print_lines(
-        "failed", "red", [f"{pid}: {reason}" for pid, reason in report.failures],
+        "failed",
+        "red",
+        [f"{pid}: {reason}" for pid, reason in report.failures],
         " (see `paperskim show ID`)",
     )
     return report
@@ -136,6 +138,14 @@ def _start(
     made_by = summarizer.made_by
     run_row.model, run_row.prompt_version = made_by.model, made_by.prompt_version
     return run_row, summarizer
+
+
+def _exit_if_nothing_worked(report: SummarizeReport) -> None:
+    """Exit 1 when every paper tried failed (a dead endpoint, a bad key), so that a cron chain
+    like `summarize && digest --send` stops; partial failures are retried by the next run."""
+    if report.failed and not report.summarized:
+        err.print("[red]Error:[/] every paper failed; nothing was summarized (see above).")
+        raise typer.Exit(code=1)
 
 
 @contextmanager
@@ -181,7 +191,7 @@ def _print_run(run: Run, settings: Settings, seconds: float) -> None:
             )
         )
     rows.append(("digest", run.digest_path or "nothing new since the last digest"))
-    rows.append(("database", settings.database_url))
+    rows.append(("database", safe_url(settings.database_url)))
     rows.append(("time", f"{seconds:.1f} s"))
     for key, value in rows:
         table.add_row(key, escape(value))
@@ -224,7 +234,7 @@ def run(
     with _marked_on_error(store, run_row):
         ingested = _ingest(store, sources, fmt)
         summarized = _summarize(store, summarizer, run_row, limit)
-        items = collect(store, since_last=True)
+        items = collect(store, since_last=True, profile=settings.profile)
         digest_file = None
         if items:
             digest_file = _digest_path(settings, out_path)
@@ -246,6 +256,7 @@ def run(
         digest_path=str(digest_file) if digest_file else None,
     )
     _print_run(run_row, settings, time.perf_counter() - started)
+    _exit_if_nothing_worked(summarized)
 
 
 @app.command()
@@ -301,6 +312,7 @@ def summarize(
     else:
         line += " (offline engine, no LLM)"
     out.print(line)
+    _exit_if_nothing_worked(report)
 
 
 @app.command()
@@ -414,7 +426,9 @@ def stats(db: DbOption = None) -> None:
     settings = settings_from_flags(db)
     s = store_stats(open_store(settings))
     table = Table(
-        show_header=False, title=f"paperskim · {settings.database_url}", title_justify="left"
+        show_header=False,
+        title=f"paperskim · {safe_url(settings.database_url)}",
+        title_justify="left",
     )
     table.add_column(style="bold")
     table.add_column()

@@ -17,6 +17,7 @@ from agent.cli_common import (
     out,
     settings_from_flags,
 )
+from agent.config import safe_url
 from agent.review import default_reviewer
 from agent.review_terminal import review_in_terminal
 from agent.web.queue import QueueFilter
@@ -76,7 +77,8 @@ def serve_command(
     if not _is_loopback(host):
         err.print(f"[yellow]Warning:[/] serving on {host}: anyone who can reach it can review.")
     out.print(
-        f"Review UI on http://{host}:{port} (database {settings.database_url}); Ctrl-C stops."
+        f"Review UI on http://{host}:{port} "
+        f"(database {safe_url(settings.database_url)}); Ctrl-C stops."
     )
     uvicorn.run(app, host=host, port=port, log_level="warning")
 

@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from agent.config import LLMSettings
+from agent.config import LLMSettings, safe_url
 from agent.errors import LLMCallError
 from agent.rate_limit import RateLimiter
 from agent.tokens import count_tokens
@@ -215,7 +215,9 @@ class LLM:
             self._release_after_error(exc)
             call.error = self._redact(describe_api_error(exc))
             self._log(call)
-            raise LLMCallError(f"{self.model} at {self.client.base_url}: {call.error}") from None
+            raise LLMCallError(
+                f"{self.model} at {safe_url(self.client.base_url)}: {call.error}"
+            ) from None
         call.latency_ms = int((time.perf_counter() - started) * 1000)
         self.limiter.release(headers=raw.headers, retries=raw.retries_taken)
         choice = response.choices[0] if response.choices else None
@@ -294,7 +296,9 @@ class LLM:
             return send()
         except (openai.APIError, ValueError) as exc:
             message = self._redact(describe_api_error(exc))
-            raise LLMCallError(f"Batch API {what} at {self.client.base_url}: {message}") from None
+            raise LLMCallError(
+                f"Batch API {what} at {safe_url(self.client.base_url)}: {message}"
+            ) from None
 
     def batch_call_row(
         self,

@@ -8,8 +8,7 @@ every finished batch and the next run picks up only what is left.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field, replace
 from typing import Protocol
@@ -42,22 +41,6 @@ class Summarizer(Protocol):
     def made_by(self) -> MadeBy: ...
 
     def run(self, papers: Iterable[Paper]) -> Iterator[list[PaperOutcome]]: ...
-
-
-def batch_items(papers: Sequence[Paper], model: str, max_tokens: int) -> list[BatchItem]:
-    """Papers as batch items, each with a ref unique among them (its public id if possible)."""
-    counts = Counter(public_id(p) for p in papers)
-    return [
-        make_item(
-            paper.id or 0,
-            public_id(paper) if counts[public_id(paper)] == 1 else paper.key,
-            paper.title,
-            paper.abstract,
-            model,
-            max_tokens,
-        )
-        for paper in papers
-    ]
 
 
 class OfflineSummarizer:
@@ -113,10 +96,17 @@ class LLMBatchSummarizer:
     def made_by(self) -> MadeBy:
         return self.engine.made_by
 
+    @property
+    def lease_seconds(self) -> float:
+        """The longest one batch can take: every attempt timing out on every SDK retry."""
+        s = self.settings
+        worst = s.timeout * (s.max_retries + 1) * (s.max_reasks + 1)
+        return max(DEFAULT_LEASE_SECONDS, worst + 60.0)
+
     def run(self, papers: Iterable[Paper]) -> Iterator[list[PaperOutcome]]:
         llm = self.engine.llm
         model = llm.model
-        overhead = prompt_overhead(self.prompt, model)
+        overhead = prompt_overhead(self.prompt, model, self.engine.interests)
         room = max(self.settings.batch_token_budget - overhead, 64)
         logged = (
             unstored_answers(llm.store, self.made_by, exclude_run=llm.run_id)
@@ -198,6 +188,7 @@ class SummarizeReport:
     failures: list[tuple[str, str]] = field(default_factory=list)
     # Papers summarized with a caveat (e.g. an abstract cut to fit): (public id, what).
     warnings: list[tuple[str, str]] = field(default_factory=list)
+    stale: int = 0  # answers for an abstract that changed meanwhile, not stored
     # Summaries taken from answers already in the call log instead of a new request.
     replayed: int = 0
 
@@ -210,7 +201,7 @@ def summarize_pending(
     limit: int | None = None,
     on_progress: ProgressCallback | None = None,
     on_start: Callable[[int], None] | None = None,
-    lease_seconds: float = DEFAULT_LEASE_SECONDS,
+    lease_seconds: float | None = None,
 ) -> SummarizeReport:
     """Summarize every paper that has no valid summary from this engine/model/prompt yet.
 
@@ -218,6 +209,9 @@ def summarize_pending(
     processes can run this on one database and share the work without doing any paper twice.
     Each batch is stored in one transaction, which also gives back its claims.
     """
+    # A claim must outlive the slowest batch, or another worker would send its papers again.
+    if lease_seconds is None:
+        lease_seconds = float(getattr(summarizer, "lease_seconds", DEFAULT_LEASE_SECONDS))
     queue = WorkQueue(store, summarizer.made_by, lease_seconds=lease_seconds)
     total = queue.pending_count()
     report = SummarizeReport(candidates=total if limit is None else min(total, limit))
@@ -249,6 +243,13 @@ def _store_outcomes(
                 continue  # our claim expired and another worker owns this paper now
             paper = session.get(Paper, outcome.item.paper_id)
             assert paper is not None
+            if outcome.item.abstract not in paper.abstract or (
+                outcome.summary is not None and summary_errors(outcome.summary, paper.abstract)
+            ):
+                # The abstract changed (a new version was ingested) while this answer was on its
+                # way: it describes the old text, so store nothing; the new version stays pending.
+                report.stale += 1
+                continue
             if outcome.summary is not None:
                 save_summary(
                     session,

@@ -9,10 +9,11 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import create_engine
 
+from agent.config import safe_url
 from agent.errors import StoreError
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -67,6 +68,15 @@ def normalize_url(url: str) -> str:
     return url
 
 
+def _hide_password(text: str, url: str) -> str:
+    """`text` with the URL's password (if any) replaced, for error messages."""
+    try:
+        password = make_url(url).password
+    except Exception:  # an unparsable URL has no password we could find either
+        return text
+    return text.replace(str(password), "***") if password else text
+
+
 def open_engine(url: str, *, migrate_schema: bool = True) -> Engine:
     """An engine for `url` (sqlite:///path or postgresql://...), migrated to the latest schema."""
     url = normalize_url(url)
@@ -86,5 +96,8 @@ def open_engine(url: str, *, migrate_schema: bool = True) -> Engine:
         if migrate_schema:
             migrate(engine)
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot open database {url}: {exc.__class__.__name__}: {exc}") from exc
+        raise StoreError(
+            f"cannot open database {safe_url(url)}: {exc.__class__.__name__}: "
+            f"{_hide_password(str(exc), url)}"
+        ) from exc
     return engine

@@ -26,7 +26,7 @@ class MadeBy:
 
 def needs_summary_clause(made_by: MadeBy) -> ColumnElement[bool]:
     """Papers whose current abstract has no valid summary from this engine, model and prompt,
-    as a clause to combine (the work queue adds its claims to it)."""
+    as a clause to combine (store/work_queue.py adds its claims to it)."""
     model_matches = (
         col(Summary.model).is_(None)
         if made_by.model is None
@@ -43,16 +43,6 @@ def needs_summary_clause(made_by: MadeBy) -> ColumnElement[bool]:
         )
     )
     return ~done
-
-
-def papers_needing_summary(
-    session: Session, made_by: MadeBy, limit: int | None = None
-) -> list[Paper]:
-    """Papers whose current abstract has no valid summary from this engine, model and prompt."""
-    query = select(Paper).where(needs_summary_clause(made_by)).order_by(col(Paper.id))
-    if limit is not None:
-        query = query.limit(limit)
-    return list(session.exec(query).all())
 
 
 def _new_summary(

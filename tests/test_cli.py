@@ -101,8 +101,11 @@ def test_failed_papers_are_reported_and_retried_next_run(
     db = str(tmp_path / "p.db")
     cli("ingest", str(SEED), "--db", db)
     fake_openai.handler = lambda body: Reply.error(500, "down", headers={"retry-after-ms": "1"})
-    out = cli("summarize", "--db", db, "--limit", "2", "--base-url", fake_openai.url)
-    assert "0 summarized, 2 failed" in out
+    failed = runner.invoke(
+        app, ["summarize", "--db", db, "--limit", "2", "--base-url", fake_openai.url]
+    )
+    assert failed.exit_code == 1  # nothing worked: a cron chain must stop here
+    assert "0 summarized, 2 failed" in failed.stdout and "every paper failed" in failed.output
     rows = exported(tmp_path / "p.db")
     assert rows[0]["status"] == "failed" and "HTTP 500" in str(rows[0]["error"])
     fake_openai.handler = answer_all

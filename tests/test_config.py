@@ -88,3 +88,18 @@ def test_dated_model_snapshot_priced_like_its_family() -> None:
         "gpt-4.1-mini"
     )
     assert settings.llm.price_for("my-local-llama") is None
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://u:s3cret@db:5432/p", "postgresql://u:***@db:5432/p"),
+        ("http://user:pw@llm.local/v1", "http://user:***@llm.local/v1"),
+        ("sqlite:////tmp/p.db", "sqlite:////tmp/p.db"),
+        ("http://127.0.0.1:8000/v1/", "http://127.0.0.1:8000/v1/"),
+    ],
+)
+def test_urls_are_shown_without_passwords(url: str, shown: str) -> None:
+    from agent.config import safe_url
+
+    assert safe_url(url) == shown

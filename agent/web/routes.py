@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from agent.digest import collect, engine_label
+from agent.digest import DigestItem, collect, engine_label
 from agent.errors import CorrectionRefused
 from agent.review import approve, correct, reject, reopen
 from agent.web.actions import GAIN_FIELDS, regenerate, summary_from_form
@@ -274,10 +274,15 @@ async def regenerate_paper(request: Request, paper_id: int, wanted: Filter, _: C
     return _done(request, paper_id, wanted, message)
 
 
+def _preview_items(request: Request) -> list[DigestItem]:
+    """What `paperskim digest` would show now: the reader's profile applies."""
+    return collect(_store(request), profile=request.app.state.settings.profile)
+
+
 @router.get("/digest", response_class=HTMLResponse)
 def digest_page(request: Request) -> HTMLResponse:
     """A preview of the digest as it would be written now (nothing is recorded as sent)."""
-    items = collect(_store(request))
+    items = _preview_items(request)
     framed = page_renderer() is not None
     fragment = None if framed else digest_fragment(items)
     return _render(
@@ -291,7 +296,7 @@ def digest_document(request: Request) -> HTMLResponse:
     render = page_renderer()
     if render is None:
         raise HTTPException(status_code=404, detail="this version has no HTML digest")
-    response = HTMLResponse(render(collect(_store(request))))
+    response = HTMLResponse(render(_preview_items(request)))
     # Shown only inside the preview's sandboxed frame: no scripts, no plugins, same origin only.
     response.headers["Content-Security-Policy"] = (
         "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
