@@ -22,7 +22,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from agent.errors import ConfigError
+from agent.core.errors import ConfigError
 
 StructuredMode = Literal["json_schema", "json_object", "prompt"]
 

@@ -10,7 +10,7 @@ from typing import Any, Literal, TextIO
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from agent.models import PaperSummary
+from agent.core.models import PaperSummary
 from store.papers import public_id
 from store.reviews import latest_review
 from store.summaries import as_paper_summary, current_summary, gains_of, last_failure

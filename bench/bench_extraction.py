@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 import time
 
-from agent.models import Gain, PaperSummary
-from agent.offline_engine import summarize_offline
+from agent.core.models import Gain, PaperSummary
+from agent.summarize.offline import summarize_offline
 from evals.gold import load_gold, load_papers
 from evals.scoring import RunScores, score_run
 

@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from agent.pipeline import ingest_files  # noqa: E402
+from agent.ingest.step import ingest_files  # noqa: E402
 from store.db import open_engine  # noqa: E402
 
 WORDS = (  # noqa: SIM905  (a sentence reads better than a list of 34 strings)

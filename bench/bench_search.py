@@ -29,7 +29,7 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from agent.ask import offline_search, parse_question
+from agent.ask.offline import offline_search, parse_question
 from evals.ask_eval import QUESTIONS_PATH, load_questions
 from evals.gold import PAPERS_PATH, load_papers
 from store.db import open_engine

@@ -32,8 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from agent.config import Settings  # noqa: E402
-from agent.llm import LLM  # noqa: E402
-from agent.summarize import LLMBatchSummarizer, summarize_pending  # noqa: E402
+from agent.llm.client import LLM  # noqa: E402
+from agent.summarize.engines import LLMBatchSummarizer, summarize_pending  # noqa: E402
 from store.db import open_engine  # noqa: E402
 from tests.fake_openai import FakeOpenAIServer, Reply  # noqa: E402
 from tests.llm_answers import good_answer, papers_in  # noqa: E402

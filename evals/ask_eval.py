@@ -28,10 +28,10 @@ from rich.table import Table
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from agent.ask import Answer, answer_offline
+from agent.ask.offline import Answer, answer_offline
 from agent.config import Settings
-from agent.pipeline import ingest_files
-from agent.summarize import OfflineSummarizer, summarize_pending
+from agent.ingest.step import ingest_files
+from agent.summarize.engines import OfflineSummarizer, summarize_pending
 from evals.gold import PAPERS_PATH
 from store.db import open_engine
 from store.tables import EvalRun
@@ -135,8 +135,8 @@ def offline_answerer(store: Engine, question: str) -> Answer:
 
 def llm_answerer(settings: Settings, log_store: Engine | None) -> Answerer:
     """The LLM agent, its calls logged to `log_store` (the user's store, where costs are kept)."""
-    from agent.ask_agent import answer_with_llm
-    from agent.llm import LLM
+    from agent.ask.agent import answer_with_llm
+    from agent.llm.client import LLM
 
     llm = LLM(settings.llm, log_store)
     return lambda store, question: answer_with_llm(store, llm, question)

@@ -14,8 +14,8 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from agent.errors import PaperskimError
-from agent.models import PaperSummary
+from agent.core.errors import PaperskimError
+from agent.core.models import PaperSummary
 
 DATA_DIR = Path(__file__).parent / "data"
 GOLD_PATH = DATA_DIR / "seed_gold.jsonl"

@@ -12,9 +12,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from agent.errors import LLMCallError
-from agent.llm import LLM
-from agent.llm_engine import extract_json
+from agent.core.errors import LLMCallError
+from agent.llm.client import LLM
+from agent.summarize.llm_engine import extract_json
 from prompts import Prompt, load_prompt
 
 BATCH_SIZE = 20

@@ -13,9 +13,9 @@ import json
 from sqlalchemy import Engine
 
 from agent.config import Settings
-from agent.errors import NotFoundError
+from agent.core.errors import NotFoundError
 from agent.export import reviewed_summaries
-from agent.models import PaperSummary
+from agent.core.models import PaperSummary
 from evals.gold import SeedPaper
 from evals.harness import run_eval_on
 from store.tables import EvalRun

@@ -14,10 +14,10 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from agent.models import Gain, PaperSummary
-from agent.numbers import quote_contains_value, unsupported_numbers
-from agent.validate import MAX_TAKEAWAY_WORDS
-from agent.validate import normalize_unit as normalize_stored_unit
+from agent.core.models import Gain, PaperSummary
+from agent.core.numbers import quote_contains_value, unsupported_numbers
+from agent.core.validate import MAX_TAKEAWAY_WORDS
+from agent.core.validate import normalize_unit as normalize_stored_unit
 
 VALUE_TOLERANCE = 0.005  # "values agree within 0.5% relative"
 
@@ -346,7 +346,7 @@ def _main() -> None:
     import json
     import sys
 
-    from agent.offline_engine import summarize_offline
+    from agent.summarize.offline import summarize_offline
     from evals.gold import load_gold, load_papers
 
     papers = load_papers()

@@ -14,7 +14,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.errors import PromptError
+from agent.core.errors import PromptError
 
 PROMPTS_DIR = Path(__file__).parent
 

@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import create_engine
 
 from agent.config import safe_url
-from agent.errors import StoreError
+from agent.core.errors import StoreError
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from agent.models import PaperSummary
+from agent.core.models import PaperSummary
 from store.summaries import MadeBy, current_summary, save_summary
 from store.tables import Paper, Review, Summary
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
-from agent.errors import StoreError
+from agent.core.errors import StoreError
 
 INDEX_TABLE = "paper_search"
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, and_, exists
 from sqlmodel import Session, col, select
 
-from agent.models import Gain, PaperSummary
+from agent.core.models import Gain, PaperSummary
 from store.tables import GainRecord, Paper, Summary
 
 # When several engines summarized the same abstract, readers see the best one: a human

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from agent.pipeline import ingest_files
+from agent.ingest.step import ingest_files
 
 
 def synthetic_records(n: int, start: int = 0) -> list[dict[str, str]]:

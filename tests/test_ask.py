@@ -12,14 +12,14 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from agent.ask import NO_ANSWER, answer_offline, parse_question
-from agent.ask_agent import answer_with_llm, run_tool
-from agent.citations import check_answer, cited_ids
-from agent.cli import app
+from agent.ask.offline import NO_ANSWER, answer_offline, parse_question
+from agent.ask.agent import answer_with_llm, run_tool
+from agent.ask.citations import check_answer, cited_ids
+from agent.cli.main import app
 from agent.config import LLMSettings
-from agent.llm import LLM
-from agent.pipeline import ingest_files
-from agent.summarize import OfflineSummarizer, summarize_pending
+from agent.llm.client import LLM
+from agent.ingest.step import ingest_files
+from agent.summarize.engines import OfflineSummarizer, summarize_pending
 from store.db import open_engine
 from store.search import GainFilter
 from store.tables import LLMCall
@@ -264,7 +264,7 @@ def test_the_loop_is_bounded_and_ends_with_an_answer(
 
 
 def test_bad_tool_arguments_come_back_as_errors(store: Engine) -> None:
-    from agent.ask_agent import Retrieval
+    from agent.ask.agent import Retrieval
 
     seen = Retrieval()
     assert "error" in run_tool(store, "search_papers", "{not json", seen)

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from agent.ask import NO_ANSWER, Answer
-from agent.cli import app
+from agent.ask.offline import NO_ANSWER, Answer
+from agent.cli.main import app
 from evals.ask_eval import (
     QUESTIONS_PATH,
     Question,

@@ -12,11 +12,11 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from agent.config import Settings
-from agent.injection import injection_errors, instruction_spans
-from agent.llm import LLM
-from agent.models import PaperSummary
-from agent.pipeline import ingest_files
-from agent.summarize import LLMBatchSummarizer, OfflineSummarizer, summarize_pending
+from agent.core.injection import injection_errors, instruction_spans
+from agent.llm.client import LLM
+from agent.core.models import PaperSummary
+from agent.ingest.step import ingest_files
+from agent.summarize.engines import LLMBatchSummarizer, OfflineSummarizer, summarize_pending
 from store.db import open_engine
 from store.papers import get_paper
 from store.summaries import current_summary, gains_of, last_failure

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from agent.cli import app
+from agent.cli.main import app
 from prompts import load_prompt
 from tests.conftest import LISTING, ROOT
 from tests.fake_openai import FakeOpenAIServer

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from agent.config import load_settings
-from agent.errors import ConfigError
+from agent.core.errors import ConfigError
 
 
 @pytest.fixture(autouse=True)

@@ -34,7 +34,7 @@ def test_opening_twice_applies_nothing_new_and_sets_wal(tmp_path: Path) -> None:
 def test_an_unopenable_database_is_a_clear_error(tmp_path: Path) -> None:
     import pytest
 
-    from agent.errors import StoreError
+    from agent.core.errors import StoreError
 
     blocker = tmp_path / "file"
     blocker.write_text("")

@@ -12,17 +12,17 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from agent.cli import app
+from agent.cli.main import app
 from agent.config import LLMSettings, ProfileSettings
-from agent.digest import NO_BASELINE, UP_TO_ONLY, collect, record_digest, render_markdown
-from agent.digest_history import load_digest
-from agent.digest_render import render_atom, render_html_page
-from agent.editor_note import EditorAnswer, NoteSentence, check_note, llm_note, statistical_note
-from agent.llm import LLM
-from agent.models import Gain, PaperSummary
-from agent.pipeline import ingest_files
-from agent.review import approve, correct, reject
-from agent.summarize import OfflineSummarizer, summarize_pending
+from agent.digest.select import NO_BASELINE, UP_TO_ONLY, collect, record_digest, render_markdown
+from agent.digest.history import load_digest
+from agent.digest.render import render_atom, render_html_page
+from agent.digest.editor_note import EditorAnswer, NoteSentence, check_note, llm_note, statistical_note
+from agent.llm.client import LLM
+from agent.core.models import Gain, PaperSummary
+from agent.ingest.step import ingest_files
+from agent.review.actions import approve, correct, reject
+from agent.summarize.engines import OfflineSummarizer, summarize_pending
 from store.db import open_engine
 from store.papers import get_paper
 from store.tables import Digest, DigestEntry, LLMCall

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import Engine
 
 from agent.config import ProfileSettings
-from agent.digest import collect
-from agent.digest_render import render_html_page
-from agent.editor_note import statistical_note
+from agent.digest.select import collect
+from agent.digest.render import render_html_page
+from agent.digest.editor_note import statistical_note
 from store.db import open_engine
 from tests.conftest import ROOT
 from tests.test_digest import PAPERS, add_papers
@@ -67,8 +67,8 @@ def page(tmp_path: Path) -> Path:
     add_papers(store, tmp_path, PAPERS, "papers")
     source = tmp_path / "seed.jsonl"
     source.write_text(SEED.read_text(encoding="utf-8"), encoding="utf-8")
-    from agent.pipeline import ingest_files
-    from agent.summarize import OfflineSummarizer, summarize_pending
+    from agent.ingest.step import ingest_files
+    from agent.summarize.engines import OfflineSummarizer, summarize_pending
 
     ingest_files(store, [source])
     summarize_pending(store, OfflineSummarizer())

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from agent.cli import app
+from agent.cli.main import app
 from prompts import load_prompt
 from tests.fake_openai import FakeOpenAIServer, Reply
 from tests.llm_answers import papers_in

@@ -9,10 +9,10 @@ import pytest
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from agent.cli import app
-from agent.errors import NotFoundError
-from agent.models import PaperSummary
-from agent.review import approve, correct, reject, reopen
+from agent.cli.main import app
+from agent.core.errors import NotFoundError
+from agent.core.models import PaperSummary
+from agent.review.actions import approve, correct, reject, reopen
 from evals.gold import load_gold
 from store.db import open_engine
 from store.papers import get_paper

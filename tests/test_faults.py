@@ -13,8 +13,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from agent.config import Settings
-from agent.llm import LLM
-from agent.summarize import LLMBatchSummarizer, summarize_pending
+from agent.llm.client import LLM
+from agent.summarize.engines import LLMBatchSummarizer, summarize_pending
 from store.db import open_engine
 from store.tables import Paper, Summary
 from tests.fake_openai import FakeOpenAIServer, Reply

@@ -95,7 +95,7 @@ def test_papers_reject_unknown_fields_and_duplicates(tmp_path: Path) -> None:
 
 
 def test_gold_data_error_is_a_paperskim_error() -> None:
-    from agent.errors import PaperskimError
+    from agent.core.errors import PaperskimError
 
     assert issubclass(GoldDataError, PaperskimError)
     assert issubclass(GoldDataError, Exception)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.ingest import (
+from agent.ingest.records import (
     Format,
     IngestError,
     PaperRecord,
@@ -15,7 +15,7 @@ from agent.ingest import (
     detect_format,
     parse_file,
 )
-from agent.sources import split_arxiv_id
+from agent.ingest.readers import split_arxiv_id
 
 ROOT = Path(__file__).resolve().parent.parent
 LISTING = ROOT / "data" / "trending_listing.txt"

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from agent.batching import BatchItem, make_item
+from agent.summarize.batching import BatchItem, make_item
 from agent.config import LLMSettings
-from agent.llm import LLM
-from agent.llm_engine import LLMSummarizer
+from agent.llm.client import LLM
+from agent.summarize.llm_engine import LLMSummarizer
 from prompts import load_prompt
 from store.db import open_engine
 from store.tables import LLMCall
@@ -261,7 +261,7 @@ def test_the_api_key_is_sent_but_never_logged(fake_openai: FakeOpenAIServer, sto
 
 
 def _papers_block(batch: list[BatchItem]) -> str:
-    from agent.batching import render_papers
+    from agent.summarize.batching import render_papers
 
     return f"<papers>\n{render_papers(batch)}\n</papers>"
 

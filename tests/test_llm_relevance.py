@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from agent.cli import app
+from agent.cli.main import app
 from tests.conftest import ROOT
 from tests.fake_openai import FakeOpenAIServer, Reply
 from tests.llm_answers import good_answer

@@ -21,10 +21,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from agent.cli import app
+from agent.cli.main import app
 from agent.config import SmtpSettings, load_settings
-from agent.errors import ConfigError
-from agent.mailer import MailError, send_message
+from agent.core.errors import ConfigError
+from agent.digest.mailer import MailError, send_message
 from store.db import open_engine
 from store.tables import Digest
 from tests.test_digest import HOSTILE, PAPERS, add_papers

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from agent.models import Gain
-from agent.numbers import numbers_in, quote_contains_value, unsupported_numbers
-from agent.offline_engine import (
+from agent.core.models import Gain
+from agent.core.numbers import numbers_in, quote_contains_value, unsupported_numbers
+from agent.summarize.offline import (
     ENGINE,
     ENGINE_VERSION,
     extract_gains,
@@ -15,7 +15,7 @@ from agent.offline_engine import (
     find_method_name,
     summarize_offline,
 )
-from agent.validate import normalize_summary, summary_errors
+from agent.core.validate import normalize_summary, summary_errors
 from evals.gold import load_gold, load_papers
 from evals.scoring import score_run
 

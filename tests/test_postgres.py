@@ -18,7 +18,7 @@ from sqlmodel import Session, SQLModel, col, select
 from typer.testing import CliRunner
 
 import store.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
-from agent.cli import app
+from agent.cli.main import app
 from store.db import migrate, open_engine
 from store.search import include_in_schema_comparison
 from store.tables import LLMCall, Summary, WorkLease

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 import prompts
-from agent.errors import PromptError
+from agent.core.errors import PromptError
 
 
 def test_latest_summarize_prompt_loads_and_renders() -> None:

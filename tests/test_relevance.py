@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from agent.config import ProfileSettings
-from agent.relevance import mentions, score_paper
+from agent.digest.relevance import mentions, score_paper
 
 TITLE = "PagedKV: Faster Serving with a Paged KV-Cache"
 ABSTRACT = "We page the key-value caches of LLM inference; speculative decoding also benefits."

@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from agent.errors import CorrectionRefused
-from agent.ingest import parse_file
-from agent.models import Gain, PaperSummary
-from agent.review import approve, correct, reject, reopen
-from agent.summarize import OfflineSummarizer, summarize_pending
+from agent.core.errors import CorrectionRefused
+from agent.ingest.records import parse_file
+from agent.core.models import Gain, PaperSummary
+from agent.review.actions import approve, correct, reject, reopen
+from agent.summarize.engines import OfflineSummarizer, summarize_pending
 from store.db import open_engine
 from store.papers import get_paper, upsert_paper
 from store.reviews import review_history, review_status

@@ -11,10 +11,10 @@ from rich.console import Console
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from agent.pipeline import ingest_files
-from agent.review_terminal import marked_abstract, review_in_terminal, stream_reader
-from agent.summarize import OfflineSummarizer, summarize_pending
-from agent.web.queue import QueueFilter
+from agent.ingest.step import ingest_files
+from agent.review.terminal import marked_abstract, review_in_terminal, stream_reader
+from agent.summarize.engines import OfflineSummarizer, summarize_pending
+from agent.review.web.queue import QueueFilter
 from store.db import open_engine
 from store.papers import get_paper
 from store.reviews import review_history, review_status

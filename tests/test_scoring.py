@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from agent.models import Gain, PaperSummary
+from agent.core.models import Gain, PaperSummary
 from evals.scoring import (
     gains_match,
     match_gains,

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import Engine, inspect, text
 from sqlmodel import Session, select
 
-from agent.ingest import PaperRecord
-from agent.models import Gain, PaperSummary
-from agent.pipeline import ingest_files
-from agent.summarize import OfflineSummarizer, summarize_pending
+from agent.ingest.records import PaperRecord
+from agent.core.models import Gain, PaperSummary
+from agent.ingest.step import ingest_files
+from agent.summarize.engines import OfflineSummarizer, summarize_pending
 from store.db import open_engine
 from store.papers import public_id, upsert_paper
 from store.search import (

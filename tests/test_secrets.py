@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from agent.cli import app
+from agent.cli.main import app
 from store.db import open_engine
 from store.tables import LLMCall
 from tests.conftest import ROOT

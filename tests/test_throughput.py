@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from agent.config import Settings
-from agent.llm import LLM
-from agent.rate_limit import RateLimiter, parse_reset
-from agent.summarize import LLMBatchSummarizer, summarize_pending
+from agent.llm.client import LLM
+from agent.llm.limits import RateLimiter, parse_reset
+from agent.summarize.engines import LLMBatchSummarizer, summarize_pending
 from store.db import open_engine
 from tests.fake_openai import FakeOpenAIServer, Reply
 from tests.llm_answers import answer_all

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from agent import tokens
+from agent.llm import tokens
 
 
 def test_vocabularies_are_installed_offline(

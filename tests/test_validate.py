@@ -1,7 +1,7 @@
 import pytest
 
-from agent.models import Gain, PaperSummary
-from agent.validate import (
+from agent.core.models import Gain, PaperSummary
+from agent.core.validate import (
     batch_id_errors,
     normalize_summary,
     normalize_unit,

@@ -13,9 +13,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from agent.config import load_settings
-from agent.summarize import OfflineSummarizer, summarize_pending
-from agent.web import create_app
-from agent.web.csrf import COOKIE, CsrfSigner
+from agent.summarize.engines import OfflineSummarizer, summarize_pending
+from agent.review.web import create_app
+from agent.review.web.csrf import COOKIE, CsrfSigner
 from store.db import open_engine
 from store.papers import get_paper
 from store.reviews import review_history, review_status
@@ -33,7 +33,7 @@ PAPERS = [
 
 
 def _ingest(db: Path, papers: list[dict[str, str]]) -> Engine:
-    from agent.pipeline import ingest_files
+    from agent.ingest.step import ingest_files
 
     source = db.parent / "papers.jsonl"
     source.write_text("".join(json.dumps(p) + "\n" for p in papers))
@@ -341,7 +341,7 @@ def test_corrections_persist_across_restarts_and_re_summarizing(
     with make_client(db) as first:
         post(first, f"/papers/{row_id(db, 'z1')}/correct", correction_form("Zeta is 2.5x faster."))
     # the whole store is summarized again by another engine (an LLM run)
-    from agent.summarize import make_summarizer
+    from agent.summarize.engines import make_summarizer
 
     fake_openai.handler = lambda body: Reply.content(good_answer(body))
     settings = load_settings(db=str(db), llm={"base_url": fake_openai.url})

@@ -1,0 +1,81 @@
+"""`paperskim ask`: answer a question from the stored papers, citing them by id."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from sqlalchemy import Engine
+
+from agent.ask.offline import Answer, answer_offline
+from agent.ask.agent import answer_with_llm
+from agent.cli.common import (
+    BaseUrlOption,
+    DbOption,
+    EngineOption,
+    ModelOption,
+    err,
+    open_store,
+    out,
+    settings_from_flags,
+)
+from agent.config import Settings
+from agent.llm.client import LLM
+from store.runs import finish_run, start_run
+
+
+def ask(settings: Settings, store: Engine, question: str, *, limit: int = 5) -> Answer:
+    """The LLM's checked answer when an endpoint is configured, else the offline answer."""
+    if not settings.use_llm:
+        return answer_offline(store, question, limit=limit)
+    run = start_run(store, "ask", engine="llm", model=settings.llm.model, prompt_version="ask/v1")
+    try:
+        answer = answer_with_llm(store, LLM(settings.llm, store, run_id=run.id), question)
+    except BaseException:
+        finish_run(store, run, status="error")
+        raise
+    finish_run(store, run)
+    return answer
+
+
+def ask_command(
+    question: Annotated[str, typer.Argument(help="Your question, in plain words.")],
+    db: DbOption = None,
+    engine: EngineOption = None,
+    model: ModelOption = None,
+    base_url: BaseUrlOption = None,
+    json_out: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="Print the answer, its citations and the evidence used as JSON."
+        ),
+    ] = False,
+    limit: Annotated[
+        int, typer.Option(help="Offline answers: list at most this many papers.", min=1)
+    ] = 5,
+) -> None:
+    """Ask a question about the stored papers; the answer cites them by id, e.g. [seed-011].
+
+    Examples: "which papers claim more than 2x speedup for MoE inference?", "what reduces KV
+    cache memory, and by how much?", "what did IsolateGPT cost in overhead?".
+
+    With an LLM endpoint configured, the model searches the store through tools and writes the
+    answer; every cited id is checked to be a stored paper the search returned, and every number
+    to be one the cited papers state. Without one, the offline answer lists the matching papers
+    with their takeaways and claimed gains, reading "more than 2x", "at least 30%", "memory" or
+    "speedup" in the question as filters. When no stored paper matches, the answer says so.
+    Ingest and summarize papers first (`paperskim run SOURCE`).
+    """
+    settings = settings_from_flags(db, engine, model, base_url)
+    store = open_store(settings)
+    answer = ask(settings, store, question, limit=limit)
+    if json_out:
+        out.print_json(json.dumps(answer.to_json(), ensure_ascii=False))
+        return
+    out.print(escape(answer.text), highlight=False)
+    if answer.mode == "llm":
+        err.print(f"[dim]{escape(answer.model or '')}, {answer.llm_calls} LLM calls[/]")
+    for problem in answer.flagged:
+        err.print(f"[yellow]check failed:[/] {escape(problem)}")

@@ -1,0 +1,494 @@
+"""The `paperskim` command: thin commands over the pipeline steps in agent/ and store/."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from agent import __version__
+from agent.cli.common import (
+    BaseUrlOption,
+    ConcurrencyOption,
+    DbOption,
+    EngineOption,
+    FormatOption,
+    ModelOption,
+    SourcesArg,
+    err,
+    open_store,
+    out,
+    settings_from_flags,
+)
+from agent.cli.digest import digest as digest_command
+from agent.cli.digest import digests as digests_command
+from agent.cli.eval import eval_command
+from agent.config import Settings, safe_url
+from agent.digest.select import collect, engine_label, record_digest, render_markdown
+from agent.core.errors import NotFoundError, PaperskimError
+from agent.export import ExportFormat, write_export, write_reviewed
+from agent.ingest.records import Format
+from agent.ingest.step import IngestReport, ingest_files
+from agent.stats import store_stats
+from agent.summarize.engines import Summarizer, SummarizeReport, make_summarizer, summarize_pending
+from store.papers import get_paper, public_id
+from store.runs import finish_run, start_run
+from store.summaries import current_summary, gains_of
+from store.tables import Run, Summary
+
+app = typer.Typer(
+    help="Summarize new paper abstracts into one-line takeaways and their claimed gains "
+    "(quoted verbatim), store them, and draft a digest.\n\n"
+    "With no LLM endpoint configured, the built-in offline engine (no LLM) is used. "
+    "Configure an OpenAI-compatible endpoint with PAPERSKIM_LLM__BASE_URL / OPENAI_API_KEY "
+    "and PAPERSKIM_LLM__MODEL, or a paperskim.toml file.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+@contextmanager
+def _progress(label: str) -> Any:
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
+    with progress:
+        yield progress
+
+
+def _print_lines(label: str, style: str, lines: list[str], hint: str = "") -> None:
+    """At most 20 problem lines on stderr, then a count of the rest."""
+    for line in lines[:20]:
+        err.print(f"[{style}]{label}[/] {escape(line)}")
+    if len(lines) > 20:
+        err.print(f"[{style}]… and {len(lines) - 20} more[/]{hint}")
+
+
+def _print_ingest(report: IngestReport) -> None:
+    _print_lines("skipped", "yellow", [str(e) for e in report.errors])
+    _print_lines("duplicate", "yellow", [str(d) for d in report.duplicates])
+
+
+def _ingest(store: Engine, sources: list[Path], fmt: str | None) -> IngestReport:
+    with _progress("ingest") as progress:
+        task = progress.add_task("Reading papers", total=None)
+        report = ingest_files(
+            store, sources, fmt=_format(fmt), on_record=lambda: progress.advance(task)
+        )
+    _print_ingest(report)
+    return report
+
+
+def _format(fmt: str | None) -> Format | None:
+    allowed = ("listing", "jsonl", "json", "csv", "atom")
+    if fmt is not None and fmt not in allowed:
+        raise typer.BadParameter(f"--format must be one of {', '.join(allowed)}")
+    return fmt  # type: ignore[return-value]
+
+
+def _summarize(
+    store: Engine, summarizer: Summarizer, run: Run, limit: int | None
+) -> SummarizeReport:
+    made_by = summarizer.made_by
+    label = "offline engine (no LLM)" if made_by.engine == "offline" else made_by.model
+    with _progress("summarize") as progress:
+        task = progress.add_task(f"Summarizing with {label}", total=None)
+        report = summarize_pending(
+            store,
+            summarizer,
+            run_id=run.id,
+            limit=limit,
+            on_start=lambda n: progress.update(task, total=n),
+            on_progress=lambda n: progress.advance(task, n),
+        )
+    _print_lines("warning", "yellow", [f"{pid}: {text}" for pid, text in report.warnings])
+    _print_lines(
+        "failed",
+        "red",
+        [f"{pid}: {reason}" for pid, reason in report.failures],
+        " (see `paperskim show ID`)",
+    )
+    return report
+
+
+def _start(
+    store: Engine, settings: Settings, command: str, concurrency: int, **fields: Any
+) -> tuple[Run, Summarizer]:
+    """A run row and the summarizer it uses (whose LLM calls are logged against the run)."""
+    run_row = start_run(store, command, engine="llm" if settings.use_llm else "offline", **fields)
+    summarizer = make_summarizer(settings, store, run_row.id, concurrency)
+    made_by = summarizer.made_by
+    run_row.model, run_row.prompt_version = made_by.model, made_by.prompt_version
+    return run_row, summarizer
+
+
+def _exit_if_nothing_worked(report: SummarizeReport) -> None:
+    """Exit 1 when every paper tried failed (a dead endpoint, a bad key), so that a cron chain
+    like `summarize && digest --send` stops; partial failures are retried by the next run."""
+    if report.failed and not report.summarized:
+        err.print("[red]Error:[/] every paper failed; nothing was summarized (see above).")
+        raise typer.Exit(code=1)
+
+
+@contextmanager
+def _marked_on_error(store: Engine, run_row: Run) -> Iterator[None]:
+    """A run interrupted by an error (or Ctrl-C) is closed as such, with what it spent."""
+    try:
+        yield
+    except BaseException:
+        finish_run(store, run_row, status="error")
+        raise
+
+
+def _print_run(run: Run, settings: Settings, seconds: float) -> None:
+    table = Table(title=f"paperskim run {run.id}", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    engine = (
+        "offline engine (no LLM)"
+        if run.engine == "offline"
+        else f"{run.model} ({run.prompt_version})"
+    )
+    rows = [
+        ("engine", engine),
+        (
+            "papers",
+            f"{run.papers_new} new, {run.papers_updated} changed, "
+            f"{run.papers_unchanged} already stored, {run.records_invalid} invalid records",
+        ),
+        (
+            "summaries",
+            f"{run.summarized} summarized, {run.failed} failed, {run.skipped} up to date",
+        ),
+    ]
+    if run.engine == "llm":
+        cost = (
+            f"${run.cost_usd:.4f}" if run.cost_usd is not None else "unknown (no price for model)"
+        )
+        rows.append(
+            (
+                "LLM",
+                f"{run.llm_calls} calls, {run.input_tokens:,} tokens in, "
+                f"{run.output_tokens:,} out, estimated cost {cost}",
+            )
+        )
+    rows.append(("digest", run.digest_path or "nothing new since the last digest"))
+    rows.append(("database", safe_url(settings.database_url)))
+    rows.append(("time", f"{seconds:.1f} s"))
+    for key, value in rows:
+        table.add_row(key, escape(value))
+    out.print(table)
+
+
+def _digest_path(settings: Settings, out_path: Path | None) -> Path:
+    if out_path is not None:
+        return out_path
+    folder = settings.digest.out_dir or Path("digests")
+    stamp = datetime.now().strftime("%Y-%m-%d-%H%M%S")
+    return folder / f"digest-{stamp}.md"
+
+
+@app.command()
+def run(
+    sources: SourcesArg,
+    db: DbOption = None,
+    engine: EngineOption = None,
+    model: ModelOption = None,
+    base_url: BaseUrlOption = None,
+    fmt: FormatOption = None,
+    out_path: Annotated[
+        Path | None, typer.Option("--out", help="Digest file. Default: digests/digest-<time>.md")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="Summarize at most this many papers.")] = None,
+    concurrency: ConcurrencyOption = 4,
+) -> None:
+    """The whole job: ingest SOURCES, summarize every new paper, store, write a digest.
+
+    Running it again on the same sources does no new work. The digest holds the papers not in
+    an earlier digest.
+    """
+    started = time.perf_counter()
+    settings = settings_from_flags(db, engine, model, base_url)
+    store = open_store(settings)
+    run_row, summarizer = _start(
+        store, settings, "run", concurrency, source=", ".join(map(str, sources))
+    )
+    with _marked_on_error(store, run_row):
+        ingested = _ingest(store, sources, fmt)
+        summarized = _summarize(store, summarizer, run_row, limit)
+        items = collect(store, since_last=True, profile=settings.profile)
+        digest_file = None
+        if items:
+            digest_file = _digest_path(settings, out_path)
+            digest_file.parent.mkdir(parents=True, exist_ok=True)
+            digest_file.write_text(render_markdown(items), encoding="utf-8")
+            record_digest(store, items, digest_file)
+    run_row = finish_run(
+        store,
+        run_row,
+        model=run_row.model,
+        prompt_version=run_row.prompt_version,
+        papers_new=ingested.new,
+        papers_updated=ingested.updated,
+        papers_unchanged=ingested.unchanged,
+        records_invalid=len(ingested.errors),
+        summarized=summarized.summarized,
+        failed=summarized.failed,
+        skipped=max(ingested.records - summarized.candidates, 0),
+        digest_path=str(digest_file) if digest_file else None,
+    )
+    _print_run(run_row, settings, time.perf_counter() - started)
+    _exit_if_nothing_worked(summarized)
+
+
+@app.command()
+def ingest(sources: SourcesArg, db: DbOption = None, fmt: FormatOption = None) -> None:
+    """Read papers from SOURCES into the store (no summarizing).
+
+    The same paper from two sources or two runs is stored once (by arXiv id, else by title);
+    a changed abstract becomes a new version that will be summarized again. Invalid records are
+    reported with their file and line; the other records still go in.
+    """
+    settings = settings_from_flags(db)
+    report = _ingest(open_store(settings), sources, fmt)
+    out.print(
+        f"{report.new} new, {report.updated} changed, {report.unchanged} already stored, "
+        f"{len(report.errors)} invalid records"
+    )
+
+
+@app.command()
+def summarize(
+    db: DbOption = None,
+    engine: EngineOption = None,
+    model: ModelOption = None,
+    base_url: BaseUrlOption = None,
+    limit: Annotated[int | None, typer.Option(help="Summarize at most this many papers.")] = None,
+    concurrency: ConcurrencyOption = 4,
+) -> None:
+    """Summarize every stored paper that has no valid summary from this engine, model and prompt.
+
+    Papers that failed before are tried again. Each batch is stored as soon as it is done, so an
+    interrupted run loses nothing and the next one continues where it stopped.
+    """
+    settings = settings_from_flags(db, engine, model, base_url)
+    store = open_store(settings)
+    run_row, summarizer = _start(store, settings, "summarize", concurrency)
+    with _marked_on_error(store, run_row):
+        report = _summarize(store, summarizer, run_row, limit)
+    run_row = finish_run(
+        store,
+        run_row,
+        model=run_row.model,
+        prompt_version=run_row.prompt_version,
+        summarized=report.summarized,
+        failed=report.failed,
+    )
+    line = f"{report.summarized} summarized, {report.failed} failed"
+    if run_row.engine == "llm":
+        cost = f"${run_row.cost_usd:.4f}" if run_row.cost_usd is not None else "unknown"
+        line += (
+            f"; {run_row.llm_calls} LLM calls, {run_row.input_tokens:,} tokens in, "
+            f"{run_row.output_tokens:,} out, estimated cost {cost}"
+        )
+    else:
+        line += " (offline engine, no LLM)"
+    out.print(line)
+    _exit_if_nothing_worked(report)
+
+
+@app.command()
+def export(
+    db: DbOption = None,
+    fmt: Annotated[str, typer.Option("--format", help="jsonl or csv.")] = "jsonl",
+    out_path: Annotated[
+        Path | None, typer.Option("--out", help="Write to this file instead of standard output.")
+    ] = None,
+    reviewed: Annotated[
+        bool,
+        typer.Option(
+            "--reviewed",
+            help="Only summaries a person approved or corrected, in the gold format "
+            "(id, takeaway, has_claims, gains), ready to add to a gold set.",
+        ),
+    ] = False,
+) -> None:
+    """Export every paper, one a line: id (as its source gave it), takeaway, gains, status.
+
+    Gains follow the schema of ANNOTATION.md (metric, value, value_high, unit, kind, qualifier,
+    baseline, condition, quote), so results join back to the input by id.
+    """
+    if fmt not in ("jsonl", "csv") or (reviewed and fmt != "jsonl"):
+        raise typer.BadParameter(
+            "--format must be jsonl or csv (--reviewed writes jsonl)", param_hint="--format"
+        )
+    if reviewed:
+        store = open_store(settings_from_flags(db))
+        if out_path is None:
+            write_reviewed(store, sys.stdout)
+            return
+        with out_path.open("w", encoding="utf-8") as handle:
+            count = write_reviewed(store, handle)
+        err.print(f"{count} reviewed papers → {out_path}")
+        return
+    export_fmt: ExportFormat = "jsonl" if fmt == "jsonl" else "csv"
+    store = open_store(settings_from_flags(db))
+    if out_path is None:
+        write_export(store, sys.stdout, export_fmt)
+        return
+    with out_path.open("w", encoding="utf-8", newline="") as handle:
+        count = write_export(store, handle, export_fmt)
+    err.print(f"{count} papers → {out_path}")
+
+
+def _highlight(abstract: str, quotes: list[str]) -> str:
+    text = escape(abstract)
+    for quote in sorted(set(quotes), key=len, reverse=True):
+        text = text.replace(escape(quote), f"[bold yellow]{escape(quote)}[/]", 1)
+    return text
+
+
+@app.command()
+def show(
+    paper_id: Annotated[str, typer.Argument(help="The paper's id, arXiv id or key.")],
+    db: DbOption = None,
+) -> None:
+    """Show one paper: its abstract with the quoted gains marked, takeaway, gains and history."""
+    store = open_store(settings_from_flags(db))
+    with Session(store) as session:
+        paper = get_paper(session, paper_id)
+        if paper is None:
+            raise NotFoundError(
+                f"no paper with id {paper_id!r} (try `paperskim export` to list ids)"
+            )
+        summary = current_summary(session, paper)
+        gains = gains_of(session, summary) if summary else []
+        out.print(f"[bold]{escape(paper.title)}[/]")
+        meta = f"{public_id(paper)} · version {paper.version} · from {paper.source}"
+        out.print(escape(meta + (f" · {paper.url}" if paper.url else "")))
+        out.print()
+        out.print(_highlight(paper.abstract, [g.quote for g in gains]))
+        out.print()
+        if summary is None:
+            out.print("[italic]No summary yet.[/]")
+        else:
+            maker = escape(engine_label(summary))
+            out.print(f"[bold]Takeaway[/] ({maker}): {escape(summary.takeaway or '')}")
+            if gains:
+                table = Table("value", "unit", "metric", "kind", "qualifier", "baseline", "quote")
+                for g in gains:
+                    value = f"{g.value:g}" + (
+                        f"–{g.value_high:g}" if g.value_high is not None else ""
+                    )
+                    table.add_row(
+                        value,
+                        g.unit,
+                        escape(g.metric),
+                        g.kind,
+                        g.qualifier or "",
+                        escape(g.baseline or "⚠ none named"),
+                        escape(g.quote),
+                    )
+                out.print(table)
+            else:
+                out.print("No quantitative claims.")
+        history = session.exec(
+            select(Summary).where(Summary.paper_id == paper.id).order_by(col(Summary.id))
+        ).all()
+        if len(history) > 1 or (history and history[0].status != "ok"):
+            out.print("\n[bold]History[/]")
+            for s in history:
+                what = "ok" if s.status == "ok" else f"failed: {s.error}"
+                out.print(escape(f"  {s.created_at:%Y-%m-%d %H:%M} {engine_label(s)}: {what}"))
+
+
+@app.command()
+def stats(db: DbOption = None) -> None:
+    """Counts of papers, summaries, failures, LLM calls, tokens and cost in the store."""
+    settings = settings_from_flags(db)
+    s = store_stats(open_store(settings))
+    table = Table(
+        show_header=False,
+        title=f"paperskim · {safe_url(settings.database_url)}",
+        title_justify="left",
+    )
+    table.add_column(style="bold")
+    table.add_column()
+    by = ", ".join(f"{k}: {v}" for k, v in sorted(s.summarized_by.items())) or "none"
+    cost = f"${s.cost_usd:.4f}" if s.cost_usd is not None else "n/a"
+    for key, value in [
+        ("papers", str(s.papers)),
+        ("summarized", f"{sum(s.summarized_by.values())} ({by})"),
+        ("with claimed gains", str(s.with_claims)),
+        ("failed", str(s.failed)),
+        ("not yet summarized", str(s.pending)),
+        (
+            "LLM calls",
+            f"{s.llm_calls} ({s.llm_errors} with errors), {s.input_tokens:,} tokens in, "
+            f"{s.output_tokens:,} out, estimated cost {cost}",
+        ),
+        ("digests", str(s.digests)),
+        ("runs", str(s.runs)),
+    ]:
+        table.add_row(key, escape(value))
+    out.print(table)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"paperskim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    pass
+
+
+def main() -> None:
+    """Console entry point: one clear line and exit code 1 for any paperskim error."""
+    try:
+        app()
+    except PaperskimError as exc:
+        err.print(f"[red]Error:[/] {escape(str(exc))}")
+        sys.exit(1)
+
+
+app.command("eval")(eval_command)
+app.command("digest")(digest_command)
+app.command("digests")(digests_command)
+
+from agent.cli.review import review_command, serve_command  # noqa: E402
+
+app.command("serve")(serve_command)
+app.command("review")(review_command)
+
+from agent.cli.ask import ask_command  # noqa: E402
+
+app.command("ask")(ask_command)
+
+from agent.cli.batch import batch_command  # noqa: E402
+
+app.command("batch")(batch_command)

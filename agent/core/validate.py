@@ -1,0 +1,121 @@
+"""Checks every summary must pass before it is stored, whichever engine made it.
+
+A failure is a list of plain-language errors; the LLM engine sends them back to the model as a
+re-ask, so they are written to be read by a model as well as by a person.
+"""
+
+from __future__ import annotations
+
+import re
+
+from agent.core.models import Gain, PaperSummary
+from agent.core.numbers import quote_contains_value, unsupported_numbers
+
+MAX_TAKEAWAY_WORDS = 30
+
+_FACTOR_SPELLINGS = ("x", "×", "times", "fold", "-fold", "$\\times$", "\\times")
+_PERCENT_SPELLINGS = (
+    "%", "\\%", "percent", "per cent", "percentage points", "percentage point", "pp",
+)
+_UNIT_ALIASES = {
+    **dict.fromkeys(_FACTOR_SPELLINGS, "x"),
+    **dict.fromkeys(_PERCENT_SPELLINGS, "%"),
+    **dict.fromkeys(("point", "pts"), "points"),
+}
+_LINK_RE = re.compile(r"https?://|www\.|\]\(", re.IGNORECASE)
+
+
+def normalize_unit(unit: str) -> str:
+    """'×', 'times', 'fold' → 'x'; 'percent', '\\%', 'percentage points' → '%'; else as given."""
+    cleaned = " ".join(unit.split())
+    return _UNIT_ALIASES.get(cleaned.lower(), cleaned)
+
+
+def word_count(text: str) -> int:
+    return len(text.split())
+
+
+def normalize_summary(summary: PaperSummary) -> PaperSummary:
+    """Same content in canonical form: units normalized, text trimmed, has_claims consistent."""
+    gains = [
+        g.model_copy(
+            update={
+                "unit": normalize_unit(g.unit),
+                "metric": g.metric.strip(),
+                "baseline": (g.baseline or "").strip() or None,
+                "condition": (g.condition or "").strip() or None,
+            }
+        )
+        for g in summary.gains
+    ]
+    return summary.model_copy(
+        update={
+            "id": summary.id.strip(),
+            "takeaway": " ".join(summary.takeaway.split()),
+            "gains": gains,
+            "has_claims": bool(gains),
+        }
+    )
+
+
+def gain_errors(gain: Gain, abstract: str) -> list[str]:
+    """What is wrong with one gain against its abstract (empty when it is valid)."""
+    errors = []
+    if not gain.quote or gain.quote not in abstract:
+        errors.append(f"quote {gain.quote!r} does not occur verbatim in the abstract")
+    elif not quote_contains_value(gain.quote, gain.value):
+        errors.append(f"quote {gain.quote!r} does not contain the value {gain.value:g}")
+    if gain.value_high is not None:
+        if gain.value_high < gain.value:
+            errors.append(f"value_high {gain.value_high:g} is below value {gain.value:g}")
+        elif gain.quote in abstract and not quote_contains_value(gain.quote, gain.value_high):
+            errors.append(f"quote {gain.quote!r} does not contain value_high {gain.value_high:g}")
+    if not gain.metric.strip():
+        errors.append(f"gain {gain.quote!r} has an empty metric")
+    if not gain.unit.strip():
+        errors.append(f"gain {gain.quote!r} has an empty unit")
+    return errors
+
+
+def summary_errors(summary: PaperSummary, abstract: str) -> list[str]:
+    """Every rule a (normalized) summary breaks against its abstract (empty when valid)."""
+    errors = []
+    words = word_count(summary.takeaway)
+    if words == 0:
+        errors.append("the takeaway is empty")
+    elif words > MAX_TAKEAWAY_WORDS:
+        errors.append(f"the takeaway has {words} words; at most {MAX_TAKEAWAY_WORDS} are allowed")
+    if stray := unsupported_numbers(summary.takeaway, abstract):
+        shown = ", ".join(f"{n:g}" for n in stray)
+        errors.append(f"the takeaway contains numbers not in the abstract: {shown}")
+    if _LINK_RE.search(summary.takeaway):
+        errors.append("the takeaway contains a link; takeaways are plain text")
+    for gain in summary.gains:
+        errors.extend(gain_errors(gain, abstract))
+    return errors
+
+
+def relevance_errors(reason: str) -> list[str]:
+    """A relevance reason is a few plain words: no link, no essay."""
+    errors = []
+    if _LINK_RE.search(reason):
+        errors.append("the relevance reason contains a link; it must be plain text")
+    if word_count(reason) > 20:
+        errors.append(f"the relevance reason has {word_count(reason)} words; at most 20")
+    return errors
+
+
+def batch_id_errors(answered: list[str], expected: list[str]) -> list[str]:
+    """Ids answered more than once, not asked about, or missing."""
+    errors = []
+    seen: set[str] = set()
+    for pid in answered:
+        if pid in seen:
+            errors.append(f"id {pid} was answered more than once")
+        elif pid not in expected:
+            errors.append(f"id {pid} is not one of the papers given")
+        seen.add(pid)
+    missing = [pid for pid in expected if pid not in seen]
+    if missing:
+        errors.append(f"no answer for id(s): {', '.join(missing)}")
+    return errors

@@ -1,0 +1,308 @@
+"""The digest: which papers go in, in which section and order, and the Markdown version.
+
+Papers are scored against the reader's profile (agent/relevance.py), grouped in sections (the
+profile's topics, else the paper's first category), and ordered by relevance, then by the
+strength of their claims. A claim that names no baseline, or is only an "up to" figure, is
+marked so readers see it for what it is. The text shown is the current summary (a reviewer's
+correction first); rejected summaries are left out and unreviewed ones are marked.
+HTML, Atom and email versions are in agent/digest_render.py; history in agent/digest_history.py.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from agent.config import ProfileSettings
+from agent.digest.editor_note import Note
+from agent.core.models import Gain
+from agent.digest.relevance import Relevance, score_paper
+from store.papers import public_id
+from store.reviews import review_status
+from store.summaries import current_summary, gains_of, llm_relevance
+from store.tables import Digest, DigestEntry, Paper, Summary
+
+NO_BASELINE = "⚠ no baseline named"
+UP_TO_ONLY = "⚠ “up to” (best case) only"
+OTHER_SECTION = "Other papers"
+# Review statuses a reader may see; "rejected" summaries never reach a digest.
+SHOWN_STATUSES = ("draft", "approved", "corrected")
+APPROVED_STATUSES = ("approved", "corrected")
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    paper: Paper
+    summary: Summary
+    gains: list[Gain]
+    relevance: Relevance = field(default_factory=Relevance)
+    review: str = "draft"
+    section: str = OTHER_SECTION
+
+    @property
+    def strength(self) -> float:
+        return claim_strength(self.gains)
+
+    @property
+    def public_id(self) -> str:
+        return public_id(self.paper)
+
+    @property
+    def unreviewed(self) -> bool:
+        return self.review == "draft"
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str
+    items: list[DigestItem]
+
+
+def gain_strength(gain: Gain) -> float:
+    """How big a single improvement is, as a factor: 2.2x → 2.2, 40% → 1.4, anything else → 1."""
+    if gain.kind != "improvement":
+        return 0.0
+    value = gain.value_high if gain.value_high is not None else gain.value
+    if gain.unit == "x":
+        return value
+    if gain.unit == "%":
+        return 1.0 + value / 100.0
+    return 1.0
+
+
+def hype_marks(gain: Gain) -> list[str]:
+    """Why a claimed gain deserves a second look: no baseline, or only a best case."""
+    marks = []
+    if gain.kind == "improvement" and not gain.baseline:
+        marks.append(NO_BASELINE)
+    if gain.qualifier == "up to":
+        marks.append(UP_TO_ONLY)
+    return marks
+
+
+def claim_strength(gains: list[Gain]) -> float:
+    """A paper's strongest claimed improvement; a claim with no baseline, or only an "up to"
+    best case, counts for less."""
+    return max(
+        (
+            gain_strength(g)
+            * (1.0 if g.baseline else 0.9)
+            * (0.9 if g.qualifier == "up to" else 1.0)
+            for g in gains
+        ),
+        default=0.0,
+    )
+
+
+def engine_label(summary: Summary) -> str:
+    """How a summary's maker is shown to readers, wherever it shows."""
+    if summary.engine == "offline":
+        return "offline engine (no LLM)"
+    if summary.engine == "human":
+        return f"corrected by {summary.model}"
+    return f"{summary.model} ({summary.prompt_version})"
+
+
+def review_label(item: DigestItem) -> str:
+    """The review mark readers see; empty for an approved summary."""
+    if item.review == "draft":
+        return "not reviewed yet"
+    return "corrected by a reviewer" if item.review == "corrected" else ""
+
+
+def section_of(paper: Paper, relevance: Relevance) -> str:
+    """A paper's section: the first profile topic it matches, else its first category."""
+    if relevance.topics:
+        return relevance.topics[0]
+    return paper.categories[0] if paper.categories else OTHER_SECTION
+
+
+def rank_key(item: DigestItem) -> tuple[float, float, str]:
+    return (-item.relevance.score, -item.strength, item.paper.title.lower())
+
+
+def collect(
+    store: Engine,
+    since_last: bool = False,
+    *,
+    profile: ProfileSettings | None = None,
+    approved_only: bool = False,
+    below_threshold: bool = False,
+) -> list[DigestItem]:
+    """Summarized papers for a digest, most relevant and strongest claims first.
+
+    `since_last` skips papers already in a digest; rejected summaries are left out, and with
+    `approved_only` so are unreviewed ones; with a profile, papers under its threshold are left
+    out unless `below_threshold`.
+    """
+    wanted = APPROVED_STATUSES if approved_only else SHOWN_STATUSES
+    with Session(store, expire_on_commit=False) as session:
+        query = select(Paper).order_by(col(Paper.id))
+        if since_last:
+            sent = select(DigestEntry.paper_id)
+            query = query.where(col(Paper.id).not_in(sent))
+        items = []
+        for paper in session.exec(query).all():
+            summary = current_summary(session, paper)
+            if summary is None or (status := review_status(session, paper)) not in wanted:
+                continue
+            relevance = Relevance()
+            if profile is not None:
+                relevance = score_paper(
+                    profile,
+                    title=paper.title,
+                    abstract=paper.abstract,
+                    takeaway=summary.takeaway or "",
+                    authors=paper.authors,
+                    categories=paper.categories,
+                    llm_rating=llm_relevance(session, paper),
+                )
+                if not below_threshold and not relevance.passes(profile.threshold):
+                    continue
+            items.append(
+                DigestItem(
+                    paper,
+                    summary,
+                    gains_of(session, summary),
+                    relevance=relevance,
+                    review=status,
+                    section=section_of(paper, relevance),
+                )
+            )
+    items.sort(key=rank_key)
+    return items
+
+
+def sections(items: list[DigestItem]) -> list[Section]:
+    """Items grouped by section, sections in the order of their best paper, ranks kept."""
+    grouped: dict[str, list[DigestItem]] = {}
+    for it in items:
+        grouped.setdefault(it.section, []).append(it)
+    return [Section(name, group) for name, group in grouped.items()]
+
+
+def in_reading_order(items: list[DigestItem]) -> list[DigestItem]:
+    """Items in the order a reader meets them: section by section."""
+    return [it for section in sections(items) for it in section.items]
+
+
+def made_by_line(items: list[DigestItem]) -> str:
+    makers = Counter(engine_label(it.summary) for it in items)
+    return ", ".join(f"{label}: {n}" for label, n in makers.most_common()) or "none"
+
+
+def _cell(text: str | None) -> str:
+    return (text or "").replace("|", "\\|").replace("\n", " ")
+
+
+def format_value(gain: Gain) -> str:
+    number = f"{gain.value:g}" if gain.value_high is None else f"{gain.value:g}–{gain.value_high:g}"
+    return f"{number}{gain.unit}" if gain.unit in ("x", "%") else f"{number} {gain.unit}"
+
+
+def meta_parts(item: DigestItem) -> list[str]:
+    """What is said about a paper besides its text: maker, review state, why it is here."""
+    parts = [engine_label(item.summary)]
+    if label := review_label(item):
+        parts.append(label)
+    if item.relevance.reasons:
+        parts.append(f"relevance {item.relevance.score:g}: " + "; ".join(item.relevance.reasons))
+    return parts
+
+
+def render_markdown(
+    items: list[DigestItem], today: date | None = None, note: Note | None = None
+) -> str:
+    """The digest as Markdown: editor's note, then one section per topic, papers numbered."""
+    today = today or date.today()
+    lines = [
+        f"# paperskim digest — {today.isoformat()}",
+        "",
+        f"{len(items)} papers · summaries by {made_by_line(items)}",
+        "",
+    ]
+    if note is not None and note.sentences:
+        lines += [f"**Editor's note** ({note.made_by}): {note.as_text()}", ""]
+    if any(it.summary.engine == "offline" for it in items):
+        lines += [
+            "> Summaries marked *offline engine* were made without an LLM: gains found by "
+            "patterns, takeaways extracted from the abstract.",
+            "",
+        ]
+    if any(it.unreviewed for it in items):
+        lines += ["> Summaries marked *not reviewed yet* have not been checked by a person.", ""]
+    n = 0
+    for section in sections(items):
+        lines += [f"## {section.name}", ""]
+        for it in section.items:
+            n += 1
+            lines += [
+                f"### {n}. {it.paper.title}",
+                "",
+                f"`{it.public_id}` · "
+                + " · ".join(meta_parts(it))
+                + (f" · [link]({it.paper.url})" if it.paper.url else ""),
+                "",
+                it.summary.takeaway or "",
+                "",
+            ]
+            if it.gains:
+                lines += [
+                    "| claim | metric | baseline | qualifier | kind | caveat |",
+                    "|---|---|---|---|---|---|",
+                ]
+                for g in it.gains:
+                    lines.append(
+                        f"| **{_cell(format_value(g))}** | {_cell(g.metric)} | "
+                        f"{_cell(g.baseline) or '—'} | {_cell(g.qualifier)} | {g.kind} | "
+                        f"{'; '.join(hype_marks(g))} |"
+                    )
+                lines.append("")
+            else:
+                lines += ["*No quantitative claim in the abstract.*", ""]
+    return "\n".join(lines)
+
+
+def record_digest(
+    store: Engine,
+    items: list[DigestItem],
+    path: Path | None,
+    *,
+    fmt: str = "markdown",
+    sent_to: list[str] | None = None,
+    note: Note | None = None,
+) -> Digest:
+    """Remember which papers went out, where, and with what text, so the next `--since last`
+    digest skips them and `paperskim digests` can show this one again."""
+    with Session(store, expire_on_commit=False) as session:
+        digest = Digest(
+            path=str(path.resolve()) if path else None,
+            format=fmt,
+            paper_count=len(items),
+            sent_to=", ".join(sent_to) if sent_to else None,
+            note=note.to_dict() if note is not None else None,
+        )
+        session.add(digest)
+        session.flush()
+        assert digest.id is not None
+        for position, it in enumerate(in_reading_order(items)):
+            assert it.paper.id is not None
+            session.add(
+                DigestEntry(
+                    digest_id=digest.id,
+                    paper_id=it.paper.id,
+                    summary_id=it.summary.id,
+                    position=position,
+                    section=it.section,
+                    score=it.relevance.score,
+                    reasons=list(it.relevance.reasons),
+                    review=it.review,
+                )
+            )
+        session.commit()
+        return digest

@@ -1,0 +1,393 @@
+"""The one place paperskim talks to an LLM. Nothing else imports `openai`.
+
+Every request is logged to the store as an LLMCall (model, prompt name/version, tokens in/out,
+latency, cost estimate, finish reason, error), successful or not, and committed at once, so a
+crash never hides what was paid for. Transport faults (429 honouring Retry-After, 5xx, timeouts,
+connection errors) are retried by the openai SDK itself (`max_retries`); this module never
+retries them a second time. Invalid *answers* are the caller's business (agent/llm_engine.py).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import openai
+from openai.lib._pydantic import to_strict_json_schema
+from pydantic import BaseModel
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from agent.config import LLMSettings, safe_url
+from agent.core.errors import LLMCallError
+from agent.llm.limits import RateLimiter
+from agent.llm.tokens import count_tokens
+from prompts import Prompt
+from store.tables import LLMCall
+
+Message = dict[str, str]
+
+
+@dataclass(frozen=True)
+class Completion:
+    """What came back from one request, and what it cost."""
+
+    content: str
+    finish_reason: str | None
+    input_tokens: int
+    output_tokens: int
+    latency_ms: int
+    cost_usd: float | None
+    call_id: int | None
+
+
+def make_client(settings: LLMSettings) -> openai.OpenAI:
+    """An SDK client for the configured endpoint; the SDK owns transport retries."""
+    key = settings.api_key.get_secret_value() if settings.api_key else "not-needed"
+    return openai.OpenAI(
+        api_key=key,  # local servers (vLLM, Ollama, llama.cpp) accept any key
+        base_url=settings.base_url,
+        timeout=settings.timeout,
+        max_retries=settings.max_retries,
+    )
+
+
+def response_format(mode: str, schema_model: type[BaseModel]) -> dict[str, Any] | None:
+    """The `response_format` for a structured-output mode, or None when the server has none."""
+    if mode == "json_schema":
+        return {
+            "type": "json_schema",
+            "json_schema": {
+                "name": schema_model.__name__,
+                "strict": True,
+                "schema": to_strict_json_schema(schema_model),
+            },
+        }
+    if mode == "json_object":
+        return {"type": "json_object"}
+    return None
+
+
+def schema_instructions(schema_model: type[BaseModel]) -> str:
+    """The JSON schema spelled out for servers that cannot enforce one."""
+    schema = json.dumps(to_strict_json_schema(schema_model), separators=(",", ":"))
+    return (
+        f"\n\nAnswer with one JSON object, nothing else, that follows this JSON schema:\n{schema}"
+    )
+
+
+DEFAULT_MAX_CONCURRENCY = 64
+# The Batch API bills half the live price (OpenAI's published discount).
+BATCH_DISCOUNT = 0.5
+
+
+def make_limiter(settings: LLMSettings, concurrency: int) -> RateLimiter:
+    return RateLimiter(
+        concurrency,
+        requests_per_minute=settings.requests_per_minute,
+        tokens_per_minute=settings.tokens_per_minute,
+    )
+
+
+def _request_tokens(messages: list[Message], max_tokens: int, model: str) -> int:
+    """Tokens a request counts against a TPM limit: its prompt plus max_tokens, as OpenAI counts."""
+    return sum(count_tokens(m["content"], model) + 4 for m in messages) + max_tokens
+
+
+class LLM:
+    """A configured endpoint plus the store where its calls are logged."""
+
+    def __init__(
+        self,
+        settings: LLMSettings,
+        store: Engine | None,
+        client: openai.OpenAI | None = None,
+        run_id: int | None = None,
+        limiter: RateLimiter | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.client = client or make_client(settings)
+        self.run_id = run_id
+        # Paces every request this LLM sends (concurrency, RPM/TPM budgets, backing off).
+        self.limiter = limiter or make_limiter(settings, DEFAULT_MAX_CONCURRENCY)
+
+    @property
+    def model(self) -> str:
+        return self.settings.model
+
+    def estimate_cost(self, input_tokens: int, output_tokens: int) -> float | None:
+        price = self.settings.price_for(self.model)
+        if price is None:
+            return None
+        return (input_tokens * price.input + output_tokens * price.output) / 1_000_000
+
+    def complete(
+        self,
+        messages: list[Message],
+        *,
+        prompt: Prompt,
+        schema_model: type[BaseModel],
+        max_tokens: int,
+        paper_ids: list[int],
+        attempt: int = 1,
+    ) -> Completion:
+        """Send one chat-completions request and log it. Raises LLMCallError on API failure."""
+        kwargs = self.request_body(messages, schema_model=schema_model, max_tokens=max_tokens)
+        messages = kwargs["messages"]
+        call = LLMCall(
+            run_id=self.run_id,
+            model=self.model,
+            prompt=prompt.ref,
+            paper_ids=paper_ids,
+            attempt=attempt,
+            request=json.dumps(messages, ensure_ascii=False),
+        )
+        choice = self._send(call, kwargs, _request_tokens(messages, max_tokens, self.model))
+        call.response = (choice.message.content if choice else None) or ""
+        if choice is not None and getattr(choice.message, "refusal", None):
+            call.error = f"model refused: {choice.message.refusal}"
+        self._log(call)
+        return self._completion(call, call.response)
+
+    def complete_with_tools(
+        self,
+        messages: list[dict[str, Any]],
+        *,
+        prompt: Prompt,
+        tools: list[dict[str, Any]],
+        max_tokens: int,
+        paper_ids: list[int] | None = None,
+        attempt: int = 1,
+        tool_choice: str = "auto",
+    ) -> tuple[Completion, list[dict[str, str]]]:
+        """One chat-completions request offering `tools` (OpenAI function tools), logged.
+
+        Returns the completion and the tool calls asked for, each {"id", "name", "arguments"}
+        with arguments as the raw JSON string the model wrote. `tool_choice="none"` asks for a
+        final answer. Raises LLMCallError on API failure.
+        """
+        call = LLMCall(
+            run_id=self.run_id,
+            model=self.model,
+            prompt=prompt.ref,
+            paper_ids=paper_ids or [],
+            attempt=attempt,
+            request=json.dumps(messages, ensure_ascii=False),
+        )
+        kwargs: dict[str, Any] = {
+            "model": self.model,
+            "messages": messages,
+            "temperature": self.settings.temperature,
+            "max_tokens": max_tokens,
+            "tools": tools,
+            "tool_choice": tool_choice,
+        }
+        tokens = sum(count_tokens(json.dumps(m), self.model) + 4 for m in messages) + max_tokens
+        choice = self._send(call, kwargs, tokens)
+        calls = [
+            {"id": c.id, "name": c.function.name, "arguments": c.function.arguments}
+            for c in ((choice.message.tool_calls or []) if choice else [])
+            if c.type == "function"
+        ]
+        content = (choice.message.content if choice else None) or ""
+        call.response = json.dumps({"tool_calls": calls}) if calls else content
+        self._log(call)
+        return self._completion(call, content), calls
+
+    def _send(self, call: LLMCall, kwargs: dict[str, Any], tokens: int) -> Any:
+        """Send one request for `call` within the rate budget, filling in its latency, usage,
+        cost and finish reason; return the first choice (None if the server sent none).
+
+        On an API failure the call is logged with its (redacted) error and LLMCallError raised.
+        """
+        self.limiter.acquire(tokens)
+        started = time.perf_counter()
+        try:
+            raw = self.client.chat.completions.with_raw_response.create(**kwargs)
+            response = raw.parse()
+        except (openai.APIError, ValueError) as exc:
+            # ValueError: the SDK lets a cut-off or non-JSON response body through as a
+            # json.JSONDecodeError rather than an openai error.
+            call.latency_ms = int((time.perf_counter() - started) * 1000)
+            self._release_after_error(exc)
+            call.error = self._redact(describe_api_error(exc))
+            self._log(call)
+            raise LLMCallError(
+                f"{self.model} at {safe_url(self.client.base_url)}: {call.error}"
+            ) from None
+        call.latency_ms = int((time.perf_counter() - started) * 1000)
+        self.limiter.release(headers=raw.headers, retries=raw.retries_taken)
+        choice = response.choices[0] if response.choices else None
+        usage = response.usage
+        call.input_tokens = usage.prompt_tokens if usage else 0
+        call.output_tokens = usage.completion_tokens if usage else 0
+        call.cost_usd = self.estimate_cost(call.input_tokens, call.output_tokens)
+        call.finish_reason = choice.finish_reason if choice else None
+        return choice
+
+    @staticmethod
+    def _completion(call: LLMCall, content: str) -> Completion:
+        return Completion(
+            content=content,
+            finish_reason=call.finish_reason,
+            input_tokens=call.input_tokens,
+            output_tokens=call.output_tokens,
+            latency_ms=call.latency_ms,
+            cost_usd=call.cost_usd,
+            call_id=call.id,
+        )
+
+    def request_body(
+        self, messages: list[Message], *, schema_model: type[BaseModel], max_tokens: int
+    ) -> dict[str, Any]:
+        """The chat-completions request body (for a live call or a Batch API line)."""
+        mode = self.settings.structured_output
+        if mode != "json_schema":
+            messages = [
+                {
+                    **messages[0],
+                    "content": messages[0]["content"] + schema_instructions(schema_model),
+                },
+                *messages[1:],
+            ]
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": messages,
+            "temperature": self.settings.temperature,
+            "max_tokens": max_tokens,
+        }
+        if (fmt := response_format(mode, schema_model)) is not None:
+            body["response_format"] = fmt
+        return body
+
+    # -- Batch API (half price, answers within 24 h) -------------------------------------------
+
+    def upload_batch_input(self, jsonl: bytes) -> str:
+        """Upload a Batch API input file; return its file id."""
+        created = self._batch_api(
+            "upload", lambda: self.client.files.create(file=("batch.jsonl", jsonl), purpose="batch")
+        )
+        return str(created.id)
+
+    def create_batch(self, input_file_id: str) -> dict[str, Any]:
+        batch = self._batch_api(
+            "create batch",
+            lambda: self.client.batches.create(
+                input_file_id=input_file_id,
+                endpoint="/v1/chat/completions",
+                completion_window="24h",
+            ),
+        )
+        return dict(batch.model_dump())
+
+    def retrieve_batch(self, batch_id: str) -> dict[str, Any]:
+        batch = self._batch_api("poll batch", lambda: self.client.batches.retrieve(batch_id))
+        return dict(batch.model_dump())
+
+    def file_text(self, file_id: str) -> str:
+        content = self._batch_api("download", lambda: self.client.files.content(file_id))
+        return str(content.text)
+
+    def _batch_api(self, what: str, send: Any) -> Any:
+        try:
+            return send()
+        except (openai.APIError, ValueError) as exc:
+            message = self._redact(describe_api_error(exc))
+            raise LLMCallError(
+                f"Batch API {what} at {safe_url(self.client.base_url)}: {message}"
+            ) from None
+
+    def batch_call_row(
+        self,
+        body: dict[str, Any],
+        *,
+        prompt: Prompt,
+        paper_ids: list[int],
+        result: dict[str, Any],
+    ) -> tuple[LLMCall, Completion]:
+        """The call-log row for one Batch API result (billed at half the live price).
+
+        Returned, not committed: the caller adds it in the transaction that stores the
+        summaries made from it, so a crash never logs a result twice or stores one unlogged.
+        """
+        response = result.get("response") or {}
+        status = response.get("status_code")
+        payload = response.get("body") or {}
+        call = LLMCall(
+            run_id=self.run_id,
+            model=self.model,
+            prompt=prompt.ref,
+            paper_ids=paper_ids,
+            attempt=1,
+            request=json.dumps(body["messages"], ensure_ascii=False),
+        )
+        if status != 200 or result.get("error"):
+            error = result.get("error") or payload.get("error") or {}
+            message = error.get("message") if isinstance(error, dict) else str(error)
+            call.error = self._redact(f"batch request failed: HTTP {status}: {message}")
+            return call, Completion("", None, 0, 0, 0, None, None)
+        choices = payload.get("choices") or [{}]
+        usage = payload.get("usage") or {}
+        call.input_tokens = int(usage.get("prompt_tokens") or 0)
+        call.output_tokens = int(usage.get("completion_tokens") or 0)
+        full = self.estimate_cost(call.input_tokens, call.output_tokens)
+        call.cost_usd = full * BATCH_DISCOUNT if full is not None else None
+        call.finish_reason = choices[0].get("finish_reason")
+        call.response = (choices[0].get("message") or {}).get("content") or ""
+        completion = Completion(
+            call.response,
+            call.finish_reason,
+            call.input_tokens,
+            call.output_tokens,
+            0,
+            call.cost_usd,
+            None,
+        )
+        return call, completion
+
+    def _release_after_error(self, exc: Exception) -> None:
+        headers = getattr(getattr(exc, "response", None), "headers", None)
+        rate_limited = isinstance(exc, openai.RateLimitError)
+        retry_after = None
+        if rate_limited and headers is not None:
+            retry_after = parse_retry_after(headers)
+        self.limiter.release(headers=headers, rate_limited=rate_limited, retry_after=retry_after)
+
+    def _redact(self, text: str) -> str:
+        key = self.settings.api_key.get_secret_value() if self.settings.api_key else ""
+        return text.replace(key, "***") if len(key) >= 8 else text
+
+    def _log(self, call: LLMCall) -> None:
+        if self.store is None:
+            return
+        with Session(self.store, expire_on_commit=False) as session:
+            session.add(call)
+            session.commit()
+
+
+def parse_retry_after(headers: Any) -> float | None:
+    """Seconds a 429 asks to wait (retry-after-ms, then retry-after), if it says."""
+    for name, divisor in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value is not None:
+            try:
+                return float(value) / divisor
+            except ValueError:
+                continue
+    return None
+
+
+def describe_api_error(exc: Exception) -> str:
+    """One line naming the failure; never includes request headers, so never the API key."""
+    if isinstance(exc, ValueError):
+        return f"malformed response body from the server ({exc})"
+    if isinstance(exc, openai.APITimeoutError):
+        return "request timed out (after the SDK's retries)"
+    if isinstance(exc, openai.APIConnectionError):
+        return f"cannot connect: {exc.__cause__ or exc}"
+    if isinstance(exc, openai.APIStatusError):
+        return f"HTTP {exc.status_code}: {exc.message}"
+    return f"{exc.__class__.__name__}: {exc}"

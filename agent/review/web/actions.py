@@ -1,0 +1,191 @@
+"""What the review UI does besides the review log itself: corrections from a form, regenerating.
+
+Approve, reject, reopen and correct are agent/review.py's; this module turns an edit form into
+a `PaperSummary` and summarizes one paper again with the configured engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from agent.config import Settings
+from agent.core.errors import CorrectionRefused
+from agent.core.models import Gain, PaperSummary
+from agent.review.actions import reopen
+from agent.summarize.engines import make_summarizer
+from store.reviews import review_status
+from store.runs import finish_run, start_run
+from store.summaries import as_paper_summary, current_summary, save_failure, save_summary
+from store.tables import Paper
+
+GAIN_FIELDS = (
+    "metric",
+    "value",
+    "value_high",
+    "unit",
+    "kind",
+    "qualifier",
+    "baseline",
+    "condition",
+    "quote",
+)
+
+
+def _number(raw: str, label: str, errors: list[str]) -> float | None:
+    text = raw.strip().replace(",", "")
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        errors.append(f"{label}: {raw.strip()!r} is not a number")
+        return None
+
+
+def form_gains(form: Mapping[str, str]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Gain rows of an edit form (`gain-<n>-<field>`), as dicts, with problems found in them.
+
+    A row whose quote, metric and value are all empty is an unused blank row and is dropped,
+    as is a row marked `gain-<n>-remove`.
+    """
+    indexes = sorted(
+        {int(key.split("-")[1]) for key in form if key.startswith("gain-") and key.count("-") >= 2}
+    )
+    gains: list[dict[str, Any]] = []
+    errors: list[str] = []
+    for n in indexes:
+        row = {name: (form.get(f"gain-{n}-{name}") or "").strip() for name in GAIN_FIELDS}
+        if form.get(f"gain-{n}-remove") or not (row["quote"] or row["metric"] or row["value"]):
+            continue
+        label = f"gain {len(gains) + 1}"
+        value = _number(row["value"], f"{label} value", errors)
+        if value is None and row["value"].strip() == "":
+            errors.append(f"{label}: the value is empty")
+        gains.append(
+            {
+                **row,
+                "value": value if value is not None else 0.0,
+                "value_high": _number(row["value_high"], f"{label} upper value", errors),
+                "kind": row["kind"] or "improvement",
+                "qualifier": row["qualifier"] or None,
+                "baseline": row["baseline"] or None,
+                "condition": row["condition"] or None,
+            }
+        )
+    return gains, errors
+
+
+def summary_from_form(paper_id: str, form: Mapping[str, str]) -> PaperSummary:
+    """The corrected summary a form describes, or CorrectionRefused with what is malformed."""
+    gains, errors = form_gains(form)
+    if errors:
+        raise CorrectionRefused(errors)
+    try:
+        return PaperSummary(
+            id=paper_id,
+            takeaway=form.get("takeaway", ""),
+            has_claims=bool(gains),
+            gains=[Gain.model_validate(g) for g in gains],
+        )
+    except ValidationError as exc:
+        raise CorrectionRefused(
+            [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+        ) from None
+
+
+def _shown(session: Session, paper: Paper) -> dict[str, Any] | None:
+    """The content readers see (takeaway and gains), to tell whether a new summary changed it."""
+    summary = current_summary(session, paper)
+    if summary is None:
+        return None
+    return as_paper_summary(session, "", summary).model_dump()
+
+
+@dataclass
+class Regenerated:
+    """What summarizing one paper again did."""
+
+    ok: bool
+    engine: str
+    label: str
+    error: str | None = None
+    reopened: bool = False
+
+
+def regenerate(store: Engine, settings: Settings, paper_id: int, reviewer: str) -> Regenerated:
+    """Summarize one paper again with the configured engine and store the outcome.
+
+    A correction stays in front of the new machine summary. When the summary readers see
+    changes under an approval or rejection, the paper is reopened (back to draft), because
+    what was reviewed is no longer what is shown.
+    """
+    with Session(store, expire_on_commit=False) as session:
+        paper = session.get(Paper, paper_id)
+        assert paper is not None
+        before = _shown(session, paper)
+    run = start_run(
+        store, "regenerate", engine="llm" if settings.use_llm else "offline", source=paper.key
+    )
+    summarizer = make_summarizer(settings, store, run.id, concurrency=1)
+    made_by = summarizer.made_by
+    label = (
+        "the offline engine"
+        if made_by.engine == "offline"
+        else f"{made_by.model} ({made_by.prompt_version})"
+    )
+    result = Regenerated(ok=False, engine=made_by.engine, label=label)
+    try:
+        for outcomes in summarizer.run([paper]):
+            with Session(store) as session:
+                stored = session.get(Paper, paper_id)
+                assert stored is not None
+                for outcome in outcomes:
+                    if outcome.summary is not None:
+                        save_summary(
+                            session,
+                            stored,
+                            outcome.summary,
+                            made_by,
+                            run_id=run.id,
+                            llm_call_id=outcome.call_id,
+                        )
+                        result.ok = True
+                    else:
+                        result.error = outcome.error or "unknown error"
+                        save_failure(
+                            session,
+                            stored,
+                            result.error,
+                            made_by,
+                            run_id=run.id,
+                            llm_call_id=outcome.call_id,
+                        )
+                session.commit()
+    except BaseException:
+        finish_run(store, run, status="error")
+        raise
+    finish_run(
+        store,
+        run,
+        model=made_by.model,
+        prompt_version=made_by.prompt_version,
+        summarized=int(result.ok),
+        failed=int(not result.ok),
+    )
+    with Session(store) as session:
+        stored = session.get(Paper, paper_id)
+        assert stored is not None
+        if _shown(session, stored) != before and review_status(session, stored) in (
+            "approved",
+            "rejected",
+        ):
+            reopen(session, stored, reviewer, note=f"regenerated with {made_by.engine}")
+            session.commit()
+            result.reopened = True
+    return result

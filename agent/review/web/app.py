@@ -1,0 +1,49 @@
+"""The review web app: `create_app(settings)` builds it; `paperskim serve` runs it with uvicorn."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import Engine
+
+from agent import __version__
+from agent.config import Settings
+from agent.review.actions import default_reviewer
+from agent.review.web.csrf import CsrfSigner
+from store.db import open_engine
+
+HERE = Path(__file__).parent
+
+
+def create_app(
+    settings: Settings,
+    *,
+    store: Engine | None = None,
+    reviewer: str | None = None,
+    csrf_secret: bytes | None = None,
+) -> FastAPI:
+    """The app over the store the settings name (or `store`), recording actions as `reviewer`."""
+    from agent.review.web.routes import router
+
+    app = FastAPI(title="paperskim review", version=__version__, docs_url=None, redoc_url=None)
+    app.state.settings = settings
+    app.state.store = store if store is not None else open_engine(settings.database_url)
+    app.state.reviewer = reviewer or default_reviewer(settings.review.reviewer)
+    app.state.csrf = CsrfSigner(csrf_secret)
+    app.state.templates = Jinja2Templates(directory=HERE / "templates")
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(router)
+
+    @app.exception_handler(HTTPException)
+    async def _error_page(request: Request, exc: HTTPException) -> Response:
+        # Errors are short plain pages (htmx shows them in the page's message area).
+        from markupsafe import escape
+
+        body = f"<p class='error' role='alert'>{escape(str(exc.detail))}</p>"
+        return HTMLResponse(body, status_code=exc.status_code)
+
+    return app

@@ -1,0 +1,107 @@
+"""Packing abstracts into requests under a token budget counted with the real tokenizer.
+
+Instructions and the output schema are paid once per request, so the more abstracts share a
+request the cheaper each one is; the budget keeps a request inside the model's context and its
+answer inside `max_tokens`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from agent.llm.tokens import count_tokens, truncate_to_tokens
+from prompts import Prompt
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """One paper as the model sees it: the id to answer with, title and (maybe cut) abstract."""
+
+    paper_id: int
+    ref: str
+    title: str
+    abstract: str
+    tokens: int
+    truncated: bool = False
+
+    def as_json(self) -> dict[str, str]:
+        return {"id": self.ref, "title": self.title, "abstract": self.abstract}
+
+
+def render_papers(items: Sequence[BatchItem]) -> str:
+    """The papers block of the prompt: a JSON array, so abstract text cannot break out of it.
+
+    "</" is written "<\\/" (the same string to a JSON parser) so that no abstract can contain
+    the literal closing tag of the block.
+    """
+    # Compact JSON, one paper a line: every framing token is paid once per paper.
+    lines = ",\n".join(_compact(item.as_json()) for item in items)
+    return f"[\n{lines}\n]".replace("</", "<\\/")
+
+
+def _compact(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def render_request(
+    prompt: Prompt, items: Sequence[BatchItem], interests: str = ""
+) -> tuple[str, str]:
+    """The system and user messages of a summarize request for `items`; the reader's interests
+    go in only for prompt versions that can rate relevance (summarize/v3 and later)."""
+    extra = {"interests": interests} if "interests" in prompt.optional else {}
+    return prompt.render(papers=render_papers(items), **extra)
+
+
+def prompt_overhead(prompt: Prompt, model: str, interests: str = "") -> int:
+    """Tokens a request costs before any paper is in it."""
+    system, user = render_request(prompt, [], interests)
+    return count_tokens(system, model) + count_tokens(user, model)
+
+
+def make_item(
+    paper_id: int, ref: str, title: str, abstract: str, model: str, max_tokens: int
+) -> BatchItem:
+    """A batch item, with an abstract too long for any request cut to fit (and said so)."""
+    item = BatchItem(paper_id, ref, title, abstract, 0)
+    tokens = count_tokens(_compact(item.as_json()), model)
+    if tokens > max_tokens:
+        log.warning("abstract of %s has %d tokens; cut to fit the batch budget", ref, tokens)
+        cut = truncate_to_tokens(
+            abstract, max(max_tokens - (tokens - count_tokens(abstract, model)), 16), model
+        )
+        item = BatchItem(paper_id, ref, title, cut, 0, truncated=True)
+        tokens = count_tokens(_compact(item.as_json()), model)
+    return BatchItem(item.paper_id, ref, title, item.abstract, tokens, item.truncated)
+
+
+def pack_batches(
+    items: Sequence[BatchItem], *, budget: int, overhead: int, max_papers: int
+) -> list[list[BatchItem]]:
+    """Greedy packing in input order: each batch holds as many papers as fit under `budget`."""
+    return list(pack_stream(items, budget=budget, overhead=overhead, max_papers=max_papers))
+
+
+def pack_stream(
+    items: Iterable[BatchItem], *, budget: int, overhead: int, max_papers: int
+) -> Iterator[list[BatchItem]]:
+    """Greedy packing of a stream in input order: each batch holds as many papers as fit under
+    `budget`, and is yielded as soon as it is full.
+
+    Items are read one at a time, so papers can be claimed from the store just before they are
+    needed instead of all at once.
+    """
+    current: list[BatchItem] = []
+    used = overhead
+    for item in items:
+        if current and (used + item.tokens > budget or len(current) >= max_papers):
+            yield current
+            current, used = [], overhead
+        current.append(item)
+        used += item.tokens
+    if current:
+        yield current

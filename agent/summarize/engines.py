@@ -1,0 +1,284 @@
+"""The summarize step: find papers without a summary, run an engine, store what validates.
+
+Engines are interchangeable: the offline engine (no LLM) and the LLM engine both yield
+`PaperOutcome`s batch by batch; this step validates nothing itself beyond what the engine did,
+and stores each batch in its own transaction as soon as it is done, so an interrupted run keeps
+every finished batch and the next run picks up only what is left.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
+from dataclasses import dataclass, field, replace
+from typing import Protocol
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from agent.summarize import offline as offline_engine
+from agent.summarize.batching import BatchItem, make_item, pack_stream, prompt_overhead
+from agent.config import Settings
+from agent.core.injection import drop_injected_gains, injection_errors, without_instructions
+from agent.llm.client import LLM, make_limiter
+from agent.summarize.llm_engine import LLMSummarizer, PaperOutcome
+from agent.summarize.recovery import replay, unstored_answers
+from agent.digest.relevance import interests_block
+from agent.core.validate import normalize_summary, summary_errors
+from prompts import load_prompt
+from store.papers import public_id
+from store.summaries import MadeBy, save_failure, save_summary
+from store.tables import Paper
+from store.work_queue import DEFAULT_LEASE_SECONDS, WorkQueue
+
+ProgressCallback = Callable[[int], None]
+
+
+class Summarizer(Protocol):
+    """An engine: makes outcomes for papers, batch by batch."""
+
+    @property
+    def made_by(self) -> MadeBy: ...
+
+    def run(self, papers: Iterable[Paper]) -> Iterator[list[PaperOutcome]]: ...
+
+
+class OfflineSummarizer:
+    """The built-in engine: pattern-based gains and an extractive takeaway, no LLM."""
+
+    made_by = MadeBy(
+        engine=offline_engine.ENGINE, model=None, prompt_version=offline_engine.ENGINE_VERSION
+    )
+
+    claim_chunk = 64
+
+    def run(self, papers: Iterable[Paper]) -> Iterator[list[PaperOutcome]]:
+        for paper in papers:
+            item = BatchItem(paper.id or 0, public_id(paper), paper.title, paper.abstract, 0)
+            # Sentences addressed to a model are not the paper's claims: leave them out of what
+            # the pattern rules read (the quotes still come from, and are checked against, the
+            # real abstract).
+            text = without_instructions(paper.abstract)
+            summary = normalize_summary(
+                drop_injected_gains(
+                    offline_engine.summarize_offline(item.ref, paper.title, text), paper.abstract
+                )
+            )
+            errors = summary_errors(summary, paper.abstract)
+            errors += injection_errors(summary, paper.abstract)
+            if errors:
+                yield [PaperOutcome(item, error="offline engine: " + "; ".join(errors))]
+            else:
+                yield [PaperOutcome(item, summary)]
+
+
+class LLMBatchSummarizer:
+    """The LLM engine: packs papers into token-budgeted requests and runs them concurrently.
+
+    Papers are read from the iterable as batches are formed (so a work queue can claim them just
+    in time); at most `concurrency` requests run at once, paced by the LLM's rate limiter. A
+    paper whose answer is already in the call log (paid for by a run that died before storing
+    it) is replayed from there instead of being asked again.
+    """
+
+    def __init__(self, llm: LLM, settings: Settings, concurrency: int = 4) -> None:
+        self.settings = settings.llm
+        self.prompt = load_prompt("summarize", self.settings.prompt_version)
+        self.concurrency = max(1, concurrency)
+        if llm.limiter.max_concurrency != self.concurrency:
+            llm.limiter = make_limiter(settings.llm, self.concurrency)
+        self.engine = LLMSummarizer(
+            llm, self.prompt, settings.llm, interests_block(settings.profile)
+        )
+        self.claim_chunk = self.settings.max_papers_per_batch
+
+    @property
+    def made_by(self) -> MadeBy:
+        return self.engine.made_by
+
+    @property
+    def lease_seconds(self) -> float:
+        """The longest one batch can take: every attempt timing out on every SDK retry."""
+        s = self.settings
+        worst = s.timeout * (s.max_retries + 1) * (s.max_reasks + 1)
+        return max(DEFAULT_LEASE_SECONDS, worst + 60.0)
+
+    def run(self, papers: Iterable[Paper]) -> Iterator[list[PaperOutcome]]:
+        llm = self.engine.llm
+        model = llm.model
+        overhead = prompt_overhead(self.prompt, model, self.engine.interests)
+        room = max(self.settings.batch_token_budget - overhead, 64)
+        logged = (
+            unstored_answers(llm.store, self.made_by, exclude_run=llm.run_id)
+            if llm.store is not None
+            else {}
+        )
+        replayed: list[PaperOutcome] = []
+        full: dict[int, Paper] = {}
+
+        def items() -> Iterator[BatchItem]:
+            for paper in papers:
+                assert paper.id is not None
+                if paper.id in logged and (outcome := replay(paper, logged[paper.id])):
+                    replayed.append(outcome)
+                    continue
+                full[paper.id] = paper
+                ref = public_id(paper)
+                yield make_item(paper.id, ref, paper.title, paper.abstract, model, room)
+
+        batches = pack_stream(
+            items(),
+            budget=self.settings.batch_token_budget,
+            overhead=overhead,
+            max_papers=self.settings.max_papers_per_batch,
+        )
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            running: set[Future[list[PaperOutcome]]] = set()
+            for batch in batches:
+                if replayed:
+                    yield replayed[:]
+                    replayed.clear()
+                # One batch waits beyond the pool's size, so no thread idles between batches.
+                while len(running) > self.concurrency:
+                    done, running = wait(running, return_when=FIRST_COMPLETED)
+                    yield from (f.result() for f in done)
+                batch, abstracts = _distinct_refs(batch, full)
+                running.add(pool.submit(self._summarize, batch, abstracts))
+            if replayed:
+                yield replayed[:]
+            for future in as_completed(running):
+                yield future.result()
+
+    def _summarize(self, batch: list[BatchItem], abstracts: dict[str, str]) -> list[PaperOutcome]:
+        outcomes = self.engine.summarize_batch(batch, abstracts)
+        for outcome in outcomes:
+            if outcome.item.truncated:
+                outcome.warning = (
+                    f"abstract too long for one request: summarized from its first "
+                    f"{outcome.item.tokens} tokens"
+                )
+        return outcomes
+
+
+def _distinct_refs(
+    batch: list[BatchItem], full: dict[int, Paper]
+) -> tuple[list[BatchItem], dict[str, str]]:
+    """The batch with ids unique within it (two sources may both call a paper "1"), and each
+    ref's full abstract for validation; forgets the papers it hands over."""
+    seen: set[str] = set()
+    out: list[BatchItem] = []
+    abstracts: dict[str, str] = {}
+    for item in batch:
+        paper = full.pop(item.paper_id)
+        if item.ref in seen:
+            item = replace(item, ref=paper.key)
+        seen.add(item.ref)
+        out.append(item)
+        abstracts[item.ref] = paper.abstract
+    return out, abstracts
+
+
+@dataclass
+class SummarizeReport:
+    """What one summarize step did."""
+
+    candidates: int = 0
+    summarized: int = 0
+    failed: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    # Papers summarized with a caveat (e.g. an abstract cut to fit): (public id, what).
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+    stale: int = 0  # answers for an abstract that changed meanwhile, not stored
+    # Summaries taken from answers already in the call log instead of a new request.
+    replayed: int = 0
+
+
+def summarize_pending(
+    store: Engine,
+    summarizer: Summarizer,
+    *,
+    run_id: int | None = None,
+    limit: int | None = None,
+    on_progress: ProgressCallback | None = None,
+    on_start: Callable[[int], None] | None = None,
+    lease_seconds: float | None = None,
+) -> SummarizeReport:
+    """Summarize every paper that has no valid summary from this engine/model/prompt yet.
+
+    Papers are claimed from the store a few at a time (store/work_queue.py), so several
+    processes can run this on one database and share the work without doing any paper twice.
+    Each batch is stored in one transaction, which also gives back its claims.
+    """
+    # A claim must outlive the slowest batch, or another worker would send its papers again.
+    if lease_seconds is None:
+        lease_seconds = float(getattr(summarizer, "lease_seconds", DEFAULT_LEASE_SECONDS))
+    queue = WorkQueue(store, summarizer.made_by, lease_seconds=lease_seconds)
+    total = queue.pending_count()
+    report = SummarizeReport(candidates=total if limit is None else min(total, limit))
+    if on_start:
+        on_start(report.candidates)
+    chunk = int(getattr(summarizer, "claim_chunk", 32))
+    try:
+        for outcomes in summarizer.run(queue.stream(chunk, limit)):
+            _store_outcomes(store, queue, summarizer.made_by, outcomes, run_id, report)
+            if on_progress:
+                on_progress(len(outcomes))
+    finally:
+        queue.release_all()
+    return report
+
+
+def _store_outcomes(
+    store: Engine,
+    queue: WorkQueue,
+    made_by: MadeBy,
+    outcomes: list[PaperOutcome],
+    run_id: int | None,
+    report: SummarizeReport,
+) -> None:
+    with Session(store) as session:
+        held = queue.release(session, [o.item.paper_id for o in outcomes])
+        for outcome in outcomes:
+            if outcome.item.paper_id not in held:
+                continue  # our claim expired and another worker owns this paper now
+            paper = session.get(Paper, outcome.item.paper_id)
+            assert paper is not None
+            if outcome.item.abstract not in paper.abstract or (
+                outcome.summary is not None and summary_errors(outcome.summary, paper.abstract)
+            ):
+                # The abstract changed (a new version was ingested) while this answer was on its
+                # way: it describes the old text, so store nothing; the new version stays pending.
+                report.stale += 1
+                continue
+            if outcome.summary is not None:
+                save_summary(
+                    session,
+                    paper,
+                    outcome.summary,
+                    made_by,
+                    run_id=run_id,
+                    llm_call_id=outcome.call_id,
+                )
+                report.summarized += 1
+                if outcome.warning:
+                    report.warnings.append((public_id(paper), outcome.warning))
+            else:
+                reason = outcome.error or "unknown error"
+                save_failure(
+                    session, paper, reason, made_by, run_id=run_id, llm_call_id=outcome.call_id
+                )
+                report.failed += 1
+                report.failures.append((public_id(paper), reason))
+        session.commit()
+
+
+def make_summarizer(
+    settings: Settings, store: Engine, run_id: int | None, concurrency: int = 4
+) -> Summarizer:
+    """The engine the settings ask for: the LLM when an endpoint is configured, else offline."""
+    if settings.use_llm:
+        llm = LLM(
+            settings.llm, store, run_id=run_id, limiter=make_limiter(settings.llm, concurrency)
+        )
+        return LLMBatchSummarizer(llm, settings, concurrency)
+    return OfflineSummarizer()

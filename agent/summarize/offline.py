@@ -1,0 +1,284 @@
+"""The built-in offline engine: claimed gains by pattern rules and an extractive takeaway.
+
+No LLM is called. Gains come from agent/offline_patterns.py; the takeaway is a sentence of the
+abstract, trimmed to 30 words, that names the method. Every quote is a slice of the abstract and
+every number of the takeaway is checked against it, so the output is faithful by construction.
+Results are stored with ENGINE_VERSION as their prompt version.
+"""
+
+from __future__ import annotations
+
+import re
+
+from agent.summarize import offline_patterns as pat
+from agent.core.models import Gain, PaperSummary
+from agent.core.numbers import unsupported_numbers
+
+ENGINE = "offline"
+ENGINE_VERSION = "offline-v1"
+MAX_TAKEAWAY_WORDS = 30
+
+
+def _merge_ranges(text: str, mentions: list[pat.Mention]) -> list[pat.Mention]:
+    """'by 12.68% to 22.24%' and 'ranging from 6.2% to 22.5%' are one range record."""
+    merged: list[pat.Mention] = []
+    skip = False
+    for here, nxt in zip(mentions, [*mentions[1:], None], strict=False):
+        if skip:
+            skip = False
+            continue
+        if (
+            nxt is not None
+            and here.value_high is None
+            and here.unit is not None
+            and here.unit == nxt.unit
+            and nxt.value_high is None
+            and re.fullmatch(r"\s+to\s+", text[here.end : nxt.start])
+            and re.search(r"(?:\bby|rang\w*\s+from|between)\s+$", text[: here.start])
+        ):
+            merged.append(pat.Mention(here.start, nxt.end, here.value, nxt.value, here.unit))
+            skip = True
+        else:
+            merged.append(here)
+    return merged
+
+
+def extract_gains(abstract: str, method: str | None = None) -> list[Gain]:
+    """Every claimed gain of the abstract, one record per stated number, in text order."""
+    text = abstract
+    mentions = pat.find_mentions(text)
+    for mention in mentions:
+        mention.unit = pat.bare_difference_unit(text, mention)
+    mentions = _merge_ranges(text, [m for m in mentions if m.unit and not m.setup])
+    sentences = pat.sentence_spans(text)
+    gains: list[Gain] = []
+    previous_end = 0
+    for mention in mentions:
+        floor, previous_end = previous_end, mention.end
+        sentence = next((s for s in sentences if s[0] <= mention.start < s[1]), (0, len(text)))
+        unit = mention.unit
+        if unit is None or _in_link(text, mention.start):
+            continue
+        if pat.not_a_result(text, mention, sentence, method):
+            continue
+        clause = pat.clause_bounds(text, sentence, mention.start)
+        qualifier, quote_start = pat.qualifier_of(text, mention, clause)
+        metric, metric_start, metric_end = pat.metric_of(text, mention, clause, floor, quote_start)
+        start = min(quote_start, metric_start)
+        quote = text[start : max(mention.end, metric_end)].strip(" ,;(")
+        if metric in _FALLBACK_METRICS and gains and _continues_list(text, gains[-1], mention):
+            metric = gains[-1].metric  # "49.5% (31.7%)", "AP scores of 49.7/53.5"
+        elif unit in _SCORE_UNITS and metric in _FALLBACK_METRICS:
+            metric = unit
+        gains.append(
+            Gain(
+                metric=metric,
+                value=mention.value,
+                value_high=mention.value_high,
+                unit=unit,
+                kind=pat.kind_of(text, mention, clause),
+                qualifier=qualifier,
+                baseline=pat.baseline_of(text, mention, sentence),
+                condition=pat.condition_of(text, max(mention.end, metric_end), clause),
+                quote=quote,
+            )
+        )
+    return gains
+
+
+_FALLBACK_METRICS = {"speedup", "improvement", "score", "memory", "speed"}
+_SCORE_UNITS = {"J&F", "AP", "mAP", "BLEU", "FID", "PSNR", "SSIM", "mIoU", "WER", "CER", "dB"}
+
+
+def _continues_list(text: str, previous: Gain, mention: pat.Mention) -> bool:
+    """Whether the mention follows the previous gain in one list ("2.20x (up to 3.21x)")."""
+    end = text.rfind(previous.quote, 0, mention.start) + len(previous.quote)
+    between = text[end : mention.start]
+    return previous.unit == mention.unit and bool(
+        re.fullmatch(r"[\s,/()]*(?:and|or)?[\s,/()]*(?:up\s?to|about|~|over)?\s*\+?", between)
+    )
+
+
+def _in_link(text: str, pos: int) -> bool:
+    token_start = max(text.rfind(" ", 0, pos), 0)
+    return bool(re.match(r"\s*(?:https?://|www\.)", text[token_start:pos]))
+
+
+# ---------------------------------------------------------------- the method's name
+
+# Words that open a title's head without naming anything ("Rethinking X: ...").
+_TITLE_OPENER_RE = re.compile(
+    r"rethinking|revisiting|towards?|beyond|on|understanding|improving|scaling|learning|"
+    r"efficient|bridging|when|why|how|what",
+    re.I,
+)
+_NAME = r"[A-Za-z][\w$^+\-]*"
+# A coined name right after "we propose" is followed by punctuation or a clause ("X, a ...",
+# "X to ..."), not by a noun: in "a novel PTQ algorithm" PTQ is a modifier, not the name.
+_INTRO_RE = re.compile(
+    r"\b(?:propose|present|introduce|develop|design)s?\s+(?:(?:a|an|the)\s+)?(?:(?:novel|new)\s+)?"
+    rf"(?:(?:(?:[A-Z][\w\-]*|of|for|and|with|the|to)\s+){{0,7}}\(({_NAME})\)"
+    rf"|({_NAME})(?=[,.;:(]|\s+(?:to|that|which|for|as|with|is)\b))"
+    rf"|(?<!dataset )(?<!benchmark )\b(?:named|called|dubbed|termed|namely)\s+({_NAME})"
+    rf"|,\s+or\s+({_NAME})"
+)
+_INTRO_SENTENCE_RE = re.compile(r"\b(?:propos|present|introduc|develop|design|named|called)")
+
+
+def _coined(token: str) -> bool:
+    """'ProMoE', 'HiFi4G', 'MoE++', 'IR-QLoRA': a capital or digit past the first letter."""
+    word = token.strip("$^{}.,")
+    return not re.fullmatch(r"[A-Z]+s", word) and bool(re.search(r"[A-Z]|\d|\+", word[1:]))
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def _title_name(title: str) -> str | None:
+    """The head of "Head: rest" (or "Head -- rest") when it reads as a name."""
+    parts = re.split(r":|\s--\s", title, maxsplit=1)
+    words = parts[0].split() if len(parts) == 2 else []
+    if not words or _TITLE_OPENER_RE.fullmatch(words[0]):
+        return None
+    if len(words) == 1 or (len(words) == 2 and any(_coined(w) for w in words)):
+        return parts[0].strip()
+    return None
+
+
+def find_method_name(title: str, abstract: str) -> str | None:
+    """The method's name as the abstract writes it: the title's head when it is a name, else
+    the coined name of "we propose ..."; a defined short form ("Foo Bar (FB)") is preferred."""
+    name = _title_name(title)
+    if name is None:
+        for sentence in re.split(r"(?<=[.!?])\s+", abstract):
+            if _INTRO_SENTENCE_RE.search(sentence):
+                tokens = [next(g for g in m.groups() if g) for m in _INTRO_RE.finditer(sentence)]
+                if coined := [t for t in tokens if _coined(t)]:
+                    name = coined[0].rstrip(".,")
+                    break
+    if name is None:
+        return None
+    if short := re.search(re.escape(name) + rf"\s*\(({_NAME})\)", abstract):
+        return short.group(1)
+    if _squash(name) not in _squash(abstract):
+        # "Expert-as-a-Service" in the title, "EaaS" in the abstract.
+        initials = "".join(part[0] for part in re.split(r"[\s\-]+", name) if part)
+        if re.search(rf"\b{re.escape(initials)}\b", abstract):
+            return initials
+    written = re.sub(r"[${}]", "", name)
+    return written if written in abstract else name
+
+
+# ---------------------------------------------------------------- the takeaway
+
+_REPORT_RE = re.compile(
+    r"^.*?\b(?:show|demonstrate|indicate|reveal|confirm|suggest|find|verify|validate|prove|"
+    r"manifest)s?\s+that,?\s+",
+    re.I,
+)
+_OPENER_RE = re.compile(
+    r"^(?:in this (?:paper|work)|to (?:that|this) end|to address [\w\s]{0,30}|as a result|"
+    r"specifically|for (?:example|instance)|moreover|furthermore|further|overall|notably|"
+    r"in addition|additionally|finally|in particular|concretely|in summary)\s*,\s*",
+    re.I,
+)
+_SUBJECT_RE = re.compile(
+    r"^(?:it|this(?=\s+[a-z]+s\b)|"
+    r"(?:our|this) (?:method|approach|framework|system|model|design|technique|solution)|"
+    r"the proposed (?:method|approach|framework|system|model))\b",
+    re.I,
+)
+_DANGLING_RE = re.compile(
+    r"[\s,;:(\-]+(?:and|or|with|while|of|the|a|an|to|in|on|for|by|at|from|than|that|which|as|"
+    r"compared|over|across|under|respectively|e\.g\.|i\.e\.)?$",
+    re.I,
+)
+_ASIDE_RE = re.compile(r"\s*\((?:e\.g\.|i\.e\.|see|cf\.)[^()]*\)")
+_MACRO_RE = re.compile(r"\\[A-Z][A-Za-z]*")
+
+
+def _trim(sentence: str, limit: int = MAX_TAKEAWAY_WORDS) -> str:
+    """At most `limit` words, cut at a clause boundary when one is near, ending with '.'."""
+    words = sentence.split()
+    if len(words) > limit:
+        cut = " ".join(words[:limit])
+        boundary = max(cut.rfind(", "), cut.rfind("; "), cut.rfind(" ("))
+        if boundary > len(cut) // 2:
+            cut = cut[:boundary]
+        sentence = cut
+    sentence = sentence.rstrip(" .")
+    while (trimmed := _DANGLING_RE.sub("", sentence)) != sentence:
+        sentence = trimmed
+    if sentence.count("(") > sentence.count(")"):
+        sentence = sentence[: sentence.rfind("(")].rstrip(" ,")
+    return sentence + "."
+
+
+def _sentences(abstract: str) -> list[tuple[int, str]]:
+    spans = pat.sentence_spans(abstract)
+    return [
+        (s, " ".join(re.sub(r"https?://\S+|www\.\S+", "", abstract[s:e]).split())) for s, e in spans
+    ]
+
+
+def _pick_sentence(abstract: str, name: str | None, gains: list[Gain]) -> str:
+    """The sentence of the headline gain, else the one introducing the method, else the first
+    naming it, else the first sentence."""
+    sentences = _sentences(abstract)
+    if gains and (first := abstract.find(gains[0].quote)) >= 0:
+        return next(s for start, s in reversed(sentences) if start <= first)
+    intro = r"\b(?:we|this paper|this work)\s+(?:propose|present|introduce|develop)"
+    named = re.escape(name) if name else r"(?!)"  # a pattern that never matches
+
+    def rank(sentence: str) -> int:
+        introduces = bool(re.search(intro, sentence, re.I))
+        if introduces and re.search(named, sentence):
+            return 0
+        if re.match(named, sentence):
+            return 1
+        return 2 if introduces else 3 if re.search(named, sentence) else 4
+
+    ranked = sorted(enumerate(s for _, s in sentences), key=lambda item: (rank(item[1]), item[0]))
+    return ranked[0][1] if ranked else ""
+
+
+def _compress(sentence: str, name: str | None) -> str:
+    """Drop the report frame and asides, and make the method the subject when possible."""
+    body = _MACRO_RE.sub(name or "", sentence) if name else _MACRO_RE.sub("", sentence)
+    body = _ASIDE_RE.sub("", body)
+    body = _OPENER_RE.sub("", _REPORT_RE.sub("", body, count=1), count=1)
+    # "Through extensive experiments on X, our method achieves ..." keeps what follows the comma.
+    subject = r"(?:we|our|it|the proposed)\b" + (f"|{re.escape(name)}" if name else "")
+    if lead := re.match(rf"^[^,]{{10,120}},\s+(?=(?i:{subject}))", body):
+        body = body[lead.end() :]
+    if name and _squash(name) not in _squash(body):
+        if _SUBJECT_RE.match(body):
+            body = _SUBJECT_RE.sub(name, body, count=1)
+        else:
+            body = f"{name}: {body}"
+    return body[:1].upper() + body[1:]
+
+
+def extractive_takeaway(title: str, abstract: str, gains: list[Gain] | None = None) -> str:
+    """One sentence of at most 30 words from the abstract that names the method and, when the
+    abstract claims gains, states the headline one. Numbers not in the abstract are dropped."""
+    name = find_method_name(title, abstract)
+    gains = extract_gains(abstract, name) if gains is None else gains
+    takeaway = _trim(_compress(_pick_sentence(abstract, name, gains) or title, name))
+    if unsupported_numbers(takeaway, abstract):
+        kept = [w for w in takeaway.split() if not unsupported_numbers(w, abstract)]
+        takeaway = _trim(" ".join(kept))
+    return takeaway
+
+
+def summarize_offline(paper_id: str, title: str, abstract: str) -> PaperSummary:
+    """Gains and takeaway of one paper; `has_claims` is true exactly when gains were found."""
+    name = find_method_name(title, abstract)
+    gains = extract_gains(abstract, name)
+    return PaperSummary(
+        id=paper_id,
+        takeaway=extractive_takeaway(title, abstract, gains),
+        has_claims=bool(gains),
+        gains=gains,
+    )

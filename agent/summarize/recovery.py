@@ -1,0 +1,100 @@
+"""Answers that were paid for but never stored: find them in the call log and use them.
+
+`agent/llm.py` commits every call, with the raw answer, the moment it returns; the summaries
+are stored a little later, when the whole batch is done. A process killed in between leaves
+answered calls whose results are not in the store. Rather than ask (and pay) again, a later run
+re-validates those answers against the current abstracts and stores the valid ones.
+
+Only calls of runs that did not finish (a killed run stays "running", an interrupted one is
+"error") and that no stored summary points to are looked at; the paper must be claimed by the
+worker first (store/work_queue.py), so a live worker's in-flight answer is never taken from it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, and_, exists
+from sqlmodel import Session, col, select
+
+from agent.summarize.batching import BatchItem
+from agent.summarize.llm_engine import PaperOutcome, check_answer
+from store.papers import public_id
+from store.summaries import MadeBy
+from store.tables import LLMCall, Paper, Run, Summary
+
+_PAPERS_RE = re.compile(r"<papers>\s*(.*?)\s*</papers>", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class LoggedAnswer:
+    call_id: int
+    content: str
+    sent: dict[str, str]  # ref -> abstract as it was sent
+
+
+def _sent_papers(request: str | None) -> dict[str, str]:
+    """ref -> abstract of the papers block in a logged request's messages."""
+    try:
+        messages = json.loads(request or "[]")
+    except ValueError:
+        return {}
+    for message in messages:
+        if message.get("role") != "user":
+            continue
+        if match := _PAPERS_RE.search(str(message.get("content", ""))):
+            try:
+                papers = json.loads(match.group(1))
+            except ValueError:
+                return {}
+            return {str(p.get("id")): str(p.get("abstract", "")) for p in papers}
+    return {}
+
+
+def unstored_answers(
+    store: Engine, made_by: MadeBy, *, exclude_run: int | None
+) -> dict[int, list[LoggedAnswer]]:
+    """paper id -> answers logged for it (newest first) that nothing was stored from."""
+    used = exists().where(col(Summary.llm_call_id) == col(LLMCall.id))
+    query = (
+        select(LLMCall)
+        .join(Run, and_(col(Run.id) == col(LLMCall.run_id)))
+        .where(
+            col(Run.status) != "done",
+            col(LLMCall.error).is_(None),
+            col(LLMCall.response).is_not(None),
+            col(LLMCall.model) == made_by.model,
+            col(LLMCall.prompt) == made_by.prompt_version,
+            ~used,
+        )
+        .order_by(col(LLMCall.id).desc())
+    )
+    if exclude_run is not None:
+        query = query.where(col(LLMCall.run_id) != exclude_run)
+    found: dict[int, list[LoggedAnswer]] = {}
+    with Session(store) as session:
+        for call in session.exec(query):
+            if call.finish_reason == "length" or call.id is None:
+                continue
+            answer = LoggedAnswer(call.id, call.response or "", _sent_papers(call.request))
+            for paper_id in call.paper_ids:
+                found.setdefault(int(paper_id), []).append(answer)
+    return found
+
+
+def replay(paper: Paper, answers: list[LoggedAnswer]) -> PaperOutcome | None:
+    """A valid summary of `paper` from an answer already paid for, if one holds up."""
+    assert paper.id is not None
+    for answer in answers:
+        for ref in (public_id(paper), paper.key):
+            sent = answer.sent.get(ref)
+            # The answer must be about this abstract: the one sent, or its cut-down beginning.
+            if sent is None or not (sent == paper.abstract or paper.abstract.startswith(sent)):
+                continue
+            check = check_answer(answer.content, [ref], {ref: paper.abstract})
+            if ref in check.valid:
+                item = BatchItem(paper.id, ref, paper.title, sent, 0, sent != paper.abstract)
+                return PaperOutcome(item, check.valid[ref], call_id=answer.call_id)
+    return None
