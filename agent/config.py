@@ -151,7 +151,7 @@ class ProfileSettings(BaseModel):
 
     keywords: list[str] = Field(
         default_factory=list,
-        description="Words or phrases of interest, e.g. \"KV cache\"; a match in the title adds "
+        description='Words or phrases of interest, e.g. "KV cache"; a match in the title adds '
         "2, in the abstract or takeaway 1 (case, hyphens and plurals do not matter).",
     )
     topics: dict[str, list[str]] = Field(
@@ -176,6 +176,24 @@ class ProfileSettings(BaseModel):
         description="Papers scoring below this stay out of the digest but remain searchable; "
         "0 keeps everything but negative matches, 1 keeps only papers matching an interest.",
     )
+
+    def prompt_block(self) -> str:
+        """The reader's interests as the summarize prompt's <reader_interests> block, so the LLM
+        can rate relevance in the same batched call; empty when the profile names no interest."""
+        lines = []
+        if self.keywords:
+            lines.append("keywords: " + "; ".join(self.keywords))
+        for name, words in self.topics.items():
+            lines.append(f"topic {name}: " + "; ".join(words))
+        if self.authors:
+            lines.append("authors followed: " + "; ".join(self.authors))
+        if self.categories:
+            lines.append("categories followed: " + "; ".join(self.categories))
+        if self.negative_keywords:
+            lines.append("not interested in: " + "; ".join(self.negative_keywords))
+        if not lines:
+            return ""
+        return "<reader_interests>\n" + "\n".join(lines) + "\n</reader_interests>\n"
 
 
 class SmtpSettings(BaseModel):
@@ -303,18 +321,3 @@ def _refuse_key_in_file(path: Path) -> None:
             f"{path}: the SMTP password must not be in the config file; set "
             "PAPERSKIM_SMTP__PASSWORD in the environment instead"
         )
-
-
-def safe_url(url: object) -> str:
-    """A URL fit to print or store: any password in it (postgresql://u:pw@host, an endpoint
-    with user:pw@) replaced by ***."""
-    text = str(url)
-    scheme, sep, rest = text.partition("://")
-    if not sep:
-        return text
-    authority, slash, path = rest.partition("/")
-    if "@" not in authority:
-        return text
-    userinfo, _, host = authority.rpartition("@")
-    user = userinfo.split(":", 1)[0]
-    return f"{scheme}://{user}:***@{host}{slash}{path}"

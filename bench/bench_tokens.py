@@ -31,10 +31,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from agent.config import Settings  # noqa: E402
-from agent.llm.client import LLM  # noqa: E402
 from agent.ingest.step import ingest_files  # noqa: E402
-from agent.summarize.engines import LLMBatchSummarizer, summarize_pending  # noqa: E402
+from agent.llm.client import LLM  # noqa: E402
 from agent.llm.tokens import count_tokens  # noqa: E402
+from agent.summarize.engines import LLMBatchSummarizer, summarize_pending  # noqa: E402
 from evals.gold import load_gold  # noqa: E402
 from prompts import load_prompt  # noqa: E402
 from store.db import open_engine  # noqa: E402

@@ -18,8 +18,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from agent.config import Settings
-from agent.llm.client import LLM
 from agent.core.models import PaperSummary
+from agent.llm.client import LLM
 from agent.summarize.engines import Summarizer, make_summarizer
 from evals.gold import GOLD_PATH, PAPERS_PATH, SeedPaper, load_gold, load_papers
 from evals.judge import JudgeResult, TakeawayToJudge, judge_takeaways

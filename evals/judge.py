@@ -13,8 +13,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from agent.core.errors import LLMCallError
+from agent.core.jsontext import extract_json
 from agent.llm.client import LLM
-from agent.summarize.llm_engine import extract_json
 from prompts import Prompt, load_prompt
 
 BATCH_SIZE = 20

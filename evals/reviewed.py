@@ -14,8 +14,8 @@ from sqlalchemy import Engine
 
 from agent.config import Settings
 from agent.core.errors import NotFoundError
-from agent.export import reviewed_summaries
 from agent.core.models import PaperSummary
+from agent.export import reviewed_summaries
 from evals.gold import SeedPaper
 from evals.harness import run_eval_on
 from store.tables import EvalRun

@@ -10,22 +10,16 @@ agree on what a number is.
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from agent.core.methods import takeaway_names_method
 from agent.core.models import Gain, PaperSummary
 from agent.core.numbers import quote_contains_value, unsupported_numbers
+from agent.core.units import comparable_unit
 from agent.core.validate import MAX_TAKEAWAY_WORDS
-from agent.core.validate import normalize_unit as normalize_stored_unit
 
 VALUE_TOLERANCE = 0.005  # "values agree within 0.5% relative"
-
-
-def normalize_unit(unit: str) -> str:
-    """The comparable form of a unit: the stored form (agent/validate.normalize_unit: '×' → 'x',
-    'percent' → '%') lower-cased, so that 'FPS' and 'fps' are one unit."""
-    return normalize_stored_unit(unit).lower()
 
 
 def values_agree(a: float, b: float, rel: float = VALUE_TOLERANCE) -> bool:
@@ -37,7 +31,7 @@ def gains_match(pred: Gain, gold: Gain) -> bool:
     """A predicted gain matches a gold one: same unit, value within 0.5%, and the same upper
     end of the range when both state one (a range and a single number still match on the low
     end, as the annotation only asks `value_high` to agree when both give it)."""
-    if normalize_unit(pred.unit) != normalize_unit(gold.unit):
+    if comparable_unit(pred.unit) != comparable_unit(gold.unit):
         return False
     if not values_agree(pred.value, gold.value):
         return False
@@ -87,91 +81,6 @@ def match_gains(pred: list[Gain], gold: list[Gain]) -> list[tuple[int, int]]:
 # ---------------------------------------------------------------- method names in takeaways
 
 # Words that open a title's first part without naming anything ("Rethinking X: ...").
-_TITLE_OPENER_RE = re.compile(
-    r"rethinking|revisiting|towards?|beyond|on|understanding|improving|scaling|learning|"
-    r"efficient|bridging|when|why|how|what",
-    re.I,
-)
-_TOKEN = r"[A-Za-z][\w$^{}+&\-]*"
-# What introduces a name: "we propose Foo Bar (FB)", "we present X, a ...", "a framework named
-# X", "..., or X". A token followed by a noun ("a novel PTQ algorithm") is a modifier, not a
-# name, and a named dataset or benchmark is not the method.
-_INTRO_RE = re.compile(
-    r"\b(?:propose|present|introduce|develop|design)s?\s+(?:(?:a|an|the)\s+)?(?:(?:novel|new)\s+)?"
-    rf"(?:(?:(?:[A-Z][\w\-]*|of|for|and|with|the|to)\s+){{0,7}}\(({_TOKEN})\)"
-    rf"|({_TOKEN})(?=[,.;:(]|\s+(?:to|that|which|for|as|with|is)\b))"
-    rf"|(?<!dataset )(?<!benchmark )\b(?:named|called|dubbed|termed|namely)\s+({_TOKEN})"
-    rf"|,\s+or\s+({_TOKEN})"
-)
-
-
-def _looks_like_name(token: str) -> bool:
-    """'ProMoE', 'POLARIS', 'HiFi4G', 'MoE++', 'IR-QLoRA': a capital after the first letter, a
-    digit or a '+'; plural acronyms ('LLMs', 'DNNs') name a kind of thing, not a method."""
-    word = token.strip("$^{}")
-    if re.fullmatch(r"[A-Z]+s", word):
-        return False
-    return bool(re.search(r"[A-Z]|\d|\+", word[1:]))
-
-
-def method_name(title: str) -> str | None:
-    """The name a takeaway should use, from the part of the title before ':' (or ' -- ').
-
-    "ProMoE: Fast MoE-based LLM Serving" gives "ProMoE"; a one-word head counts unless it is a
-    title opener ("Rethinking:"); a two-word head counts when one word looks coined ("Sparse
-    MeZO"); longer or descriptive heads ("Less Is More", "Beyond Inference") give None.
-    """
-    parts = re.split(r":|\s--\s", title, maxsplit=1)
-    head = parts[0].strip() if len(parts) == 2 else ""
-    words = head.split()
-    if not words or len(words) > 2 or _TITLE_OPENER_RE.fullmatch(words[0]):
-        return None
-    if len(words) == 1:
-        return head
-    return head if any(_looks_like_name(w) for w in words) else None
-
-
-def _introduced_name(abstract: str) -> str | None:
-    """The coined name of "we propose X", "we introduce Foo Bar (FB)", "named X", "..., or X"."""
-    for sentence in re.split(r"(?<=[.!?])\s+", abstract):
-        if not re.search(r"\b(?:propos|present|introduc|develop|design|named|called)", sentence):
-            continue
-        for match in _INTRO_RE.finditer(sentence):
-            token = next(group for group in match.groups() if group)
-            if _looks_like_name(token):
-                return token.rstrip(".,;")
-    return None
-
-
-def _aliases(name: str, abstract: str) -> set[str]:
-    """The name and what the abstract pairs it with: "Foo Bar (FB)" makes "FB" and "Foo Bar"
-    one method, so a takeaway may use either; so are "Expert-as-a-Service" and "EaaS"."""
-    found = {name}
-    initials = "".join(part[0] for part in re.split(r"[\s\-]+", name) if part)
-    if len(initials) > 1 and re.search(rf"\b{re.escape(initials)}\b", abstract):
-        found.add(initials)
-    escaped = re.escape(name)
-    if match := re.search(escaped + r"\s*\(([^()]{2,40})\)", abstract):
-        found.add(match.group(1))
-    if match := re.search(r"((?:[A-Z][\w\-]*\s+){1,6})\(" + escaped + r"\)", abstract):
-        found.add(match.group(1).strip())
-    return found
-
-
-def _squash(text: str) -> str:
-    """Lower-case letters and digits only: "A$^2$ATS" and "A^2ATS" both become "a2ats"."""
-    return re.sub(r"[^a-z0-9]", "", text.lower())
-
-
-def takeaway_names_method(takeaway: str, title: str, abstract: str) -> bool | None:
-    """Whether the takeaway names the method; None when no name can be identified."""
-    name = method_name(title) or _introduced_name(abstract)
-    if name is None:
-        return None
-    squashed = _squash(takeaway)
-    return any(_squash(alias) and _squash(alias) in squashed for alias in _aliases(name, abstract))
-
-
 # ---------------------------------------------------------------- per paper and per run
 
 

@@ -13,8 +13,8 @@ from sqlalchemy import Engine, event, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import create_engine
 
-from agent.config import safe_url
 from agent.core.errors import StoreError
+from agent.core.urls import safe_url
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000

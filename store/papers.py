@@ -9,7 +9,7 @@ from sqlmodel import Session, col, or_, select
 from store.tables import Paper, PaperRevision, utcnow
 
 if TYPE_CHECKING:
-    from agent.ingest.records import PaperRecord
+    from agent.core.records import PaperRecord
 
 Outcome = Literal["new", "updated", "unchanged"]
 

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Engine, text
 
 from agent.core.errors import StoreError
+from agent.core.units import format_number, normalize_unit
 
 INDEX_TABLE = "paper_search"
 
@@ -112,7 +113,7 @@ class GainMatch:
 
     def describe(self) -> str:
         """`2.2x prefill speedup (average, vs existing offloading solutions)`."""
-        number = f"{self.value:g}" + (f"–{self.value_high:g}" if self.value_high else "")
+        number = format_number(self.value, self.value_high)
         unit = self.unit if self.unit in ("x", "%") else f" {self.unit}"
         extras = [e for e in (self.qualifier, self.kind if self.kind == "cost" else None) if e]
         if self.baseline:
@@ -169,7 +170,7 @@ def _gain_conditions(
         ("ge", "g.value >= :ge", flt.at_least),
         ("lt", "g.value < :lt", flt.less_than),
         ("le", "g.value <= :le", flt.at_most),
-        ("unit", f"{unit_col} = :unit", normalize_unit(flt.unit)),
+        ("unit", f"{unit_col} = :unit", normalize_unit(flt.unit) if flt.unit else None),
         ("kind", "g.kind = :kind", flt.kind),
         ("baseline", "lower(g.baseline) LIKE :baseline", _like(flt.baseline)),
     ):
@@ -183,17 +184,6 @@ def _gain_conditions(
             words.append(f"lower(g.metric) LIKE :mw{i}")
         conds.append("(" + " OR ".join(words) + ")")
     return conds
-
-
-UNIT_SPELLINGS = {"×": "x", "times": "x", "fold": "x", "percent": "%", "pct": "%"}
-
-
-def normalize_unit(unit: str | None) -> str | None:
-    """A unit as gains store it: 'x' for any factor, '%' for percent, else as written."""
-    if unit is None:
-        return None
-    cleaned = unit.strip()
-    return UNIT_SPELLINGS.get(cleaned.lower(), "x" if cleaned == "X" else cleaned)
 
 
 def _like(fragment: str | None) -> str | None:

@@ -123,6 +123,21 @@ class WorkQueue:
                 return mine
         return []
 
+    def claim_ids(self, paper_ids: list[int]) -> list[Paper]:
+        """Lease these papers, whether or not they need a summary (summarizing one again on
+        request); those another worker holds are left out. Returned detached and loaded."""
+        if not paper_ids:
+            return []
+        now = utcnow()
+        with Session(self.store, expire_on_commit=False) as session:
+            query = select(Paper).where(col(Paper.id).in_(paper_ids)).order_by(col(Paper.id))
+            papers = list(session.exec(query).all())
+            if not papers:
+                return []
+            got = self._lease(session, papers, now)
+            session.commit()
+        return [p for p in papers if p.id in got]
+
     def _lease(self, session: Session, papers: list[Paper], now: datetime) -> set[int]:
         values = [
             {

@@ -12,13 +12,13 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from agent.ask.offline import NO_ANSWER, answer_offline, parse_question
 from agent.ask.agent import answer_with_llm, run_tool
 from agent.ask.citations import check_answer, cited_ids
+from agent.ask.offline import NO_ANSWER, answer_offline, parse_question
 from agent.cli.main import app
 from agent.config import LLMSettings
-from agent.llm.client import LLM
 from agent.ingest.step import ingest_files
+from agent.llm.client import LLM
 from agent.summarize.engines import OfflineSummarizer, summarize_pending
 from store.db import open_engine
 from store.search import GainFilter

@@ -13,9 +13,9 @@ from sqlmodel import Session
 
 from agent.config import Settings
 from agent.core.injection import injection_errors, instruction_spans
-from agent.llm.client import LLM
 from agent.core.models import PaperSummary
 from agent.ingest.step import ingest_files
+from agent.llm.client import LLM
 from agent.summarize.engines import LLMBatchSummarizer, OfflineSummarizer, summarize_pending
 from store.db import open_engine
 from store.papers import get_paper

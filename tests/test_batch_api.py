@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from agent.summarize.batch_jobs import BatchRunner
 from agent.config import Settings
 from agent.llm.client import LLM
+from agent.summarize.batch_jobs import BatchRunner
 from store.db import open_engine
 from store.tables import LLMBatch, LLMCall, Summary, WorkLease
 from tests.conftest import ROOT

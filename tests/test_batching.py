@@ -1,5 +1,5 @@
-from agent.summarize.batching import make_item, pack_batches, prompt_overhead, render_papers
 from agent.llm.tokens import count_tokens
+from agent.summarize.batching import make_item, pack_batches, prompt_overhead, render_papers
 from prompts import load_prompt
 
 MODEL = "gpt-4.1-mini"

@@ -17,8 +17,17 @@ from tests.conftest import ROOT
 RUNS = {
     "extraction": ["bench/bench_extraction.py"],
     "tokens": ["bench/bench_tokens.py", "--size", "60"],
-    "throughput": ["bench/bench_throughput.py", "--size", "400", "--rpm", "600",
-                   "--mode", "budget", "--min-fraction", "0"],
+    "throughput": [
+        "bench/bench_throughput.py",
+        "--size",
+        "400",
+        "--rpm",
+        "600",
+        "--mode",
+        "budget",
+        "--min-fraction",
+        "0",
+    ],
     "ingest": ["bench/bench_ingest.py", "--size", "3000", "--max-growth", "200"],
     "search": ["bench/bench_search.py", "--papers", "2000", "--rounds", "1"],
 }
@@ -28,7 +37,11 @@ RUNS = {
 @pytest.mark.parametrize("name", sorted(RUNS))
 def test_benchmark_runs_at_reduced_size(name: str) -> None:
     result = subprocess.run(
-        [sys.executable, *RUNS[name]], cwd=ROOT, capture_output=True, text=True, timeout=600,
+        [sys.executable, *RUNS[name]],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
         check=False,
     )
     print(result.stdout)

@@ -100,6 +100,6 @@ def test_dated_model_snapshot_priced_like_its_family() -> None:
     ],
 )
 def test_urls_are_shown_without_passwords(url: str, shown: str) -> None:
-    from agent.config import safe_url
+    from agent.core.urls import safe_url
 
     assert safe_url(url) == shown

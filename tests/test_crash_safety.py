@@ -60,7 +60,7 @@ def test_answers_logged_before_a_crash_are_stored_by_the_next_run_without_asking
         return LLMBatchSummarizer(LLM(settings.llm, store, run_id=run_id), settings, 1)
 
     # The process "dies" while storing its first batch: the answer is in the call log only.
-    import agent.summarize.engines as summarize_module
+    import agent.summarize.outcomes as summarize_module
 
     def die(*_args: Any, **_kwargs: Any) -> None:
         raise KeyboardInterrupt

@@ -14,13 +14,19 @@ from typer.testing import CliRunner
 
 from agent.cli.main import app
 from agent.config import LLMSettings, ProfileSettings
-from agent.digest.select import NO_BASELINE, UP_TO_ONLY, collect, record_digest, render_markdown
+from agent.core.models import Gain, PaperSummary
+from agent.digest.editor_note import (
+    EditorAnswer,
+    NoteSentence,
+    check_note,
+    llm_note,
+    statistical_note,
+)
 from agent.digest.history import load_digest
 from agent.digest.render import render_atom, render_html_page
-from agent.digest.editor_note import EditorAnswer, NoteSentence, check_note, llm_note, statistical_note
-from agent.llm.client import LLM
-from agent.core.models import Gain, PaperSummary
+from agent.digest.select import NO_BASELINE, UP_TO_ONLY, collect, record_digest, render_markdown
 from agent.ingest.step import ingest_files
+from agent.llm.client import LLM
 from agent.review.actions import approve, correct, reject
 from agent.summarize.engines import OfflineSummarizer, summarize_pending
 from store.db import open_engine

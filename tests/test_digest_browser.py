@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import Engine
 
 from agent.config import ProfileSettings
-from agent.digest.select import collect
-from agent.digest.render import render_html_page
 from agent.digest.editor_note import statistical_note
+from agent.digest.render import render_html_page
+from agent.digest.select import collect
 from store.db import open_engine
 from tests.conftest import ROOT
 from tests.test_digest import PAPERS, add_papers

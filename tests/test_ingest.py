@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from agent.ingest.readers import split_arxiv_id
 from agent.ingest.records import (
     Format,
     IngestError,
@@ -15,7 +16,6 @@ from agent.ingest.records import (
     detect_format,
     parse_file,
 )
-from agent.ingest.readers import split_arxiv_id
 
 ROOT = Path(__file__).resolve().parent.parent
 LISTING = ROOT / "data" / "trending_listing.txt"

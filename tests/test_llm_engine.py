@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from agent.summarize.batching import BatchItem, make_item
 from agent.config import LLMSettings
 from agent.llm.client import LLM
+from agent.summarize.batching import BatchItem, make_item
 from agent.summarize.llm_engine import LLMSummarizer
 from prompts import load_prompt
 from store.db import open_engine

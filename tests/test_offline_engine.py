@@ -7,6 +7,7 @@ import pytest
 
 from agent.core.models import Gain
 from agent.core.numbers import numbers_in, quote_contains_value, unsupported_numbers
+from agent.core.validate import normalize_summary, summary_errors
 from agent.summarize.offline import (
     ENGINE,
     ENGINE_VERSION,
@@ -15,7 +16,6 @@ from agent.summarize.offline import (
     find_method_name,
     summarize_offline,
 )
-from agent.core.validate import normalize_summary, summary_errors
 from evals.gold import load_gold, load_papers
 from evals.scoring import score_run
 

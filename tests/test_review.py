@@ -9,8 +9,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from agent.core.errors import CorrectionRefused
-from agent.ingest.records import parse_file
 from agent.core.models import Gain, PaperSummary
+from agent.ingest.records import parse_file
 from agent.review.actions import approve, correct, reject, reopen
 from agent.summarize.engines import OfflineSummarizer, summarize_pending
 from store.db import open_engine

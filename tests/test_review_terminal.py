@@ -13,8 +13,8 @@ from sqlmodel import Session
 
 from agent.ingest.step import ingest_files
 from agent.review.terminal import marked_abstract, review_in_terminal, stream_reader
-from agent.summarize.engines import OfflineSummarizer, summarize_pending
 from agent.review.web.queue import QueueFilter
+from agent.summarize.engines import OfflineSummarizer, summarize_pending
 from store.db import open_engine
 from store.papers import get_paper
 from store.reviews import review_history, review_status

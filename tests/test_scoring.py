@@ -6,16 +6,11 @@ import json
 
 import pytest
 
+from agent.core.methods import takeaway_names_method
+from agent.core.methods import title_name as method_name
 from agent.core.models import Gain, PaperSummary
-from evals.scoring import (
-    gains_match,
-    match_gains,
-    method_name,
-    normalize_unit,
-    score_paper,
-    score_run,
-    takeaway_names_method,
-)
+from agent.core.units import comparable_unit as normalize_unit
+from evals.scoring import gains_match, match_gains, score_paper, score_run
 
 ABSTRACT = "FooNet achieves an average speedup of 2.20x (up to 3.21x) and reduces memory by 20-90%."
 TITLE = "FooNet: Fast Things"

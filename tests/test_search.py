@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import Engine, inspect, text
 from sqlmodel import Session, select
 
-from agent.ingest.records import PaperRecord
 from agent.core.models import Gain, PaperSummary
+from agent.ingest.records import PaperRecord
 from agent.ingest.step import ingest_files
 from agent.summarize.engines import OfflineSummarizer, summarize_pending
 from store.db import open_engine

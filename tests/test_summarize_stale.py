@@ -7,9 +7,9 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from agent.summarize.llm_engine import PaperOutcome
 from agent.ingest.step import ingest_files
 from agent.summarize.engines import OfflineSummarizer, summarize_pending
+from agent.summarize.llm_engine import PaperOutcome
 from store.db import open_engine
 from store.papers import get_paper
 from store.summaries import current_summary

@@ -1,12 +1,8 @@
 import pytest
 
 from agent.core.models import Gain, PaperSummary
-from agent.core.validate import (
-    batch_id_errors,
-    normalize_summary,
-    normalize_unit,
-    summary_errors,
-)
+from agent.core.units import normalize_unit
+from agent.core.validate import batch_id_errors, normalize_summary, summary_errors
 
 ABSTRACT = (
     "ProMoE achieves an average speedup of 2.20x (up to 3.21x) over existing offloading "

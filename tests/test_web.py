@@ -12,10 +12,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from agent.cli.review import build_review_app
 from agent.config import load_settings
-from agent.summarize.engines import OfflineSummarizer, summarize_pending
-from agent.review.web import create_app
 from agent.review.web.csrf import COOKIE, CsrfSigner
+from agent.summarize.engines import OfflineSummarizer, summarize_pending
 from store.db import open_engine
 from store.papers import get_paper
 from store.reviews import review_history, review_status
@@ -50,7 +50,7 @@ def db(tmp_path: Path) -> Path:
 
 
 def make_client(db: Path, **settings: Any) -> TestClient:
-    app = create_app(load_settings(db=str(db), **settings), reviewer="ana")
+    app = build_review_app(load_settings(db=str(db), **settings), reviewer="ana")
     return TestClient(app)
 
 

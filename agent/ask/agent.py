@@ -16,8 +16,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from agent.ask.offline import NO_ANSWER, Answer, Evidence, evidence_of
 from agent.ask.citations import check_answer, cited_ids
+from agent.ask.offline import NO_ANSWER, Answer, Evidence, evidence_of
 from agent.llm.client import LLM
 from prompts import load_prompt
 from store.search import (

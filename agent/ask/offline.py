@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Engine
 
+from agent.core.units import RATIO_UNIT_RE, normalize_unit
 from store.search import (
     GainFilter,
     GainMatch,
@@ -63,7 +64,6 @@ QUESTION_WORDS = words(
     "increases boost boosts save saves achieve achieves reach reaches keep keeps make makes "
     "get gets help helps"
 )
-_UNITS = {"x": "x", "×": "x", "times": "x", "fold": "x", "-fold": "x", "%": "%", "percent": "%"}
 _COMPARATORS = {
     "more than": "greater_than",
     "greater than": "greater_than",
@@ -89,7 +89,9 @@ _COMPARATORS = {
 _NUMERIC_RE = re.compile(
     r"(?P<cmp>"
     + "|".join(re.escape(c) for c in sorted(_COMPARATORS, key=len, reverse=True))
-    + r")\s*(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>x\b|×|times\b|-?fold\b|%|percent\b)?",
+    + r")\s*(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>"
+    + RATIO_UNIT_RE
+    + ")?",
     re.IGNORECASE,
 )
 
@@ -117,7 +119,7 @@ def parse_question(question: str) -> ParsedQuestion:
         unit = match.group("unit")
         numeric[_COMPARATORS[match.group("cmp")]] = float(match.group("num"))
         if unit:
-            numeric["unit"] = _UNITS[unit.lower()]
+            numeric["unit"] = normalize_unit(unit)
     # "a 2x speedup" with no comparator still names a unit worth keeping apart from the topic.
     text = _NUMERIC_RE.sub(" ", text)
     concepts: list[str] = []

@@ -9,8 +9,8 @@ import typer
 from rich.markup import escape
 from sqlalchemy import Engine
 
-from agent.ask.offline import Answer, answer_offline
 from agent.ask.agent import answer_with_llm
+from agent.ask.offline import Answer, answer_offline
 from agent.cli.common import (
     BaseUrlOption,
     DbOption,

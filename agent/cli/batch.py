@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from agent.summarize.batch_jobs import BatchRunner
 from agent.cli.common import (
     BaseUrlOption,
     DbOption,
@@ -18,6 +17,7 @@ from agent.cli.common import (
 )
 from agent.core.errors import ConfigError
 from agent.llm.client import LLM
+from agent.summarize.batch_jobs import BatchRunner
 from store.runs import finish_run, start_run
 
 

@@ -34,14 +34,16 @@ from agent.cli.common import (
 from agent.cli.digest import digest as digest_command
 from agent.cli.digest import digests as digests_command
 from agent.cli.eval import eval_command
-from agent.config import Settings, safe_url
-from agent.digest.select import collect, engine_label, record_digest, render_markdown
+from agent.config import Settings
 from agent.core.errors import NotFoundError, PaperskimError
+from agent.core.urls import safe_url
+from agent.digest.select import collect, engine_label, record_digest, render_markdown
 from agent.export import ExportFormat, write_export, write_reviewed
 from agent.ingest.records import Format
 from agent.ingest.step import IngestReport, ingest_files
 from agent.stats import store_stats
-from agent.summarize.engines import Summarizer, SummarizeReport, make_summarizer, summarize_pending
+from agent.summarize.engines import Summarizer, make_summarizer, summarize_pending
+from agent.summarize.outcomes import SummarizeReport
 from store.papers import get_paper, public_id
 from store.runs import finish_run, start_run
 from store.summaries import current_summary, gains_of

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,10 +17,15 @@ from agent.cli.common import (
     out,
     settings_from_flags,
 )
-from agent.config import safe_url
+from agent.config import Settings
+from agent.core.urls import safe_url
 from agent.review.actions import default_reviewer
 from agent.review.terminal import review_in_terminal
 from agent.review.web.queue import QueueFilter
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+    from sqlalchemy import Engine
 
 ReviewerOption = Annotated[
     str | None,
@@ -38,6 +43,25 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def build_review_app(
+    settings: Settings,
+    *,
+    store: Engine | None = None,
+    reviewer: str | None = None,
+    csrf_secret: bytes | None = None,
+) -> FastAPI:
+    """The review web app wired to the stages it needs: Regenerate summarizes through the
+    summarize stage, the digest preview renders through the digest stage."""
+    from agent.digest.render import preview_page
+    from agent.review.web import ReviewServices, create_app
+    from agent.summarize.engines import summarize_papers
+
+    services = ReviewServices(resummarize=summarize_papers, digest_page=preview_page)
+    return create_app(
+        settings, services=services, store=store, reviewer=reviewer, csrf_secret=csrf_secret
+    )
 
 
 def serve_command(
@@ -66,10 +90,8 @@ def serve_command(
     """
     import uvicorn
 
-    from agent.review.web import create_app
-
     settings = settings_from_flags(db, engine, model, base_url)
-    app = create_app(
+    app = build_review_app(
         settings,
         store=open_store(settings),
         reviewer=reviewer or default_reviewer(settings.review.reviewer),

@@ -10,25 +10,11 @@ import re
 
 from agent.core.models import Gain, PaperSummary
 from agent.core.numbers import quote_contains_value, unsupported_numbers
+from agent.core.units import normalize_unit
 
 MAX_TAKEAWAY_WORDS = 30
 
-_FACTOR_SPELLINGS = ("x", "×", "times", "fold", "-fold", "$\\times$", "\\times")
-_PERCENT_SPELLINGS = (
-    "%", "\\%", "percent", "per cent", "percentage points", "percentage point", "pp",
-)
-_UNIT_ALIASES = {
-    **dict.fromkeys(_FACTOR_SPELLINGS, "x"),
-    **dict.fromkeys(_PERCENT_SPELLINGS, "%"),
-    **dict.fromkeys(("point", "pts"), "points"),
-}
 _LINK_RE = re.compile(r"https?://|www\.|\]\(", re.IGNORECASE)
-
-
-def normalize_unit(unit: str) -> str:
-    """'×', 'times', 'fold' → 'x'; 'percent', '\\%', 'percentage points' → '%'; else as given."""
-    cleaned = " ".join(unit.split())
-    return _UNIT_ALIASES.get(cleaned.lower(), cleaned)
 
 
 def word_count(text: str) -> int:

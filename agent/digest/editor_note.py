@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agent.core.errors import LLMCallError
+from agent.core.jsontext import extract_json
 from agent.core.numbers import numbers_in, same_number
+from agent.core.units import format_value, gain_strength
 from prompts import Prompt, load_prompt
 
 if TYPE_CHECKING:
@@ -140,8 +142,6 @@ def _paper_block(items: list[DigestItem]) -> str:
 
 def llm_note(llm: LLM, items: list[DigestItem], prompt: Prompt | None = None) -> Note:
     """The LLM's note, checked; the statistical one (flagged why) when nothing usable came back."""
-    from agent.summarize.llm_engine import extract_json
-
     prompt = prompt or load_prompt("editor")
     system, user = prompt.render(papers=_paper_block(items))
     made_by = f"{llm.model} ({prompt.ref})"
@@ -167,8 +167,6 @@ def llm_note(llm: LLM, items: list[DigestItem], prompt: Prompt | None = None) ->
 
 
 def _gain_phrase(item: DigestItem) -> str | None:
-    from agent.digest.select import format_value, gain_strength
-
     best = max(item.gains, key=gain_strength, default=None)
     if best is None or gain_strength(best) <= 1.0:
         return None

@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from agent.digest.select import OTHER_SECTION, DigestItem
-from agent.digest.editor_note import Note
 from agent.core.errors import NotFoundError
+from agent.digest.editor_note import Note
 from agent.digest.relevance import Relevance
+from agent.digest.select import OTHER_SECTION, DigestItem
 from store.reviews import review_status
 from store.summaries import current_summary, gains_of
 from store.tables import Digest, DigestEntry, Paper, Summary

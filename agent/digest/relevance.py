@@ -120,22 +120,3 @@ def score_paper(
             score += NEGATIVE_POINTS
             reasons.append(f"excluded: {keyword}")
     return Relevance(score=score, reasons=tuple(reasons), topics=tuple(topics))
-
-
-def interests_block(profile: ProfileSettings) -> str:
-    """The reader's interests as the summarize prompt's <reader_interests> block, so the LLM can
-    rate relevance in the same batched call; empty when the profile names no interest."""
-    lines = []
-    if profile.keywords:
-        lines.append("keywords: " + "; ".join(profile.keywords))
-    for name, words in profile.topics.items():
-        lines.append(f"topic {name}: " + "; ".join(words))
-    if profile.authors:
-        lines.append("authors followed: " + "; ".join(profile.authors))
-    if profile.categories:
-        lines.append("categories followed: " + "; ".join(profile.categories))
-    if profile.negative_keywords:
-        lines.append("not interested in: " + "; ".join(profile.negative_keywords))
-    if not lines:
-        return ""
-    return "<reader_interests>\n" + "\n".join(lines) + "\n</reader_interests>\n"

@@ -17,18 +17,21 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import Engine
 
+from agent.config import Settings
+from agent.core.units import format_value
+from agent.digest.editor_note import Note
 from agent.digest.select import (
     DigestItem,
+    collect,
     engine_label,
-    format_value,
     hype_marks,
     made_by_line,
     render_markdown,
     review_label,
     sections,
 )
-from agent.digest.editor_note import Note
 
 OutputFormat = Literal["markdown", "html", "atom", "email"]
 FORMATS: tuple[OutputFormat, ...] = ("markdown", "html", "atom", "email")
@@ -239,3 +242,10 @@ def render(
         )
         return message.as_string()
     return render_markdown(items, today, note)
+
+
+def preview_page(store: Engine, settings: Settings) -> tuple[str, int]:
+    """The HTML digest as `paperskim digest --format html` would write it now (the reader's
+    profile applies, nothing is recorded), and how many papers it has: the review UI's preview."""
+    items = collect(store, profile=settings.profile)
+    return render_html_page(items), len(items)

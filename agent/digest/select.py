@@ -19,8 +19,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from agent.config import ProfileSettings
-from agent.digest.editor_note import Note
+from agent.core.labels import engine_label as _label
 from agent.core.models import Gain
+from agent.core.units import format_value, gain_strength
+from agent.digest.editor_note import Note
 from agent.digest.relevance import Relevance, score_paper
 from store.papers import public_id
 from store.reviews import review_status
@@ -63,18 +65,6 @@ class Section:
     items: list[DigestItem]
 
 
-def gain_strength(gain: Gain) -> float:
-    """How big a single improvement is, as a factor: 2.2x → 2.2, 40% → 1.4, anything else → 1."""
-    if gain.kind != "improvement":
-        return 0.0
-    value = gain.value_high if gain.value_high is not None else gain.value
-    if gain.unit == "x":
-        return value
-    if gain.unit == "%":
-        return 1.0 + value / 100.0
-    return 1.0
-
-
 def hype_marks(gain: Gain) -> list[str]:
     """Why a claimed gain deserves a second look: no baseline, or only a best case."""
     marks = []
@@ -100,12 +90,8 @@ def claim_strength(gains: list[Gain]) -> float:
 
 
 def engine_label(summary: Summary) -> str:
-    """How a summary's maker is shown to readers, wherever it shows."""
-    if summary.engine == "offline":
-        return "offline engine (no LLM)"
-    if summary.engine == "human":
-        return f"corrected by {summary.model}"
-    return f"{summary.model} ({summary.prompt_version})"
+    """How a summary's maker is shown to readers (agent/core/labels.py)."""
+    return _label(summary.engine, summary.model, summary.prompt_version)
 
 
 def review_label(item: DigestItem) -> str:
@@ -198,11 +184,6 @@ def made_by_line(items: list[DigestItem]) -> str:
 
 def _cell(text: str | None) -> str:
     return (text or "").replace("|", "\\|").replace("\n", " ")
-
-
-def format_value(gain: Gain) -> str:
-    number = f"{gain.value:g}" if gain.value_high is None else f"{gain.value:g}–{gain.value_high:g}"
-    return f"{number}{gain.unit}" if gain.unit in ("x", "%") else f"{number} {gain.unit}"
 
 
 def meta_parts(item: DigestItem) -> list[str]:

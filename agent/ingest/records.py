@@ -9,11 +9,9 @@ whitespace: LaTeX such as `2.2$\\times$` or `\\%` and any HTML are a later step'
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import os
 import re
-import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +19,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Literal, get_args
 
+from agent.core.records import PaperRecord, collapse_spaces
 from agent.ingest.readers import (
     IngestError,
     Raw,
@@ -66,43 +65,8 @@ _EXTENSIONS: dict[str, Format] = {
 }
 _SNIFF_BYTES = 1 << 16
 _REQUIRED = {"title", "abstract", "summary"}
-_NOT_WORD_RE = re.compile(r"[\W_]+")
 _AUTHOR_SPLIT_RE = re.compile(r"\s*(?:,|;|&|\band\b)\s*")
 _CATEGORY_SPLIT_RE = re.compile(r"[\s,]+")
-
-
-def _collapse(text: str) -> str:
-    return " ".join(text.split())
-
-
-@dataclass(frozen=True)
-class PaperRecord:
-    """One paper as a source gave it, with whitespace collapsed in every text field."""
-
-    title: str
-    abstract: str
-    source: str  # the file path as given
-    line: int  # 1-based line the record starts on; for Atom, the entry's 1-based index
-    source_id: str | None  # the source's own id; the versioned arXiv id for Atom
-    arxiv_id: str | None  # without version: "2401.12345", "hep-th/9901001"
-    arxiv_version: int | None
-    url: str | None
-    authors: tuple[str, ...]
-    published: str | None  # ISO date, "YYYY-MM-DD"
-    categories: tuple[str, ...]
-
-    @property
-    def title_key(self) -> str:
-        """Same title up to case, Unicode form, punctuation and spacing → same key."""
-        folded = unicodedata.normalize("NFKC", self.title).casefold()
-        normalized = _NOT_WORD_RE.sub("", folded) or _collapse(folded)
-        return hashlib.sha1(normalized.encode("utf-8")).hexdigest()[:16]
-
-    @property
-    def abstract_hash(self) -> str:
-        """Changes whenever the abstract's text does (Unicode form and spacing aside)."""
-        normalized = _collapse(unicodedata.normalize("NFKC", self.abstract))
-        return hashlib.sha256(normalized.encode("utf-8")).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -254,7 +218,7 @@ def _optional_text(fields: Mapping[str, object], name: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise _BadField(f"field {name!r} must be a string, not {_type_name(value)}")
-    return _collapse(value) or None
+    return collapse_spaces(value) or None
 
 
 def _required_text(fields: Mapping[str, object], name: str, *synonyms: str) -> str:
@@ -352,20 +316,24 @@ def _authors(fields: Mapping[str, object]) -> tuple[str, ...]:
     if isinstance(parsed, list) and all(
         isinstance(p, list) and all(isinstance(x, str) for x in p) for p in parsed
     ):
-        joined = [" ".join(_collapse(x) for x in (*p[1:2], *p[:1], *p[2:]) if x) for p in parsed]
+        joined = [
+            " ".join(collapse_spaces(x) for x in (*p[1:2], *p[:1], *p[2:]) if x) for p in parsed
+        ]
         return tuple(name for name in joined if name)
     value = fields.get("authors")
     if value is None:
         return ()
     if isinstance(value, str):
-        return tuple(name for part in _AUTHOR_SPLIT_RE.split(value) if (name := _collapse(part)))
+        return tuple(
+            name for part in _AUTHOR_SPLIT_RE.split(value) if (name := collapse_spaces(part))
+        )
     if isinstance(value, list):
         names: list[str] = []
         for item in value:
             entry: object = item.get("name") if isinstance(item, dict) else item
             if not isinstance(entry, str):
                 raise _BadField("field 'authors' must hold names (strings)")
-            names.append(_collapse(entry))
+            names.append(collapse_spaces(entry))
         return tuple(name for name in names if name)
     raise _BadField(f"field 'authors' must be a string or a list, not {_type_name(value)}")
 
@@ -378,7 +346,7 @@ def _categories(fields: Mapping[str, object]) -> tuple[str, ...]:
     if isinstance(value, str):
         items = _CATEGORY_SPLIT_RE.split(value)
     elif isinstance(value, list) and all(isinstance(item, str) for item in value):
-        items = [_collapse(item) for item in value]
+        items = [collapse_spaces(item) for item in value]
     else:
         raise _BadField("field 'categories' must be a string or a list of strings")
     return tuple(dict.fromkeys(item for item in items if item))

@@ -20,8 +20,9 @@ from pydantic import BaseModel
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from agent.config import LLMSettings, safe_url
+from agent.config import LLMSettings
 from agent.core.errors import LLMCallError
+from agent.core.urls import safe_url
 from agent.llm.limits import RateLimiter
 from agent.llm.tokens import count_tokens
 from prompts import Prompt

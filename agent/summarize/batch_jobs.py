@@ -23,12 +23,17 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, delete
 from sqlmodel import Session, col, select
 
-from agent.summarize.batching import BatchItem, make_item, pack_batches, prompt_overhead, render_request
 from agent.config import Settings
-from agent.llm.client import LLM
-from agent.summarize.llm_engine import check_answer
 from agent.core.models import BatchAnswer
-from agent.digest.relevance import interests_block
+from agent.llm.client import LLM
+from agent.summarize.batching import (
+    BatchItem,
+    make_item,
+    pack_batches,
+    prompt_overhead,
+    render_request,
+)
+from agent.summarize.llm_engine import check_answer
 from prompts import load_prompt
 from store.papers import public_id
 from store.summaries import MadeBy, save_failure, save_summary
@@ -71,7 +76,7 @@ class BatchRunner:
         self.run_id = run_id
         self.sleep = sleep
         self.prompt = load_prompt("summarize", self.settings.prompt_version)
-        self.interests = interests_block(settings.profile)
+        self.interests = settings.profile.prompt_block()
         self.made_by = MadeBy(engine="llm", model=llm.model, prompt_version=self.prompt.ref)
         self.task = task_of(self.made_by)
         overhead = prompt_overhead(self.prompt, llm.model, self.interests)

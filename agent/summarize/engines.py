@@ -8,26 +8,27 @@ every finished batch and the next run picks up only what is left.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Protocol
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from agent.summarize import offline as offline_engine
-from agent.summarize.batching import BatchItem, make_item, pack_stream, prompt_overhead
 from agent.config import Settings
 from agent.core.injection import drop_injected_gains, injection_errors, without_instructions
-from agent.llm.client import LLM, make_limiter
-from agent.summarize.llm_engine import LLMSummarizer, PaperOutcome
-from agent.summarize.recovery import replay, unstored_answers
-from agent.digest.relevance import interests_block
 from agent.core.validate import normalize_summary, summary_errors
+from agent.llm.client import LLM, make_limiter
+from agent.summarize import offline as offline_engine
+from agent.summarize.batching import BatchItem, make_item, pack_stream, prompt_overhead
+from agent.summarize.llm_engine import LLMSummarizer, PaperOutcome
+from agent.summarize.outcomes import SummarizeReport, store_outcomes
+from agent.summarize.recovery import replay, unstored_answers
 from prompts import load_prompt
 from store.papers import public_id
-from store.summaries import MadeBy, save_failure, save_summary
+from store.runs import finish_run, start_run
+from store.summaries import MadeBy
 from store.tables import Paper
 from store.work_queue import DEFAULT_LEASE_SECONDS, WorkQueue
 
@@ -87,9 +88,7 @@ class LLMBatchSummarizer:
         self.concurrency = max(1, concurrency)
         if llm.limiter.max_concurrency != self.concurrency:
             llm.limiter = make_limiter(settings.llm, self.concurrency)
-        self.engine = LLMSummarizer(
-            llm, self.prompt, settings.llm, interests_block(settings.profile)
-        )
+        self.engine = LLMSummarizer(llm, self.prompt, settings.llm, settings.profile.prompt_block())
         self.claim_chunk = self.settings.max_papers_per_batch
 
     @property
@@ -178,21 +177,6 @@ def _distinct_refs(
     return out, abstracts
 
 
-@dataclass
-class SummarizeReport:
-    """What one summarize step did."""
-
-    candidates: int = 0
-    summarized: int = 0
-    failed: int = 0
-    failures: list[tuple[str, str]] = field(default_factory=list)
-    # Papers summarized with a caveat (e.g. an abstract cut to fit): (public id, what).
-    warnings: list[tuple[str, str]] = field(default_factory=list)
-    stale: int = 0  # answers for an abstract that changed meanwhile, not stored
-    # Summaries taken from answers already in the call log instead of a new request.
-    replayed: int = 0
-
-
 def summarize_pending(
     store: Engine,
     summarizer: Summarizer,
@@ -220,56 +204,15 @@ def summarize_pending(
     chunk = int(getattr(summarizer, "claim_chunk", 32))
     try:
         for outcomes in summarizer.run(queue.stream(chunk, limit)):
-            _store_outcomes(store, queue, summarizer.made_by, outcomes, run_id, report)
+            with Session(store) as session:
+                held = queue.release(session, [o.item.paper_id for o in outcomes])
+                store_outcomes(session, held, summarizer.made_by, outcomes, report, run_id=run_id)
+                session.commit()
             if on_progress:
                 on_progress(len(outcomes))
     finally:
         queue.release_all()
     return report
-
-
-def _store_outcomes(
-    store: Engine,
-    queue: WorkQueue,
-    made_by: MadeBy,
-    outcomes: list[PaperOutcome],
-    run_id: int | None,
-    report: SummarizeReport,
-) -> None:
-    with Session(store) as session:
-        held = queue.release(session, [o.item.paper_id for o in outcomes])
-        for outcome in outcomes:
-            if outcome.item.paper_id not in held:
-                continue  # our claim expired and another worker owns this paper now
-            paper = session.get(Paper, outcome.item.paper_id)
-            assert paper is not None
-            if outcome.item.abstract not in paper.abstract or (
-                outcome.summary is not None and summary_errors(outcome.summary, paper.abstract)
-            ):
-                # The abstract changed (a new version was ingested) while this answer was on its
-                # way: it describes the old text, so store nothing; the new version stays pending.
-                report.stale += 1
-                continue
-            if outcome.summary is not None:
-                save_summary(
-                    session,
-                    paper,
-                    outcome.summary,
-                    made_by,
-                    run_id=run_id,
-                    llm_call_id=outcome.call_id,
-                )
-                report.summarized += 1
-                if outcome.warning:
-                    report.warnings.append((public_id(paper), outcome.warning))
-            else:
-                reason = outcome.error or "unknown error"
-                save_failure(
-                    session, paper, reason, made_by, run_id=run_id, llm_call_id=outcome.call_id
-                )
-                report.failed += 1
-                report.failures.append((public_id(paper), reason))
-        session.commit()
 
 
 def make_summarizer(
@@ -282,3 +225,39 @@ def make_summarizer(
         )
         return LLMBatchSummarizer(llm, settings, concurrency)
     return OfflineSummarizer()
+
+
+def summarize_papers(
+    store: Engine, settings: Settings, paper_ids: Sequence[int], *, command: str = "regenerate"
+) -> SummarizeReport:
+    """Summarize these papers again with the configured engine, whatever they already have
+    (the review UI's Regenerate): claimed through the work queue like any run, stored through
+    `store_outcomes`, recorded as a run of `command`."""
+    run = start_run(store, command, engine="llm" if settings.use_llm else "offline")
+    summarizer = make_summarizer(settings, store, run.id, concurrency=1)
+    queue = WorkQueue(
+        store,
+        summarizer.made_by,
+        lease_seconds=float(getattr(summarizer, "lease_seconds", DEFAULT_LEASE_SECONDS)),
+    )
+    report = SummarizeReport(candidates=len(paper_ids), made_by=summarizer.made_by)
+    try:
+        for outcomes in summarizer.run(queue.claim_ids(list(paper_ids))):
+            with Session(store) as session:
+                held = queue.release(session, [o.item.paper_id for o in outcomes])
+                store_outcomes(session, held, summarizer.made_by, outcomes, report, run_id=run.id)
+                session.commit()
+    except BaseException:
+        finish_run(store, run, status="error")
+        raise
+    finally:
+        queue.release_all()
+    finish_run(
+        store,
+        run,
+        model=summarizer.made_by.model,
+        prompt_version=summarizer.made_by.prompt_version,
+        summarized=report.summarized,
+        failed=report.failed,
+    )
+    return report

@@ -16,13 +16,14 @@ from dataclasses import dataclass, field
 from pydantic import ValidationError
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_none
 
-from agent.summarize.batching import BatchItem, render_request
 from agent.config import LLMSettings
 from agent.core.errors import AnswerInvalid, LLMCallError
 from agent.core.injection import injection_errors
-from agent.llm.client import LLM, Completion, Message
+from agent.core.jsontext import extract_json
 from agent.core.models import BatchAnswer, PaperSummary, SummaryAnswer
 from agent.core.validate import batch_id_errors, normalize_summary, relevance_errors, summary_errors
+from agent.llm.client import LLM, Completion, Message
+from agent.summarize.batching import BatchItem, render_request
 from prompts import Prompt
 from store.summaries import MadeBy
 
@@ -52,17 +53,6 @@ class _Attempt:
 
 class Truncated(Exception):
     """The answer hit max_tokens before it was complete."""
-
-
-def extract_json(content: str) -> object:
-    """The JSON object in an answer, tolerating code fences and chatter around it."""
-    text = content.strip()
-    if not text.startswith("{"):
-        start, end = text.find("{"), text.rfind("}")
-        if start == -1 or end <= start:
-            raise ValueError("the answer contains no JSON object")
-        text = text[start : end + 1]
-    return json.loads(text)
 
 
 class LLMSummarizer:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 
-from agent.summarize import offline_patterns as pat
+from agent.core.methods import find_method_name, squash
 from agent.core.models import Gain, PaperSummary
 from agent.core.numbers import unsupported_numbers
+from agent.summarize import offline_patterns as pat
 
 ENGINE = "offline"
 ENGINE_VERSION = "offline-v1"
@@ -106,70 +107,6 @@ def _in_link(text: str, pos: int) -> bool:
 
 # ---------------------------------------------------------------- the method's name
 
-# Words that open a title's head without naming anything ("Rethinking X: ...").
-_TITLE_OPENER_RE = re.compile(
-    r"rethinking|revisiting|towards?|beyond|on|understanding|improving|scaling|learning|"
-    r"efficient|bridging|when|why|how|what",
-    re.I,
-)
-_NAME = r"[A-Za-z][\w$^+\-]*"
-# A coined name right after "we propose" is followed by punctuation or a clause ("X, a ...",
-# "X to ..."), not by a noun: in "a novel PTQ algorithm" PTQ is a modifier, not the name.
-_INTRO_RE = re.compile(
-    r"\b(?:propose|present|introduce|develop|design)s?\s+(?:(?:a|an|the)\s+)?(?:(?:novel|new)\s+)?"
-    rf"(?:(?:(?:[A-Z][\w\-]*|of|for|and|with|the|to)\s+){{0,7}}\(({_NAME})\)"
-    rf"|({_NAME})(?=[,.;:(]|\s+(?:to|that|which|for|as|with|is)\b))"
-    rf"|(?<!dataset )(?<!benchmark )\b(?:named|called|dubbed|termed|namely)\s+({_NAME})"
-    rf"|,\s+or\s+({_NAME})"
-)
-_INTRO_SENTENCE_RE = re.compile(r"\b(?:propos|present|introduc|develop|design|named|called)")
-
-
-def _coined(token: str) -> bool:
-    """'ProMoE', 'HiFi4G', 'MoE++', 'IR-QLoRA': a capital or digit past the first letter."""
-    word = token.strip("$^{}.,")
-    return not re.fullmatch(r"[A-Z]+s", word) and bool(re.search(r"[A-Z]|\d|\+", word[1:]))
-
-
-def _squash(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", text.lower())
-
-
-def _title_name(title: str) -> str | None:
-    """The head of "Head: rest" (or "Head -- rest") when it reads as a name."""
-    parts = re.split(r":|\s--\s", title, maxsplit=1)
-    words = parts[0].split() if len(parts) == 2 else []
-    if not words or _TITLE_OPENER_RE.fullmatch(words[0]):
-        return None
-    if len(words) == 1 or (len(words) == 2 and any(_coined(w) for w in words)):
-        return parts[0].strip()
-    return None
-
-
-def find_method_name(title: str, abstract: str) -> str | None:
-    """The method's name as the abstract writes it: the title's head when it is a name, else
-    the coined name of "we propose ..."; a defined short form ("Foo Bar (FB)") is preferred."""
-    name = _title_name(title)
-    if name is None:
-        for sentence in re.split(r"(?<=[.!?])\s+", abstract):
-            if _INTRO_SENTENCE_RE.search(sentence):
-                tokens = [next(g for g in m.groups() if g) for m in _INTRO_RE.finditer(sentence)]
-                if coined := [t for t in tokens if _coined(t)]:
-                    name = coined[0].rstrip(".,")
-                    break
-    if name is None:
-        return None
-    if short := re.search(re.escape(name) + rf"\s*\(({_NAME})\)", abstract):
-        return short.group(1)
-    if _squash(name) not in _squash(abstract):
-        # "Expert-as-a-Service" in the title, "EaaS" in the abstract.
-        initials = "".join(part[0] for part in re.split(r"[\s\-]+", name) if part)
-        if re.search(rf"\b{re.escape(initials)}\b", abstract):
-            return initials
-    written = re.sub(r"[${}]", "", name)
-    return written if written in abstract else name
-
-
 # ---------------------------------------------------------------- the takeaway
 
 _REPORT_RE = re.compile(
@@ -252,7 +189,7 @@ def _compress(sentence: str, name: str | None) -> str:
     subject = r"(?:we|our|it|the proposed)\b" + (f"|{re.escape(name)}" if name else "")
     if lead := re.match(rf"^[^,]{{10,120}},\s+(?=(?i:{subject}))", body):
         body = body[lead.end() :]
-    if name and _squash(name) not in _squash(body):
+    if name and squash(name) not in squash(body):
         if _SUBJECT_RE.match(body):
             body = _SUBJECT_RE.sub(name, body, count=1)
         else:

@@ -6,9 +6,9 @@ a `PaperSummary` and summarizes one paper again with the configured engine.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 from sqlalchemy import Engine
@@ -18,11 +18,22 @@ from agent.config import Settings
 from agent.core.errors import CorrectionRefused
 from agent.core.models import Gain, PaperSummary
 from agent.review.actions import reopen
-from agent.summarize.engines import make_summarizer
 from store.reviews import review_status
-from store.runs import finish_run, start_run
-from store.summaries import as_paper_summary, current_summary, save_failure, save_summary
+from store.summaries import MadeBy, as_paper_summary, current_summary
 from store.tables import Paper
+
+
+class ResummarizeOutcome(Protocol):
+    """What summarizing papers again reports (agent/summarize SummarizeReport + maker)."""
+
+    summarized: int
+    stale: int
+    failures: list[tuple[str, str]]
+    made_by: MadeBy | None
+
+
+# (store, settings, paper ids) -> outcome; handed in by the command line
+Resummarize = Callable[[Engine, Settings, Sequence[int]], ResummarizeOutcome]
 
 GAIN_FIELDS = (
     "metric",
@@ -118,8 +129,11 @@ class Regenerated:
     reopened: bool = False
 
 
-def regenerate(store: Engine, settings: Settings, paper_id: int, reviewer: str) -> Regenerated:
-    """Summarize one paper again with the configured engine and store the outcome.
+def regenerate(
+    store: Engine, settings: Settings, paper_id: int, reviewer: str, resummarize: Resummarize
+) -> Regenerated:
+    """Summarize one paper again with the configured engine (through `resummarize`, which the
+    command line hands in from the summarize stage) and report what happened.
 
     A correction stays in front of the new machine summary. When the summary readers see
     changes under an approval or rejection, the paper is reopened (back to draft), because
@@ -129,55 +143,21 @@ def regenerate(store: Engine, settings: Settings, paper_id: int, reviewer: str) 
         paper = session.get(Paper, paper_id)
         assert paper is not None
         before = _shown(session, paper)
-    run = start_run(
-        store, "regenerate", engine="llm" if settings.use_llm else "offline", source=paper.key
-    )
-    summarizer = make_summarizer(settings, store, run.id, concurrency=1)
-    made_by = summarizer.made_by
+    outcome = resummarize(store, settings, [paper_id])
+    made_by = outcome.made_by
+    assert made_by is not None
     label = (
         "the offline engine"
         if made_by.engine == "offline"
         else f"{made_by.model} ({made_by.prompt_version})"
     )
-    result = Regenerated(ok=False, engine=made_by.engine, label=label)
-    try:
-        for outcomes in summarizer.run([paper]):
-            with Session(store) as session:
-                stored = session.get(Paper, paper_id)
-                assert stored is not None
-                for outcome in outcomes:
-                    if outcome.summary is not None:
-                        save_summary(
-                            session,
-                            stored,
-                            outcome.summary,
-                            made_by,
-                            run_id=run.id,
-                            llm_call_id=outcome.call_id,
-                        )
-                        result.ok = True
-                    else:
-                        result.error = outcome.error or "unknown error"
-                        save_failure(
-                            session,
-                            stored,
-                            result.error,
-                            made_by,
-                            run_id=run.id,
-                            llm_call_id=outcome.call_id,
-                        )
-                session.commit()
-    except BaseException:
-        finish_run(store, run, status="error")
-        raise
-    finish_run(
-        store,
-        run,
-        model=made_by.model,
-        prompt_version=made_by.prompt_version,
-        summarized=int(result.ok),
-        failed=int(not result.ok),
-    )
+    result = Regenerated(ok=outcome.summarized > 0, engine=made_by.engine, label=label)
+    if not result.ok:
+        result.error = "; ".join(reason for _, reason in outcome.failures) or (
+            "the abstract changed meanwhile"
+            if outcome.stale
+            else "another worker is summarizing this paper right now"
+        )
     with Session(store) as session:
         stored = session.get(Paper, paper_id)
         assert stored is not None

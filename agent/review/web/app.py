@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import FastAPI, HTTPException, Request
@@ -13,15 +15,28 @@ from sqlalchemy import Engine
 from agent import __version__
 from agent.config import Settings
 from agent.review.actions import default_reviewer
+from agent.review.web.actions import Resummarize
 from agent.review.web.csrf import CsrfSigner
 from store.db import open_engine
 
 HERE = Path(__file__).parent
+# (store, settings) -> (the digest as it would be written now, as a whole HTML page; its size)
+DigestPage = Callable[[Engine, Settings], tuple[str, int]]
+
+
+@dataclass(frozen=True)
+class ReviewServices:
+    """What the review UI asks of other stages. The command line hands these in (see
+    agent/cli/review.py `build_review_app`), so the review stage imports no other stage."""
+
+    resummarize: Resummarize  # Regenerate: summarize papers again with the configured engine
+    digest_page: DigestPage  # the digest preview: (whole HTML page, number of papers)
 
 
 def create_app(
     settings: Settings,
     *,
+    services: ReviewServices,
     store: Engine | None = None,
     reviewer: str | None = None,
     csrf_secret: bytes | None = None,
@@ -31,6 +46,7 @@ def create_app(
 
     app = FastAPI(title="paperskim review", version=__version__, docs_url=None, redoc_url=None)
     app.state.settings = settings
+    app.state.services = services
     app.state.store = store if store is not None else open_engine(settings.database_url)
     app.state.reviewer = reviewer or default_reviewer(settings.review.reviewer)
     app.state.csrf = CsrfSigner(csrf_secret)

@@ -11,7 +11,7 @@ from typing import Literal
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from agent.digest.select import engine_label
+from agent.core.labels import engine_label
 from agent.core.models import Gain
 from store.papers import public_id
 from store.reviews import STATUSES, review_status
@@ -82,7 +82,8 @@ class QueueRow:
 
     @property
     def maker(self) -> str:
-        return engine_label(self.summary) if self.summary else "no summary"
+        s = self.summary
+        return engine_label(s.engine, s.model, s.prompt_version) if s else "no summary"
 
     @property
     def has_claims(self) -> bool:

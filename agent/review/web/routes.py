@@ -15,12 +15,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from agent.digest.select import DigestItem, collect, engine_label
 from agent.core.errors import CorrectionRefused
+from agent.core.labels import engine_label
 from agent.review.actions import approve, correct, reject, reopen
 from agent.review.web.actions import GAIN_FIELDS, regenerate, summary_from_form
 from agent.review.web.csrf import COOKIE, FIELD, require_csrf, token_for
-from agent.review.web.digest_view import digest_fragment, page_renderer
 from agent.review.web.highlight import highlight_quotes
 from agent.review.web.queue import QueueFilter, load_queue, queue_row, status_counts
 from store.papers import public_id
@@ -159,7 +158,7 @@ def _paper_context(
         "pid": public_id(paper),
         "abstract_html": highlight_quotes(paper.abstract, [g.quote for g in row.gains]),
         "history": list(reversed(history)),
-        "attempts": [(s, engine_label(s)) for s in attempts],
+        "attempts": [(s, engine_label(s.engine, s.model, s.prompt_version)) for s in attempts],
         "filter": wanted,
         "nav": _neighbours(store, paper_id, wanted),
         "editing": editing,
@@ -262,8 +261,9 @@ async def regenerate_paper(request: Request, paper_id: int, wanted: Filter, _: C
     """Summarize this paper again with the configured engine (a correction stays in front)."""
     with Session(_store(request)) as session:
         _paper(session, paper_id)
+    state = request.app.state
     result = regenerate(
-        _store(request), request.app.state.settings, paper_id, request.app.state.reviewer
+        _store(request), state.settings, paper_id, state.reviewer, state.services.resummarize
     )
     if result.ok:
         message = f"Summarized again with {result.label}."
@@ -274,29 +274,24 @@ async def regenerate_paper(request: Request, paper_id: int, wanted: Filter, _: C
     return _done(request, paper_id, wanted, message)
 
 
-def _preview_items(request: Request) -> list[DigestItem]:
-    """What `paperskim digest` would show now: the reader's profile applies."""
-    return collect(_store(request), profile=request.app.state.settings.profile)
+def _digest_now(request: Request) -> tuple[str, int]:
+    """What `paperskim digest --format html` would write now (the reader's profile applies)."""
+    state = request.app.state
+    page, count = state.services.digest_page(_store(request), state.settings)
+    return str(page), int(count)
 
 
 @router.get("/digest", response_class=HTMLResponse)
 def digest_page(request: Request) -> HTMLResponse:
     """A preview of the digest as it would be written now (nothing is recorded as sent)."""
-    items = _preview_items(request)
-    framed = page_renderer() is not None
-    fragment = None if framed else digest_fragment(items)
-    return _render(
-        request, "digest.html", {"digest": fragment, "framed": framed, "count": len(items)}
-    )
+    _, count = _digest_now(request)
+    return _render(request, "digest.html", {"digest": None, "framed": True, "count": count})
 
 
 @router.get("/digest/page", response_class=HTMLResponse)
 def digest_document(request: Request) -> HTMLResponse:
     """The digest's own HTML page (what `paperskim digest --format html` writes), for the frame."""
-    render = page_renderer()
-    if render is None:
-        raise HTTPException(status_code=404, detail="this version has no HTML digest")
-    response = HTMLResponse(render(_preview_items(request)))
+    response = HTMLResponse(_digest_now(request)[0])
     # Shown only inside the preview's sandboxed frame: no scripts, no plugins, same origin only.
     response.headers["Content-Security-Policy"] = (
         "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "

@@ -1,0 +1,90 @@
+"""The one unit table: how a claimed gain's unit is spelled, stored, compared, shown and ranked.
+
+Every stage reads units through this module: the validator stores the canonical form, the
+search filters and the question parser of `ask` match on it, the evals compare with it, and the
+digest, review pages and exports format gains with it.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+FACTOR = "x"
+PERCENT = "%"
+
+# spelling (lower-cased, spaces collapsed) → canonical unit
+_SPELLINGS: dict[str, str] = {
+    **dict.fromkeys(
+        ("x", "×", "times", "fold", "-fold", "$\\times$", "\\times", "$\\times", "x faster"),
+        FACTOR,
+    ),
+    **dict.fromkeys(
+        (
+            "%", "\\%", "percent", "per cent", "pct", "percentage points", "percentage point",
+            "pp", "p.p.", "% points", "%-points",
+        ),
+        PERCENT,
+    ),
+    **dict.fromkeys(("point", "points", "pts", "pt"), "points"),
+    **dict.fromkeys(("ms", "msec", "millisecond", "milliseconds"), "ms"),
+    **dict.fromkeys(("s", "sec", "secs", "second", "seconds"), "s"),
+    **dict.fromkeys(("gb", "gib"), "GB"),
+    **dict.fromkeys(("mb", "mib"), "MB"),
+    **dict.fromkeys(("db",), "dB"),
+    **dict.fromkeys(("bleu",), "BLEU"),
+    **dict.fromkeys(("fid",), "FID"),
+}  # fmt: skip
+
+# Regex alternatives for a factor or percent unit written after a number in free text
+# (questions to `ask`), longest first; what they match normalizes through normalize_unit.
+RATIO_UNIT_RE = r"percentage\s+points?|per\s*cent|percent|pct\b|pp\b|times\b|-?fold\b|x\b|×|%"
+
+
+class GainLike(Protocol):
+    """What formatting and ranking read of a gain (agent/core/models.Gain, a stored GainRecord)."""
+
+    @property
+    def value(self) -> float: ...
+    @property
+    def value_high(self) -> float | None: ...
+    @property
+    def unit(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+
+
+def normalize_unit(unit: str) -> str:
+    """'×', 'times', 'fold' → 'x'; 'percent', '\\%', 'percentage points', 'pp' → '%';
+    'msec' → 'ms'; anything else as written (spaces collapsed)."""
+    cleaned = " ".join(unit.split())
+    if cleaned == "X":
+        return FACTOR
+    return _SPELLINGS.get(cleaned.lower(), cleaned)
+
+
+def comparable_unit(unit: str) -> str:
+    """The form two units are compared in: canonical, then case-folded ('FPS' = 'fps')."""
+    return normalize_unit(unit).lower()
+
+
+def format_number(value: float, value_high: float | None = None) -> str:
+    return f"{value:g}" if value_high is None else f"{value:g}–{value_high:g}"
+
+
+def format_value(gain: GainLike) -> str:
+    """'2.2x', '20–90%', '3.1 points'."""
+    number = format_number(gain.value, gain.value_high)
+    return f"{number}{gain.unit}" if gain.unit in (FACTOR, PERCENT) else f"{number} {gain.unit}"
+
+
+def gain_strength(gain: GainLike) -> float:
+    """How big a single improvement is, as a factor: 2.2x → 2.2, 40% → 1.4, anything else → 1;
+    a cost bound is no strength at all."""
+    if gain.kind != "improvement":
+        return 0.0
+    value = gain.value_high if gain.value_high is not None else gain.value
+    if gain.unit == FACTOR:
+        return value
+    if gain.unit == PERCENT:
+        return 1.0 + value / 100.0
+    return 1.0

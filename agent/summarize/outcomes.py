@@ -1,0 +1,77 @@
+"""Storing what an engine made: the one place outcomes become stored summaries or failures.
+
+Every path that summarizes (the summarize step, Batch API jobs, regenerating one paper from the
+review UI) stores through `store_outcomes`, inside the transaction that gives back its work-queue
+claims, so each gets the same two guards: a result for a paper whose claim we lost belongs to
+the worker that holds it now, and an answer for an abstract that changed while it was on its
+way describes the old text and is not stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlmodel import Session
+
+from agent.core.validate import summary_errors
+from agent.summarize.llm_engine import PaperOutcome
+from store.papers import public_id
+from store.summaries import MadeBy, save_failure, save_summary
+from store.tables import Paper
+
+
+@dataclass
+class SummarizeReport:
+    """What one summarize step did."""
+
+    candidates: int = 0
+    summarized: int = 0
+    failed: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    # Papers summarized with a caveat (e.g. an abstract cut to fit): (public id, what).
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+    stale: int = 0  # answers for an abstract that changed meanwhile, not stored
+    # Summaries taken from answers already in the call log instead of a new request.
+    replayed: int = 0
+    made_by: MadeBy | None = None  # the engine/model/prompt that made them
+
+
+def store_outcomes(
+    session: Session,
+    held: Iterable[int],
+    made_by: MadeBy,
+    outcomes: Iterable[PaperOutcome],
+    report: SummarizeReport,
+    *,
+    run_id: int | None,
+) -> None:
+    """Store `outcomes` in `session` (the caller commits), only for papers in `held`."""
+    held = set(held)
+    for outcome in outcomes:
+        if outcome.item.paper_id not in held:
+            continue  # our claim expired and another worker owns this paper now
+        paper = session.get(Paper, outcome.item.paper_id)
+        if paper is None:
+            continue
+        if outcome.item.abstract not in paper.abstract or (
+            outcome.summary is not None and summary_errors(outcome.summary, paper.abstract)
+        ):
+            # The abstract changed (a new version was ingested) while this answer was on its
+            # way: it describes the old text, so store nothing; the new version stays pending.
+            report.stale += 1
+            continue
+        if outcome.summary is not None:
+            save_summary(
+                session, paper, outcome.summary, made_by, run_id=run_id, llm_call_id=outcome.call_id
+            )
+            report.summarized += 1
+            if outcome.warning:
+                report.warnings.append((public_id(paper), outcome.warning))
+        else:
+            reason = outcome.error or "unknown error"
+            save_failure(
+                session, paper, reason, made_by, run_id=run_id, llm_call_id=outcome.call_id
+            )
+            report.failed += 1
+            report.failures.append((public_id(paper), reason))
