@@ -8,13 +8,14 @@ from collections.abc import Iterator
 from typing import Any, Literal, TextIO
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from agent.core.models import PaperSummary
 from store.papers import public_id
-from store.reviews import latest_review
-from store.summaries import as_paper_summary, current_summary, gains_of, last_failure
-from store.tables import Paper, Summary
+from store.reviews import vouched_summaries
+from store.summaries import as_paper_summary
+from store.tables import Paper
+from store.views import paper_views
 
 ExportFormat = Literal["jsonl", "csv"]
 CSV_FIELDS = [
@@ -35,36 +36,35 @@ CSV_FIELDS = [
 
 def export_rows(store: Engine) -> Iterator[dict[str, Any]]:
     """Every paper with its current summary (or its status when it has none)."""
-    with Session(store) as session:
-        for paper in session.exec(select(Paper).order_by(col(Paper.id))).all():
-            row: dict[str, Any] = {
-                "id": public_id(paper),
-                "title": paper.title,
-                "takeaway": None,
-                "has_claims": None,
-                "gains": [],
-                "status": "pending",
-                "engine": None,
-                "model": None,
-                "prompt_version": None,
-                "error": None,
-                "arxiv_id": paper.arxiv_id,
-                "url": paper.url,
-            }
-            summary = current_summary(session, paper)
-            if summary is not None:
-                row.update(
-                    takeaway=summary.takeaway,
-                    has_claims=summary.has_claims,
-                    gains=[g.model_dump() for g in gains_of(session, summary)],
-                    status="ok",
-                    engine=summary.engine,
-                    model=summary.model,
-                    prompt_version=summary.prompt_version,
-                )
-            elif (failure := last_failure(session, paper)) is not None:
-                row.update(status="failed", error=failure.error, engine=failure.engine)
-            yield row
+    for view in paper_views(store):
+        paper = view.paper
+        row: dict[str, Any] = {
+            "id": public_id(paper),
+            "title": paper.title,
+            "takeaway": None,
+            "has_claims": None,
+            "gains": [],
+            "status": "pending",
+            "engine": None,
+            "model": None,
+            "prompt_version": None,
+            "error": None,
+            "arxiv_id": paper.arxiv_id,
+            "url": paper.url,
+        }
+        if (summary := view.summary) is not None:
+            row.update(
+                takeaway=summary.takeaway,
+                has_claims=summary.has_claims,
+                gains=[g.model_dump() for g in view.gains],
+                status="ok",
+                engine=summary.engine,
+                model=summary.model,
+                prompt_version=summary.prompt_version,
+            )
+        elif (failure := view.last_failure) is not None:
+            row.update(status="failed", error=failure.error, engine=failure.engine)
+        yield row
 
 
 def write_export(store: Engine, out: TextIO, fmt: ExportFormat) -> int:
@@ -91,14 +91,8 @@ def reviewed_summaries(store: Engine) -> list[tuple[Paper, PaperSummary]]:
     """
     found = []
     with Session(store, expire_on_commit=False) as session:
-        for paper in session.exec(select(Paper).order_by(col(Paper.id))).all():
-            review = latest_review(session, paper)
-            if review is None or review.status not in ("approved", "corrected"):
-                continue
-            summary_id = review.correction_id if review.status == "corrected" else review.summary_id
-            summary = session.get(Summary, summary_id) if summary_id is not None else None
-            if summary is not None and summary.status == "ok":
-                found.append((paper, as_paper_summary(session, public_id(paper), summary)))
+        for paper, summary in vouched_summaries(session):
+            found.append((paper, as_paper_summary(session, public_id(paper), summary)))
     return found
 
 

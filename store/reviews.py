@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import and_
 from sqlmodel import Session, col, select
 
 from agent.core.models import PaperSummary
@@ -74,3 +75,35 @@ def save_correction(
     return save_summary(
         session, paper, summary, MadeBy(engine="human", model=reviewer, prompt_version=HUMAN_PROMPT)
     )
+
+
+def vouched_summaries(session: Session) -> list[tuple[Paper, Summary]]:
+    """Papers whose current abstract a person approved or corrected, with what they vouched
+    for: the summary shown when it was approved (even if a newer machine summary came later),
+    or the correction. Two statements, whatever the number of papers."""
+    rows = session.exec(
+        select(Review, Paper)
+        .join(
+            Paper,
+            and_(
+                col(Review.paper_id) == col(Paper.id),
+                col(Review.abstract_hash) == col(Paper.abstract_hash),
+            ),
+        )
+        .order_by(col(Review.id))
+    ).all()
+    latest = {paper.id: (review, paper) for review, paper in rows}
+    wanted: dict[int, Paper] = {}
+    for review, paper in latest.values():
+        if review.status in ("approved", "corrected"):
+            summary_id = review.correction_id if review.status == "corrected" else review.summary_id
+            if summary_id is not None:
+                wanted[summary_id] = paper
+    if not wanted:
+        return []
+    summaries = session.exec(
+        select(Summary).where(col(Summary.id).in_(list(wanted)), Summary.status == "ok")
+    ).all()
+    by_id = {s.id: s for s in summaries}
+    ordered = sorted(wanted.items(), key=lambda kv: kv[1].id or 0)
+    return [(paper, by_id[sid]) for sid, paper in ordered if sid in by_id]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine, and_, exists, func
 from sqlmodel import Session, col, select
 
-from store.tables import LLMCall, Run, utcnow
+from store.tables import EvalRun, LLMCall, Run, Summary, utcnow
 
 
 def start_run(store: Engine, command: str, **fields: Any) -> Run:
@@ -40,3 +40,34 @@ def finish_run(store: Engine, run: Run, status: str = "done", **fields: Any) -> 
         session.add(row)
         session.commit()
         return row
+
+
+def eval_runs(store: Engine) -> list[EvalRun]:
+    """Stored eval runs, oldest first."""
+    with Session(store, expire_on_commit=False) as session:
+        return list(session.exec(select(EvalRun).order_by(col(EvalRun.id))).all())
+
+
+def unstored_calls(
+    store: Engine, model: str | None, prompt: str, *, exclude_run: int | None
+) -> list[LLMCall]:
+    """Answered calls of runs that did not finish, from which nothing was stored (paid for but
+    lost by a crash), newest first."""
+    used = exists().where(col(Summary.llm_call_id) == col(LLMCall.id))
+    query = (
+        select(LLMCall)
+        .join(Run, and_(col(Run.id) == col(LLMCall.run_id)))
+        .where(
+            col(Run.status) != "done",
+            col(LLMCall.error).is_(None),
+            col(LLMCall.response).is_not(None),
+            col(LLMCall.model) == model,
+            col(LLMCall.prompt) == prompt,
+            ~used,
+        )
+        .order_by(col(LLMCall.id).desc())
+    )
+    if exclude_run is not None:
+        query = query.where(col(LLMCall.run_id) != exclude_run)
+    with Session(store, expire_on_commit=False) as session:
+        return list(session.exec(query).all())

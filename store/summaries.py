@@ -185,3 +185,37 @@ def llm_relevance(session: Session, paper: Paper) -> tuple[int, str] | None:
     if row is None or row.relevance_score is None:
         return None
     return row.relevance_score, row.relevance_reason or ""
+
+
+def newest_machine_failure(session: Session, paper: Paper) -> Summary | None:
+    """The newest machine attempt on the current abstract, when it failed; else None."""
+    newest = session.exec(
+        select(Summary)
+        .where(
+            Summary.paper_id == paper.id,
+            Summary.abstract_hash == paper.abstract_hash,
+            Summary.engine != "human",
+        )
+        .order_by(col(Summary.id).desc())
+    ).first()
+    return newest if newest is not None and newest.status != "ok" else None
+
+
+def summary_history(session: Session, paper: Paper) -> list[Summary]:
+    """Every summary and failed attempt of the paper, all versions, oldest first."""
+    return list(
+        session.exec(
+            select(Summary).where(Summary.paper_id == paper.id).order_by(col(Summary.id))
+        ).all()
+    )
+
+
+def attempts_on_current(session: Session, paper: Paper) -> list[Summary]:
+    """Every attempt on the paper's current abstract, newest first."""
+    return list(
+        session.exec(
+            select(Summary)
+            .where(Summary.paper_id == paper.id, Summary.abstract_hash == paper.abstract_hash)
+            .order_by(col(Summary.id).desc())
+        ).all()
+    )

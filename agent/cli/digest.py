@@ -24,10 +24,11 @@ from agent.cli.common import (
 )
 from agent.config import Settings
 from agent.digest.editor_note import Note, llm_note, statistical_note
-from agent.digest.history import list_digests, load_digest
+from agent.digest.history import load_digest
 from agent.digest.mailer import send_message
 from agent.digest.render import FORMATS, OutputFormat, build_email, render
 from agent.digest.select import DigestItem, collect, record_digest
+from store.digests import list_digests
 
 FormatArg = Annotated[
     str,

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from agent.cli.common import (
     BaseUrlOption,
@@ -28,6 +28,7 @@ from evals.gold import GOLD_PATH, PAPERS_PATH, load_papers
 from evals.harness import run_eval
 from evals.report import maker, print_comparison, print_run, render_html, run_to_json
 from evals.reviewed import reviewed_gold, run_reviewed_eval
+from store.runs import eval_runs
 from store.tables import EvalRun
 
 
@@ -92,7 +93,7 @@ def eval_command(
     store = open_store(settings)
     with Session(store, expire_on_commit=False) as session:
         if list_runs:
-            _print_list(list(session.exec(select(EvalRun).order_by(col(EvalRun.id))).all()))
+            _print_list(eval_runs(store))
             return
         if compare is not None:
             print_comparison(

@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from agent import __version__
 from agent.cli.common import (
@@ -41,13 +41,13 @@ from agent.digest.select import collect, engine_label, record_digest, render_mar
 from agent.export import ExportFormat, write_export, write_reviewed
 from agent.ingest.records import Format
 from agent.ingest.step import IngestReport, ingest_files
-from agent.stats import store_stats
 from agent.summarize.engines import Summarizer, make_summarizer, summarize_pending
 from agent.summarize.outcomes import SummarizeReport
 from store.papers import get_paper, public_id
 from store.runs import finish_run, start_run
-from store.summaries import current_summary, gains_of
-from store.tables import Run, Summary
+from store.summaries import current_summary, gains_of, summary_history
+from store.tables import Run
+from store.views import store_stats
 
 app = typer.Typer(
     help="Summarize new paper abstracts into one-line takeaways and their claimed gains "
@@ -412,9 +412,7 @@ def show(
                 out.print(table)
             else:
                 out.print("No quantitative claims.")
-        history = session.exec(
-            select(Summary).where(Summary.paper_id == paper.id).order_by(col(Summary.id))
-        ).all()
+        history = summary_history(session, paper)
         if len(history) > 1 or (history and history[0].status != "ok"):
             out.print("\n[bold]History[/]")
             for s in history:

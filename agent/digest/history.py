@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from agent.core.errors import NotFoundError
 from agent.digest.editor_note import Note
 from agent.digest.relevance import Relevance
 from agent.digest.select import OTHER_SECTION, DigestItem
+from store.digests import digest_entries
 from store.reviews import review_status
 from store.summaries import current_summary, gains_of
-from store.tables import Digest, DigestEntry, Paper, Summary
-
-
-def list_digests(store: Engine, limit: int | None = None) -> list[Digest]:
-    """Digests, newest first."""
-    with Session(store) as session:
-        query = select(Digest).order_by(col(Digest.id).desc())
-        if limit is not None:
-            query = query.limit(limit)
-        return list(session.exec(query).all())
+from store.tables import Digest, Paper, Summary
 
 
 def load_digest(store: Engine, digest_id: int) -> tuple[Digest, list[DigestItem], Note | None]:
@@ -32,11 +24,7 @@ def load_digest(store: Engine, digest_id: int) -> tuple[Digest, list[DigestItem]
         digest = session.get(Digest, digest_id)
         if digest is None:
             raise NotFoundError(f"no digest {digest_id} (see `paperskim digests`)")
-        entries = session.exec(
-            select(DigestEntry)
-            .where(DigestEntry.digest_id == digest_id)
-            .order_by(col(DigestEntry.position), col(DigestEntry.paper_id))
-        ).all()
+        entries = digest_entries(session, digest_id)
         items = []
         for entry in entries:
             paper = session.get(Paper, entry.paper_id)

@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from agent.config import ProfileSettings
 from agent.core.labels import engine_label as _label
@@ -25,9 +25,8 @@ from agent.core.units import format_value, gain_strength
 from agent.digest.editor_note import Note
 from agent.digest.relevance import Relevance, score_paper
 from store.papers import public_id
-from store.reviews import review_status
-from store.summaries import current_summary, gains_of, llm_relevance
 from store.tables import Digest, DigestEntry, Paper, Summary
+from store.views import paper_views
 
 NO_BASELINE = "⚠ no baseline named"
 UP_TO_ONLY = "⚠ “up to” (best case) only"
@@ -127,39 +126,34 @@ def collect(
     out unless `below_threshold`.
     """
     wanted = APPROVED_STATUSES if approved_only else SHOWN_STATUSES
-    with Session(store, expire_on_commit=False) as session:
-        query = select(Paper).order_by(col(Paper.id))
-        if since_last:
-            sent = select(DigestEntry.paper_id)
-            query = query.where(col(Paper.id).not_in(sent))
-        items = []
-        for paper in session.exec(query).all():
-            summary = current_summary(session, paper)
-            if summary is None or (status := review_status(session, paper)) not in wanted:
-                continue
-            relevance = Relevance()
-            if profile is not None:
-                relevance = score_paper(
-                    profile,
-                    title=paper.title,
-                    abstract=paper.abstract,
-                    takeaway=summary.takeaway or "",
-                    authors=paper.authors,
-                    categories=paper.categories,
-                    llm_rating=llm_relevance(session, paper),
-                )
-                if not below_threshold and not relevance.passes(profile.threshold):
-                    continue
-            items.append(
-                DigestItem(
-                    paper,
-                    summary,
-                    gains_of(session, summary),
-                    relevance=relevance,
-                    review=status,
-                    section=section_of(paper, relevance),
-                )
+    items = []
+    for view in paper_views(store, not_in_digest=since_last):
+        paper, summary = view.paper, view.summary
+        if summary is None or view.status not in wanted:
+            continue
+        relevance = Relevance()
+        if profile is not None:
+            relevance = score_paper(
+                profile,
+                title=paper.title,
+                abstract=paper.abstract,
+                takeaway=summary.takeaway or "",
+                authors=paper.authors,
+                categories=paper.categories,
+                llm_rating=view.llm_relevance,
             )
+            if not below_threshold and not relevance.passes(profile.threshold):
+                continue
+        items.append(
+            DigestItem(
+                paper,
+                summary,
+                view.gains,
+                relevance=relevance,
+                review=view.status,
+                section=section_of(paper, relevance),
+            )
+        )
     items.sort(key=rank_key)
     return items
 

@@ -20,8 +20,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, delete
-from sqlmodel import Session, col, select
+from sqlalchemy import Engine
+from sqlmodel import Session
 
 from agent.config import Settings
 from agent.core.models import BatchAnswer
@@ -33,11 +33,13 @@ from agent.summarize.batching import (
     prompt_overhead,
     render_request,
 )
-from agent.summarize.llm_engine import check_answer
+from agent.summarize.llm_engine import PaperOutcome, check_answer
+from agent.summarize.outcomes import SummarizeReport, store_outcomes
 from prompts import load_prompt
+from store.batches import open_batches, release_worker_leases
 from store.papers import public_id
-from store.summaries import MadeBy, save_failure, save_summary
-from store.tables import LLMBatch, Paper, WorkLease, utcnow
+from store.summaries import MadeBy
+from store.tables import LLMBatch, Paper, utcnow
 from store.work_queue import WorkQueue, task_of
 
 # A batch has 24 hours to finish; its claims must outlive that.
@@ -121,13 +123,7 @@ class BatchRunner:
                 self.sleep(poll_interval)
 
     def open_batches(self) -> list[LLMBatch]:
-        with Session(self.store, expire_on_commit=False) as session:
-            rows = session.exec(
-                select(LLMBatch)
-                .where(col(LLMBatch.task) == self.task, col(LLMBatch.status).not_in(LOCAL_DONE))
-                .order_by(col(LLMBatch.id))
-            ).all()
-            return list(rows)
+        return open_batches(self.store, self.task, LOCAL_DONE)
 
     def _advance(self, row: LLMBatch, report: BatchRunReport) -> bool:
         """One step for an open batch; True when it is finished (collected or abandoned)."""
@@ -263,7 +259,6 @@ class BatchRunner:
     def _store_result(
         self, queue: WorkQueue, spec: dict[str, list[int]], result: dict[str, object]
     ) -> tuple[int, int]:
-        ok = bad = 0
         with Session(self.store) as session:
             held = queue.release(session, spec["paper_ids"])
             if not held:
@@ -284,20 +279,11 @@ class BatchRunner:
             check = None
             if call.error is None and completion.finish_reason != "length":
                 check = check_answer(completion.content, [i.ref for i in items], abstracts)
-            for item, paper in zip(items, papers, strict=True):
-                if paper is None or item.paper_id not in held:
-                    continue
+            outcomes = []
+            for item in items:
                 summary = check.valid.get(item.ref) if check else None
                 if summary is not None:
-                    save_summary(
-                        session,
-                        paper,
-                        summary,
-                        self.made_by,
-                        run_id=self.run_id,
-                        llm_call_id=call.id,
-                    )
-                    ok += 1
+                    outcomes.append(PaperOutcome(item, summary, call_id=call.id))
                     continue
                 if call.error:
                     reason = call.error
@@ -307,19 +293,16 @@ class BatchRunner:
                     reason = "invalid batch answer: " + "; ".join(
                         check.errors.get(item.ref, ["invalid answer"])
                     )
-                save_failure(
-                    session, paper, reason, self.made_by, run_id=self.run_id, llm_call_id=call.id
-                )
-                bad += 1
+                outcomes.append(PaperOutcome(item, error=reason, call_id=call.id))
+            report = SummarizeReport()
+            store_outcomes(session, held, self.made_by, outcomes, report, run_id=self.run_id)
             session.commit()
-        return ok, bad
+        return report.summarized, report.failed
 
     # -- bookkeeping -------------------------------------------------------------------------
 
     def _abandon(self, row: LLMBatch, reason: str) -> None:
-        with Session(self.store) as session:
-            session.execute(delete(WorkLease).where(col(WorkLease.worker) == f"batch:{row.id}"))
-            session.commit()
+        release_worker_leases(self.store, f"batch:{row.id}")
         row.status = "abandoned"
         row.error = reason
         row.finished_at = utcnow()

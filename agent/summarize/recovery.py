@@ -16,14 +16,14 @@ import json
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, and_, exists
-from sqlmodel import Session, col, select
+from sqlalchemy import Engine
 
 from agent.summarize.batching import BatchItem
 from agent.summarize.llm_engine import PaperOutcome, check_answer
 from store.papers import public_id
+from store.runs import unstored_calls
 from store.summaries import MadeBy
-from store.tables import LLMCall, Paper, Run, Summary
+from store.tables import Paper
 
 _PAPERS_RE = re.compile(r"<papers>\s*(.*?)\s*</papers>", re.DOTALL)
 
@@ -57,30 +57,15 @@ def unstored_answers(
     store: Engine, made_by: MadeBy, *, exclude_run: int | None
 ) -> dict[int, list[LoggedAnswer]]:
     """paper id -> answers logged for it (newest first) that nothing was stored from."""
-    used = exists().where(col(Summary.llm_call_id) == col(LLMCall.id))
-    query = (
-        select(LLMCall)
-        .join(Run, and_(col(Run.id) == col(LLMCall.run_id)))
-        .where(
-            col(Run.status) != "done",
-            col(LLMCall.error).is_(None),
-            col(LLMCall.response).is_not(None),
-            col(LLMCall.model) == made_by.model,
-            col(LLMCall.prompt) == made_by.prompt_version,
-            ~used,
-        )
-        .order_by(col(LLMCall.id).desc())
-    )
-    if exclude_run is not None:
-        query = query.where(col(LLMCall.run_id) != exclude_run)
     found: dict[int, list[LoggedAnswer]] = {}
-    with Session(store) as session:
-        for call in session.exec(query):
-            if call.finish_reason == "length" or call.id is None:
-                continue
-            answer = LoggedAnswer(call.id, call.response or "", _sent_papers(call.request))
-            for paper_id in call.paper_ids:
-                found.setdefault(int(paper_id), []).append(answer)
+    for call in unstored_calls(
+        store, made_by.model, made_by.prompt_version, exclude_run=exclude_run
+    ):
+        if call.finish_reason == "length" or call.id is None:
+            continue
+        answer = LoggedAnswer(call.id, call.response or "", _sent_papers(call.request))
+        for paper_id in call.paper_ids:
+            found.setdefault(int(paper_id), []).append(answer)
     return found
 
 

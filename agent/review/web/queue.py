@@ -9,14 +9,16 @@ from dataclasses import dataclass
 from typing import Literal
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from agent.core.labels import engine_label
 from agent.core.models import Gain
 from store.papers import public_id
 from store.reviews import STATUSES, review_status
-from store.summaries import current_summary, gains_of
+from store.summaries import current_summary, gains_of, newest_machine_failure
 from store.tables import Paper, Summary
+from store.views import PaperView, paper_views
+from store.views import status_counts as count_statuses
 
 ENGINES = ("human", "llm", "offline", "none")
 ClaimsFilter = Literal["any", "yes", "no"]
@@ -95,20 +97,6 @@ class QueueRow:
         return self.failure is not None
 
 
-def newest_machine_failure(session: Session, paper: Paper) -> Summary | None:
-    """The newest machine attempt on the current abstract, when it failed; else None."""
-    newest = session.exec(
-        select(Summary)
-        .where(
-            Summary.paper_id == paper.id,
-            Summary.abstract_hash == paper.abstract_hash,
-            Summary.engine != "human",
-        )
-        .order_by(col(Summary.id).desc())
-    ).first()
-    return newest if newest is not None and newest.status != "ok" else None
-
-
 def queue_row(session: Session, paper: Paper) -> QueueRow:
     summary = current_summary(session, paper)
     return QueueRow(
@@ -144,19 +132,24 @@ def _matches(row: QueueRow, wanted: QueueFilter) -> bool:
     return True
 
 
+def _row(view: PaperView) -> QueueRow:
+    return QueueRow(
+        paper=view.paper,
+        public_id=public_id(view.paper),
+        status=view.status,
+        summary=view.summary,
+        gains=view.gains,
+        failure=view.machine_failure,
+    )
+
+
 def load_queue(store: Engine, wanted: QueueFilter | None = None) -> list[QueueRow]:
-    """Papers matching `wanted`, in the order they were stored."""
+    """Papers matching `wanted`, in the order they were stored (a fixed few statements)."""
     wanted = wanted or QueueFilter()
-    with Session(store, expire_on_commit=False) as session:
-        papers = session.exec(select(Paper).order_by(col(Paper.id))).all()
-        rows = [queue_row(session, paper) for paper in papers]
+    rows = [_row(view) for view in paper_views(store)]
     return [row for row in rows if _matches(row, wanted)]
 
 
 def status_counts(store: Engine) -> dict[str, int]:
     """How many papers have each review status."""
-    counts = dict.fromkeys(STATUSES, 0)
-    with Session(store) as session:
-        for paper in session.exec(select(Paper)).all():
-            counts[review_status(session, paper)] += 1
-    return counts
+    return count_statuses(store, STATUSES)

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from agent.core.errors import CorrectionRefused
 from agent.core.labels import engine_label
@@ -24,7 +24,8 @@ from agent.review.web.highlight import highlight_quotes
 from agent.review.web.queue import QueueFilter, load_queue, queue_row, status_counts
 from store.papers import public_id
 from store.reviews import review_history
-from store.tables import Paper, Review, Summary
+from store.summaries import attempts_on_current
+from store.tables import Paper, Review
 
 # approve / reject / reopen: (session, paper, reviewer, note) -> the logged Review
 ReviewAction = Callable[[Session, Paper, str, str | None], Review]
@@ -147,11 +148,7 @@ def _paper_context(
         paper = _paper(session, paper_id)
         row = queue_row(session, paper)
         history = review_history(session, paper)
-        attempts = session.exec(
-            select(Summary)
-            .where(Summary.paper_id == paper.id, Summary.abstract_hash == paper.abstract_hash)
-            .order_by(col(Summary.id).desc())
-        ).all()
+        attempts = attempts_on_current(session, paper)
     return {
         "paper": paper,
         "row": row,
