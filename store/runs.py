@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, and_, exists, func
@@ -71,3 +73,14 @@ def unstored_calls(
         query = query.where(col(LLMCall.run_id) != exclude_run)
     with Session(store, expire_on_commit=False) as session:
         return list(session.exec(query).all())
+
+
+@contextmanager
+def closed_on_error(store: Engine, run: Run) -> Iterator[Run]:
+    """The one run guard: a run interrupted by an error (or Ctrl-C) is closed as such, with
+    what it spent; a run that ends normally is finished by its caller with its counts."""
+    try:
+        yield run
+    except BaseException:
+        finish_run(store, run, status="error")
+        raise

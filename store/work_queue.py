@@ -67,7 +67,6 @@ class WorkQueue:
         # Failures recorded after this moment are not retried by this worker (the next run
         # retries them); without it a paper that always fails would be claimed forever.
         self.started = utcnow()
-        self.claimed = 0
 
     # -- what is left ------------------------------------------------------------------------
 
@@ -119,7 +118,6 @@ class WorkQueue:
                 session.commit()
             mine = [p for p in papers if p.id in got]
             if mine:
-                self.claimed += len(mine)
                 return mine
         return []
 

@@ -497,7 +497,8 @@ class FakeOpenAIServer:
 
     def _run_batch(self, batch: dict[str, Any]) -> None:
         """Answer every line of the input file through the chat-completions route."""
-        outputs, errors = [], []
+        outputs: list[str] = []
+        errors: list[str] = []
         for line in self.files[batch["input_file_id"]].decode().splitlines():
             if not line.strip():
                 continue

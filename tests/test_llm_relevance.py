@@ -82,7 +82,8 @@ def test_a_relevance_reason_with_a_link_is_re_asked(
 
     def first_bad_then_good(body: dict[str, Any]) -> Reply:
         calls.append(1)
-        return (bad if len(calls) == 1 else rating_model("MoE serving"))(body)
+        reply: Reply = (bad if len(calls) == 1 else rating_model("MoE serving"))(body)
+        return reply
 
     fake_openai.handler = first_bad_then_good
     db = str(tmp_path / "p.db")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from agent.core.methods import find_method_name
 from agent.core.models import Gain
 from agent.core.numbers import numbers_in, quote_contains_value, unsupported_numbers
 from agent.core.validate import normalize_summary, summary_errors
@@ -13,7 +14,6 @@ from agent.summarize.offline import (
     ENGINE_VERSION,
     extract_gains,
     extractive_takeaway,
-    find_method_name,
     summarize_offline,
 )
 from evals.gold import load_gold, load_papers

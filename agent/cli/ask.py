@@ -23,7 +23,7 @@ from agent.cli.common import (
 )
 from agent.config import Settings
 from agent.llm.client import LLM
-from store.runs import finish_run, start_run
+from store.runs import closed_on_error, finish_run, start_run
 
 
 def ask(settings: Settings, store: Engine, question: str, *, limit: int = 5) -> Answer:
@@ -31,11 +31,8 @@ def ask(settings: Settings, store: Engine, question: str, *, limit: int = 5) -> 
     if not settings.use_llm:
         return answer_offline(store, question, limit=limit)
     run = start_run(store, "ask", engine="llm", model=settings.llm.model, prompt_version="ask/v1")
-    try:
+    with closed_on_error(store, run):
         answer = answer_with_llm(store, LLM(settings.llm, store, run_id=run.id), question)
-    except BaseException:
-        finish_run(store, run, status="error")
-        raise
     finish_run(store, run)
     return answer
 

@@ -18,7 +18,7 @@ from agent.cli.common import (
 from agent.core.errors import ConfigError
 from agent.llm.client import LLM
 from agent.summarize.batch_jobs import BatchRunner
-from store.runs import finish_run, start_run
+from store.runs import closed_on_error, finish_run, start_run
 
 
 def batch_command(
@@ -54,14 +54,11 @@ def batch_command(
         raise ConfigError("batch needs an LLM endpoint: set OPENAI_API_KEY or --base-url")
     store = open_store(settings)
     run = start_run(store, "batch", engine="llm", model=settings.llm.model)
-    try:
+    with closed_on_error(store, run):
         runner = BatchRunner(
             store, settings, LLM(settings.llm, store, run_id=run.id), run_id=run.id
         )
         report = runner.run(wait=wait, poll_interval=poll_interval, rounds=rounds, limit=limit)
-    except BaseException:
-        finish_run(store, run, status="error")
-        raise
     run = finish_run(
         store,
         run,

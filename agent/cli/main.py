@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -44,7 +43,7 @@ from agent.ingest.step import IngestReport, ingest_files
 from agent.summarize.engines import Summarizer, make_summarizer, summarize_pending
 from agent.summarize.outcomes import SummarizeReport
 from store.papers import get_paper, public_id
-from store.runs import finish_run, start_run
+from store.runs import closed_on_error, finish_run, start_run
 from store.summaries import current_summary, gains_of, summary_history
 from store.tables import Run
 from store.views import store_stats
@@ -150,16 +149,6 @@ def _exit_if_nothing_worked(report: SummarizeReport) -> None:
         raise typer.Exit(code=1)
 
 
-@contextmanager
-def _marked_on_error(store: Engine, run_row: Run) -> Iterator[None]:
-    """A run interrupted by an error (or Ctrl-C) is closed as such, with what it spent."""
-    try:
-        yield
-    except BaseException:
-        finish_run(store, run_row, status="error")
-        raise
-
-
 def _print_run(run: Run, settings: Settings, seconds: float) -> None:
     table = Table(title=f"paperskim run {run.id}", show_header=False, title_justify="left")
     table.add_column(style="bold")
@@ -233,7 +222,7 @@ def run(
     run_row, summarizer = _start(
         store, settings, "run", concurrency, source=", ".join(map(str, sources))
     )
-    with _marked_on_error(store, run_row):
+    with closed_on_error(store, run_row):
         ingested = _ingest(store, sources, fmt)
         summarized = _summarize(store, summarizer, run_row, limit)
         items = collect(store, since_last=True, profile=settings.profile)
@@ -294,7 +283,7 @@ def summarize(
     settings = settings_from_flags(db, engine, model, base_url)
     store = open_store(settings)
     run_row, summarizer = _start(store, settings, "summarize", concurrency)
-    with _marked_on_error(store, run_row):
+    with closed_on_error(store, run_row):
         report = _summarize(store, summarizer, run_row, limit)
     run_row = finish_run(
         store,

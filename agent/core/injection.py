@@ -53,10 +53,6 @@ def instruction_spans(abstract: str) -> list[Span]:
     return spans
 
 
-def looks_injected(abstract: str) -> bool:
-    return bool(instruction_spans(abstract))
-
-
 def _outside(abstract: str, spans: list[Span]) -> str:
     """The abstract with the instruction sentences blanked out."""
     text = list(abstract)

@@ -35,7 +35,6 @@ from agent.digest.select import (
 
 OutputFormat = Literal["markdown", "html", "atom", "email"]
 FORMATS: tuple[OutputFormat, ...] = ("markdown", "html", "atom", "email")
-SUFFIX = {"markdown": ".md", "html": ".html", "atom": ".xml", "email": ".eml"}
 TEMPLATES = Path(__file__).parent / "templates"
 ATOM_NS = "http://www.w3.org/2005/Atom"
 FEED_ID = "urn:paperskim:digest"

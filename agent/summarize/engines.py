@@ -27,7 +27,7 @@ from agent.summarize.outcomes import SummarizeReport, store_outcomes
 from agent.summarize.recovery import replay, unstored_answers
 from prompts import load_prompt
 from store.papers import public_id
-from store.runs import finish_run, start_run
+from store.runs import closed_on_error, finish_run, start_run
 from store.summaries import MadeBy
 from store.tables import Paper
 from store.work_queue import DEFAULT_LEASE_SECONDS, WorkQueue
@@ -241,17 +241,17 @@ def summarize_papers(
         lease_seconds=float(getattr(summarizer, "lease_seconds", DEFAULT_LEASE_SECONDS)),
     )
     report = SummarizeReport(candidates=len(paper_ids), made_by=summarizer.made_by)
-    try:
-        for outcomes in summarizer.run(queue.claim_ids(list(paper_ids))):
-            with Session(store) as session:
-                held = queue.release(session, [o.item.paper_id for o in outcomes])
-                store_outcomes(session, held, summarizer.made_by, outcomes, report, run_id=run.id)
-                session.commit()
-    except BaseException:
-        finish_run(store, run, status="error")
-        raise
-    finally:
-        queue.release_all()
+    with closed_on_error(store, run):
+        try:
+            for outcomes in summarizer.run(queue.claim_ids(list(paper_ids))):
+                with Session(store) as session:
+                    held = queue.release(session, [o.item.paper_id for o in outcomes])
+                    store_outcomes(
+                        session, held, summarizer.made_by, outcomes, report, run_id=run.id
+                    )
+                    session.commit()
+        finally:
+            queue.release_all()
     finish_run(
         store,
         run,
