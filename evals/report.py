@@ -10,6 +10,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from agent.core.labels import engine_label
+from agent.core.units import format_number
 from evals.compare import Comparison
 from store.tables import EvalRun
 
@@ -17,9 +19,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 
 
 def maker(run: EvalRun) -> str:
-    if run.engine == "offline":
-        return f"offline engine (no LLM, {run.prompt_version})"
-    return f"{run.model} ({run.prompt_version})"
+    return engine_label(run.engine, run.model, run.prompt_version)
 
 
 def _pct(value: float) -> str:
@@ -119,7 +119,7 @@ def run_to_json(run: EvalRun) -> dict[str, Any]:
 
 
 def _gain_text(g: dict[str, Any]) -> str:
-    value = f"{g['value']:g}" + (f"–{g['value_high']:g}" if g.get("value_high") is not None else "")
+    value = format_number(g["value"], g.get("value_high"))
     bits = [f"{value}{g['unit']}", g.get("metric") or "", g.get("kind") or ""]
     if g.get("qualifier"):
         bits.append(g["qualifier"])

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Engine
 
+from agent.core.labels import NO_LLM
 from agent.core.units import RATIO_UNIT_RE, normalize_unit
 from store.search import (
     GainFilter,
@@ -306,9 +307,9 @@ def _filter_json(flt: GainFilter | None) -> dict[str, Any] | None:
 
 
 def render_offline(answer: Answer) -> str:
-    head = "Offline answer (no LLM): stored papers that match, best first."
+    head = f"Offline answer ({NO_LLM}): stored papers that match, best first."
     if answer.no_answer:
-        return f"Offline answer (no LLM): {NO_ANSWER}"
+        return f"Offline answer ({NO_LLM}): {NO_ANSWER}"
     lines = [head]
     for n, e in enumerate(answer.evidence, 1):
         lines.append(f"{n}. [{e.public_id}] {e.title}")

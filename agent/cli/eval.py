@@ -22,6 +22,7 @@ from agent.cli.common import (
     settings_from_flags,
 )
 from agent.core.errors import NotFoundError
+from agent.core.labels import engine_label
 from evals.ask_eval import add_ask_scores, print_ask_scores
 from evals.compare import compare_runs
 from evals.gold import GOLD_PATH, PAPERS_PATH, load_papers
@@ -105,7 +106,7 @@ def eval_command(
         err.print("Evaluating against the reviewed summaries in the store …")
         run = run_reviewed_eval(settings, store, use_judge=judge, concurrency=concurrency)
     if run is None:
-        label = "offline engine (no LLM)" if not settings.use_llm else settings.llm.model
+        label = engine_label("llm" if settings.use_llm else "offline", settings.llm.model)
         err.print(f"Evaluating {label} on {gold} …")
         run = run_eval(
             settings,

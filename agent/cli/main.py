@@ -35,6 +35,9 @@ from agent.cli.digest import digests as digests_command
 from agent.cli.eval import eval_command
 from agent.config import Settings
 from agent.core.errors import NotFoundError, PaperskimError
+from agent.core.labels import OFFLINE_LABEL
+from agent.core.labels import engine_label as maker_label
+from agent.core.units import format_number
 from agent.core.urls import safe_url
 from agent.digest.select import collect, engine_label, record_digest, render_markdown
 from agent.export import ExportFormat, write_export, write_reviewed
@@ -109,7 +112,7 @@ def _summarize(
     store: Engine, summarizer: Summarizer, run: Run, limit: int | None
 ) -> SummarizeReport:
     made_by = summarizer.made_by
-    label = "offline engine (no LLM)" if made_by.engine == "offline" else made_by.model
+    label = maker_label(made_by.engine, made_by.model)
     with _progress("summarize") as progress:
         task = progress.add_task(f"Summarizing with {label}", total=None)
         report = summarize_pending(
@@ -153,11 +156,7 @@ def _print_run(run: Run, settings: Settings, seconds: float) -> None:
     table = Table(title=f"paperskim run {run.id}", show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column()
-    engine = (
-        "offline engine (no LLM)"
-        if run.engine == "offline"
-        else f"{run.model} ({run.prompt_version})"
-    )
+    engine = maker_label(run.engine, run.model, run.prompt_version)
     rows = [
         ("engine", engine),
         (
@@ -301,7 +300,7 @@ def summarize(
             f"{run_row.output_tokens:,} out, estimated cost {cost}"
         )
     else:
-        line += " (offline engine, no LLM)"
+        line += f" ({OFFLINE_LABEL})"
     out.print(line)
     _exit_if_nothing_worked(report)
 
@@ -386,9 +385,7 @@ def show(
             if gains:
                 table = Table("value", "unit", "metric", "kind", "qualifier", "baseline", "quote")
                 for g in gains:
-                    value = f"{g.value:g}" + (
-                        f"–{g.value_high:g}" if g.value_high is not None else ""
-                    )
+                    value = format_number(g.value, g.value_high)
                     table.add_row(
                         value,
                         g.unit,

@@ -3,7 +3,8 @@ terminal, eval reports): the offline engine is always labelled as having used no
 
 from __future__ import annotations
 
-OFFLINE_LABEL = "offline engine (no LLM)"
+NO_LLM = "no LLM"
+OFFLINE_LABEL = f"offline engine ({NO_LLM})"
 
 
 def engine_label(engine: str, model: str | None = None, prompt_version: str | None = None) -> str:

@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 from agent.core.errors import CorrectionRefused
 from agent.core.models import PaperSummary
+from agent.core.units import format_number
 from agent.review.actions import approve, correct, reject
 from agent.review.web.highlight import quote_spans
 from agent.review.web.queue import QueueFilter, QueueRow, load_queue, queue_row
@@ -76,7 +77,7 @@ def show_paper(console: Console, row: QueueRow, position: int, total: int) -> No
         return
     table = Table("#", "claim", "metric", "kind", "baseline", "quote")
     for n, g in enumerate(row.gains, 1):
-        span = f"{g.value:g}" + (f"–{g.value_high:g}" if g.value_high is not None else "")
+        span = format_number(g.value, g.value_high)
         claim = (
             (f"{g.qualifier} " if g.qualifier else "")
             + span
