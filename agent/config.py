@@ -88,7 +88,13 @@ class LLMSettings(BaseModel):
     timeout: float = Field(default=120.0, description="Seconds before one request times out.")
     max_retries: int = Field(
         default=3,
-        description="Transport retries by the SDK (429 honouring Retry-After, 5xx, timeouts).",
+        description="Transport retries of one request (429 honouring Retry-After, 5xx, "
+        "timeouts, dropped connections); every try is logged.",
+    )
+    max_retry_wait: float = Field(
+        default=60.0,
+        description="Longest wait, in seconds, paperskim accepts when the endpoint asks it to "
+        "hold off (Retry-After, rate-limit reset); a longer one fails the request with a message.",
     )
     max_reasks: int = Field(
         default=2, description="Re-asks with the validation errors when an answer is invalid."
