@@ -358,7 +358,15 @@ def _valid_gains(entry: dict[str, object]) -> list[tuple[int, Gain]]:
 
 
 def _quoted_gains(entry: dict[str, object], abstract: str) -> list[Gain]:
-    return [g for _i, g in _valid_gains(entry) if not gain_errors(g, abstract)]
+    """Gains a re-ask must not drop unsaid: quoted correctly and not from an injected sentence."""
+    return [
+        g
+        for _i, g in _valid_gains(entry)
+        if not gain_errors(g, abstract)
+        and not injection_errors(
+            PaperSummary(id="", takeaway="", has_claims=True, gains=[g]), abstract
+        )
+    ]
 
 
 def _partial_content_errors(entry: dict[str, object], abstract: str) -> list[str]:
