@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -79,6 +79,20 @@ class LLMSettings(BaseModel):
         description="API key; environment only (PAPERSKIM_LLM__API_KEY or OPENAI_API_KEY).",
     )
     model: str = Field(default="gpt-4.1-mini", description="Model name sent to the endpoint.")
+    preset: Literal["remote", "local"] = Field(
+        default="remote",
+        description="remote: a hosted API. local: a model on this machine's CPU (llama.cpp, "
+        "Ollama): 2 papers a request, one request at a time, a 600 s timeout, and speeds of "
+        "30 prompt / 10 output tokens a second assumed; settings you give yourself win.",
+    )
+    prompt_tokens_per_second: float | None = Field(
+        default=None,
+        description="How fast the endpoint reads a prompt; with output_tokens_per_second, "
+        "batches are cut so that a request can finish within `timeout`. None: not limited.",
+    )
+    output_tokens_per_second: float | None = Field(
+        default=None, description="How fast the endpoint writes an answer (see above)."
+    )
     structured_output: StructuredMode = Field(
         default="json_schema",
         description="json_schema: strict structured outputs; json_object: JSON mode for servers "
@@ -88,7 +102,13 @@ class LLMSettings(BaseModel):
     timeout: float = Field(default=120.0, description="Seconds before one request times out.")
     max_retries: int = Field(
         default=3,
-        description="Transport retries by the SDK (429 honouring Retry-After, 5xx, timeouts).",
+        description="Transport retries of one request (429 honouring Retry-After, 5xx, "
+        "timeouts, dropped connections); every try is logged.",
+    )
+    max_retry_wait: float = Field(
+        default=60.0,
+        description="Longest wait, in seconds, paperskim accepts when the endpoint asks it to "
+        "hold off (Retry-After, rate-limit reset); a longer one fails the request with a message.",
     )
     max_reasks: int = Field(
         default=2, description="Re-asks with the validation errors when an answer is invalid."
@@ -122,6 +142,24 @@ class LLMSettings(BaseModel):
     prices: dict[str, Price] = Field(
         default_factory=dict, description="Extra or overriding prices, by model name."
     )
+
+    @model_validator(mode="after")
+    def _apply_preset(self) -> LLMSettings:
+        if self.preset == "local":
+            # Measured on a 2-core CPU with Qwen2.5-Coder-1.5B Q4_K_M (issue 12): ~30 tokens/s
+            # prompt, ~10 tokens/s output; a 4-paper batch took 100-120 s.
+            local = {
+                "max_papers_per_batch": 2,
+                "timeout": 600.0,
+                "batch_token_budget": 4000,
+                "max_retries": 1,
+                "prompt_tokens_per_second": 30.0,
+                "output_tokens_per_second": 10.0,
+            }
+            for name, value in local.items():
+                if name not in self.model_fields_set:
+                    object.__setattr__(self, name, value)
+        return self
 
     def price_for(self, model: str) -> Price | None:
         prices = {**DEFAULT_PRICES, **self.prices}

@@ -260,3 +260,15 @@ class LLMBatch(SQLModel, table=True):
     run_id: int | None = Field(default=None, foreign_key="run.id")
     created_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
+
+
+class EndpointCapability(SQLModel, table=True):
+    """The structured-output mode an endpoint+model was found to take (learned from a refusal)."""
+
+    __tablename__ = "endpoint_capability"
+
+    base_url: str = Field(primary_key=True, description="endpoint base URL, without credentials")
+    model: str = Field(primary_key=True)
+    structured_output: str = Field(description="json_schema, json_object or prompt")
+    reason: str | None = Field(default=None, sa_column=Column(Text), description="the refusal")
+    learned_at: datetime = Field(default_factory=utcnow)

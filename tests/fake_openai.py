@@ -213,8 +213,14 @@ class FakeOpenAIServer:
         *,
         token_latency: float = 0.0,
         rate_limit: tuple[int, float] | None = None,
+        response_formats: set[str] | None = None,
+        refusal_status: int = 500,
     ) -> None:
         self.handler = handler
+        # The response_format types this server takes (None: all). Others are refused the way
+        # llama-cpp-python's server refuses json_schema: a 500 carrying a pydantic error.
+        self.response_formats = response_formats
+        self.refusal_status = refusal_status
         self.latency = latency
         # Seconds per completion token, added to a chat completion's delay (generation time).
         self.token_latency = token_latency
@@ -351,6 +357,15 @@ class FakeOpenAIServer:
         body = request.body
         if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
             return Reply.error(400, "request body must be JSON with a 'messages' list")
+        fmt = body.get("response_format")
+        kind = fmt.get("type") if isinstance(fmt, dict) else None
+        if self.response_formats is not None and kind and kind not in self.response_formats:
+            allowed = " or ".join(f"'{k}'" for k in sorted(self.response_formats))
+            return Reply.error(
+                self.refusal_status,
+                "1 validation error for CreateChatCompletionRequest\nresponse_format.type\n  "
+                f"Input should be {allowed} [type=literal_error, input_value='{kind}']",
+            )
         refused, limit_headers = self._admit()
         if refused is not None:
             return refused

@@ -1,3 +1,5 @@
+import pytest
+
 from agent.llm.tokens import count_tokens
 from agent.summarize.batching import make_item, pack_batches, prompt_overhead, render_papers
 from prompts import load_prompt
@@ -46,3 +48,50 @@ def test_abstract_text_cannot_escape_the_papers_block() -> None:
     import json
 
     assert json.loads(block)[0]["abstract"] == evil
+
+
+# -- issue 12 (10): settings that fit a CPU endpoint -------------------------------------------
+
+
+def test_the_local_preset_sends_few_papers_one_at_a_time_with_a_long_timeout() -> None:
+    from agent.config import LLMSettings
+
+    local = LLMSettings(preset="local", base_url="http://127.0.0.1:8088/v1")
+    assert (local.max_papers_per_batch, local.timeout) == (2, 600.0)
+    assert local.prompt_tokens_per_second == 30.0
+    # What the user sets wins over the preset.
+    assert LLMSettings(preset="local", timeout=900.0).timeout == 900.0
+    assert LLMSettings().max_papers_per_batch == 32
+
+
+def test_the_defaults_on_a_cpu_server_are_cut_to_requests_that_can_finish() -> None:
+    from agent.summarize.batching import fit_to_timeout
+
+    # Issue 12: 32 papers (~10k prompt tokens) at 30 tokens/s is over 5 minutes against 120 s.
+    budget, papers = fit_to_timeout(
+        timeout=120.0,
+        prompt_tps=30.0,
+        output_tps=10.0,
+        output_per_paper=100,
+        budget=12000,
+        max_papers=32,
+        overhead=900,
+    )
+    seconds = budget / 30.0 + 2 * (100 * papers + 200) / 10.0
+    assert seconds <= 120.0 and papers < 32 and budget < 12000
+
+
+def test_a_timeout_too_short_for_one_paper_is_a_clear_error() -> None:
+    from agent.core.errors import ConfigError
+    from agent.summarize.batching import fit_to_timeout
+
+    with pytest.raises(ConfigError, match=r"raise llm\.timeout"):
+        fit_to_timeout(
+            timeout=30.0,
+            prompt_tps=30.0,
+            output_tps=10.0,
+            output_per_paper=400,
+            budget=12000,
+            max_papers=32,
+            overhead=900,
+        )

@@ -169,7 +169,7 @@ def test_malformed_json_is_re_asked(fake_openai: FakeOpenAIServer, store: Engine
     assert "not valid JSON" in last_user_message(fake_openai.chat_requests()[1])
 
 
-def test_429_with_retry_after_is_retried_by_the_sdk_alone(
+def test_429_with_retry_after_is_retried_once_and_every_try_is_logged(
     fake_openai: FakeOpenAIServer, store: Engine
 ) -> None:
     fake_openai.script(Reply.error(429, "slow down", headers={"retry-after-ms": "5"}))
@@ -177,8 +177,11 @@ def test_429_with_retry_after_is_retried_by_the_sdk_alone(
     batch, abstracts = items()
     outcomes = summarizer(fake_openai, store).summarize_batch(batch, abstracts)
     assert all(o.summary is not None for o in outcomes)
-    assert len(fake_openai.chat_requests()) == 2  # one SDK retry
-    assert len(calls(store)) == 1  # one logical call, no second retry layer
+    assert len(fake_openai.chat_requests()) == 2  # one retry, no second retry layer
+    logged = calls(store)
+    assert len(logged) == 2  # every request sent is in the call log (issue 16)
+    assert "HTTP 429" in (logged[0].error or "") and "retrying" in (logged[0].error or "")
+    assert logged[1].error is None
 
 
 def test_persistent_500_fails_the_batch_after_the_sdk_retries_only(
@@ -188,9 +191,10 @@ def test_persistent_500_fails_the_batch_after_the_sdk_retries_only(
     batch, abstracts = items()
     outcomes = summarizer(fake_openai, store, max_retries=1).summarize_batch(batch, abstracts)
     assert all(o.summary is None and o.error and "HTTP 500" in o.error for o in outcomes)
-    assert len(fake_openai.chat_requests()) == 2  # 1 try + 1 SDK retry; tenacity adds none
-    (call,) = calls(store)
-    assert call.error is not None and "HTTP 500" in call.error
+    assert len(fake_openai.chat_requests()) == 2  # 1 try + 1 retry; tenacity adds none
+    first, last = calls(store)  # both tries logged
+    assert first.error is not None and "retrying" in first.error
+    assert last.error is not None and "HTTP 500" in last.error and "after 2 tries" in last.error
 
 
 def test_a_timeout_fails_the_batch_with_the_reason(
@@ -205,24 +209,36 @@ def test_a_timeout_fails_the_batch_with_the_reason(
     assert calls(store)[0].error is not None
 
 
-def test_a_truncated_answer_splits_the_batch(fake_openai: FakeOpenAIServer, store: Engine) -> None:
-    fake_openai.script(
-        Reply.content('{"papers": [{"id": "p1", "takeaway": "ProMoE', finish_reason="length")
-    )
+CUT = '{"papers": [{"id": "p1", "takeaway": "ProMoE'
+
+
+def test_a_truncated_answer_is_sent_again_with_twice_the_budget(
+    fake_openai: FakeOpenAIServer, store: Engine
+) -> None:
+    fake_openai.script(Reply.content(CUT, finish_reason="length"))
     fake_openai.handler = answer_all
     batch, abstracts = items()
     outcomes = summarizer(fake_openai, store).summarize_batch(batch, abstracts)
     assert all(o.summary is not None for o in outcomes)
-    sizes = [len(papers_in(r)) for r in fake_openai.chat_requests()]
-    assert sizes == [3, 1, 2]
+    sent = fake_openai.chat_requests()
+    assert [len(papers_in(r)) for r in sent] == [3, 3]
+    assert sent[1]["max_tokens"] == 2 * sent[0]["max_tokens"]
     assert calls(store)[0].finish_reason == "length"
 
 
-def test_a_single_paper_truncated_is_failed(fake_openai: FakeOpenAIServer, store: Engine) -> None:
-    fake_openai.handler = lambda body: Reply.content('{"papers": [', finish_reason="length")
-    batch, abstracts = items(1)
-    (outcome,) = summarizer(fake_openai, store).summarize_batch(batch, abstracts)
-    assert outcome.error is not None and "truncated" in outcome.error
+def test_a_batch_still_truncated_is_split_once_then_fails_clearly(
+    fake_openai: FakeOpenAIServer, store: Engine
+) -> None:
+    # issue 16: a model that runs on forever used to be split down to single papers (78
+    # requests for 40 papers) and fail them all anyway.
+    fake_openai.handler = lambda body: Reply.content(CUT, finish_reason="length")
+    batch, abstracts = items()
+    outcomes = summarizer(fake_openai, store).summarize_batch(batch, abstracts)
+    sizes = [len(papers_in(r)) for r in fake_openai.chat_requests()]
+    assert sizes == [3, 3, 1, 2]  # raised budget once, split once, no further
+    for outcome in outcomes:
+        assert outcome.error is not None and "cut off at max_tokens" in outcome.error
+        assert "llm.output_tokens_per_paper" in outcome.error
 
 
 @pytest.mark.parametrize("mode", ["json_object", "prompt"])

@@ -1,15 +1,27 @@
 """The one place paperskim talks to an LLM. Nothing else imports `openai`.
 
-Every request is logged to the store as an LLMCall (model, prompt name/version, tokens in/out,
-latency, cost estimate, finish reason, error), successful or not, and committed at once, so a
-crash never hides what was paid for. Transport faults (429 honouring Retry-After, 5xx, timeouts,
-connection errors) are retried by the openai SDK itself (`max_retries`); this module never
-retries them a second time. Invalid *answers* are the caller's business (agent/llm_engine.py).
+Every request sent is logged to the store as an LLMCall (model, prompt name/version, tokens
+in/out, latency, cost estimate, finish reason, error), successful or not, and committed at once,
+so a crash never hides what was paid for. Transport faults (429, 5xx, timeouts, connection
+errors) are retried here, by `_send`, with the SDK's own retries set to zero: an SDK retry is
+invisible to the caller, so cost and `stats` would undercount (issue 16), and its wait for a
+Retry-After has no cap. Here a wait the endpoint asks for longer than `max_retry_wait` fails the
+request at once with a message saying so.
+
+The structured-output mode is found, not assumed: a request refused as unsupported
+(`response_format`/`json_schema` rejected, with a 4xx or a 5xx) is not retried as a transport
+fault but sent again in the next mode (json_schema → json_object → prompt), and the mode that
+worked is remembered per endpoint and model in the store and said once.
+Invalid *answers* are the caller's business (agent/summarize/llm_engine.py).
 """
 
 from __future__ import annotations
 
+import email.utils
 import json
+import logging
+import random
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -23,12 +35,29 @@ from sqlmodel import Session
 from agent.config import LLMSettings
 from agent.core.errors import LLMCallError
 from agent.core.urls import safe_url
-from agent.llm.limits import RateLimiter
+from agent.llm.limits import RateLimiter, parse_reset
 from agent.llm.tokens import count_tokens
 from prompts import Prompt
+from store.capabilities import known_mode, remember_mode
 from store.tables import LLMCall
 
+log = logging.getLogger(__name__)
+
 Message = dict[str, str]
+
+# Strongest first: a refusal moves one step down this list.
+MODES = ("json_schema", "json_object", "prompt")
+
+# What servers say when they do not take a response_format (llama-cpp-python's server answers
+# json_schema with a 500 and a pydantic error naming the allowed types; vLLM/Ollama a 400).
+_UNSUPPORTED_RE = re.compile(
+    r"response_format|json_schema|json_object|structured output|grammar|"
+    r"not supported|unsupported|unknown (?:parameter|field|argument)|extra (?:inputs|fields)",
+    re.IGNORECASE,
+)
+_RETRY_STATUSES = {408, 409, 429}
+_BACKOFF_FIRST = 0.5
+_BACKOFF_MAX = 8.0
 
 
 @dataclass(frozen=True)
@@ -45,13 +74,14 @@ class Completion:
 
 
 def make_client(settings: LLMSettings) -> openai.OpenAI:
-    """An SDK client for the configured endpoint; the SDK owns transport retries."""
+    """An SDK client for the configured endpoint. Its own retries are off: `LLM._send` retries,
+    so that every attempt is logged and every wait is capped."""
     key = settings.api_key.get_secret_value() if settings.api_key else "not-needed"
     return openai.OpenAI(
         api_key=key,  # local servers (vLLM, Ollama, llama.cpp) accept any key
         base_url=settings.base_url,
         timeout=settings.timeout,
-        max_retries=settings.max_retries,
+        max_retries=0,
     )
 
 
@@ -89,6 +119,7 @@ def make_limiter(settings: LLMSettings, concurrency: int) -> RateLimiter:
         concurrency,
         requests_per_minute=settings.requests_per_minute,
         tokens_per_minute=settings.tokens_per_minute,
+        max_wait=settings.max_retry_wait,
     )
 
 
@@ -114,6 +145,42 @@ class LLM:
         self.run_id = run_id
         # Paces every request this LLM sends (concurrency, RPM/TPM budgets, backing off).
         self.limiter = limiter or make_limiter(settings, DEFAULT_MAX_CONCURRENCY)
+        self._mode: str | None = None  # the structured-output mode in use, once known
+
+    @property
+    def endpoint(self) -> str:
+        return safe_url(self.client.base_url).rstrip("/")
+
+    @property
+    def mode(self) -> str:
+        """The structured-output mode to send: the configured one, or a weaker one this
+        endpoint and model were found to need (remembered in the store)."""
+        if self._mode is None:
+            mode: str = self.settings.structured_output
+            learned = known_mode(self.store, self.endpoint, self.model) if self.store else None
+            if learned in MODES and MODES.index(learned) > MODES.index(mode):
+                log.info("%s at %s takes %s (learned earlier)", self.model, self.endpoint, learned)
+                mode = learned
+            self._mode = mode
+        return self._mode
+
+    def _fall_back(self, refusal: str) -> bool:
+        """Step down to the next structured-output mode after a refusal; False at the bottom."""
+        current = self.mode
+        if current == MODES[-1]:
+            return False
+        self._mode = MODES[MODES.index(current) + 1]
+        log.warning(
+            "%s at %s does not take structured output %s (%s); using %s from now on",
+            self.model,
+            self.endpoint,
+            current,
+            refusal[:160],
+            self._mode,
+        )
+        if self.store is not None:
+            remember_mode(self.store, self.endpoint, self.model, self._mode, refusal[:500])
+        return True
 
     @property
     def model(self) -> str:
@@ -134,19 +201,30 @@ class LLM:
         max_tokens: int,
         paper_ids: list[int],
         attempt: int = 1,
+        temperature: float | None = None,
     ) -> Completion:
-        """Send one chat-completions request and log it. Raises LLMCallError on API failure."""
-        kwargs = self.request_body(messages, schema_model=schema_model, max_tokens=max_tokens)
-        messages = kwargs["messages"]
-        call = LLMCall(
-            run_id=self.run_id,
-            model=self.model,
-            prompt=prompt.ref,
-            paper_ids=paper_ids,
-            attempt=attempt,
-            request=json.dumps(messages, ensure_ascii=False),
-        )
-        choice = self._send(call, kwargs, _request_tokens(messages, max_tokens, self.model))
+        """Send one chat-completions request and log it. Raises LLMCallError on API failure.
+
+        A refusal of the structured-output mode moves to the next mode and sends again."""
+        while True:
+            kwargs = self.request_body(messages, schema_model=schema_model, max_tokens=max_tokens)
+            if temperature is not None:
+                kwargs["temperature"] = temperature
+            sent = kwargs["messages"]
+            call = LLMCall(
+                run_id=self.run_id,
+                model=self.model,
+                prompt=prompt.ref,
+                paper_ids=paper_ids,
+                attempt=attempt,
+                request=json.dumps(sent, ensure_ascii=False),
+            )
+            try:
+                choice = self._send(call, kwargs, _request_tokens(sent, max_tokens, self.model))
+                break
+            except _Unsupported as refused:
+                if not self._fall_back(refused.reason):
+                    raise LLMCallError(refused.message) from None
         call.response = (choice.message.content if choice else None) or ""
         if choice is not None and getattr(choice.message, "refusal", None):
             call.error = f"model refused: {choice.message.refusal}"
@@ -199,28 +277,48 @@ class LLM:
         return self._completion(call, content), calls
 
     def _send(self, call: LLMCall, kwargs: dict[str, Any], tokens: int) -> Any:
-        """Send one request for `call` within the rate budget, filling in its latency, usage,
-        cost and finish reason; return the first choice (None if the server sent none).
+        """Send one request for `call` within the rate budget, retrying transport faults up to
+        `max_retries` times, filling in its latency, usage, cost and finish reason; return the
+        first choice (None if the server sent none).
 
-        On an API failure the call is logged with its (redacted) error and LLMCallError raised.
+        Every failed try is logged as its own row (so cost and `stats` count what was sent).
+        On a final failure LLMCallError is raised; a refused response_format raises _Unsupported.
         """
-        self.limiter.acquire(tokens)
-        started = time.perf_counter()
-        try:
-            raw = self.client.chat.completions.with_raw_response.create(**kwargs)
-            response = raw.parse()
-        except (openai.APIError, ValueError) as exc:
-            # ValueError: the SDK lets a cut-off or non-JSON response body through as a
-            # json.JSONDecodeError rather than an openai error.
+        tries = self.settings.max_retries + 1
+        for number in range(1, tries + 1):
+            self.limiter.acquire(tokens)
+            started = time.perf_counter()
+            try:
+                raw = self.client.chat.completions.with_raw_response.create(**kwargs)
+                response = raw.parse()
+            except (openai.APIError, ValueError) as exc:
+                # ValueError: the SDK lets a cut-off or non-JSON response body through as a
+                # json.JSONDecodeError rather than an openai error.
+                failed = _copy_call(call)
+                failed.latency_ms = int((time.perf_counter() - started) * 1000)
+                self._release_after_error(exc)
+                error = self._redact(describe_api_error(exc))
+                message = f"{self.model} at {self.endpoint}: {error}"
+                if "response_format" in kwargs and _is_unsupported(exc):
+                    failed.error = f"{error} (structured output {self.mode} refused)"
+                    self._log(failed)
+                    raise _Unsupported(error, message) from None
+                wait = self._retry_wait(exc, number)
+                if number < tries and wait is not None and not isinstance(wait, str):
+                    failed.error = f"{error} (try {number} of {tries}; retrying in {wait:.1f} s)"
+                    self._log(failed)
+                    time.sleep(wait)
+                    continue
+                if isinstance(wait, str):
+                    error = f"{error}; {wait}"
+                elif number > 1:
+                    error = f"{error} (after {number} tries)"
+                failed.error = error
+                self._log(failed)
+                raise LLMCallError(f"{self.model} at {self.endpoint}: {error}") from None
             call.latency_ms = int((time.perf_counter() - started) * 1000)
-            self._release_after_error(exc)
-            call.error = self._redact(describe_api_error(exc))
-            self._log(call)
-            raise LLMCallError(
-                f"{self.model} at {safe_url(self.client.base_url)}: {call.error}"
-            ) from None
-        call.latency_ms = int((time.perf_counter() - started) * 1000)
-        self.limiter.release(headers=raw.headers, retries=raw.retries_taken)
+            self.limiter.release(headers=raw.headers, retries=raw.retries_taken)
+            break
         choice = response.choices[0] if response.choices else None
         usage = response.usage
         call.input_tokens = usage.prompt_tokens if usage else 0
@@ -228,6 +326,45 @@ class LLM:
         call.cost_usd = self.estimate_cost(call.input_tokens, call.output_tokens)
         call.finish_reason = choice.finish_reason if choice else None
         return choice
+
+    def _retry_wait(self, exc: Exception, number: int) -> float | str | None:
+        """Seconds to wait before retrying `exc`, None if it is not worth retrying, or the reason
+        (a str) the endpoint's requested wait is over `max_retry_wait`."""
+        if isinstance(exc, openai.APIStatusError):
+            status = exc.status_code
+            headers = exc.response.headers
+            if headers.get("x-should-retry") == "false":
+                return None
+            if (
+                status not in _RETRY_STATUSES
+                and status < 500
+                and headers.get("x-should-retry") != "true"
+            ):
+                return None
+            asked = parse_retry_after(headers)
+            if asked is None and status == 429:
+                asked = (
+                    max(
+                        (parse_reset(headers.get(f"x-ratelimit-reset-{k}")) or 0.0)
+                        for k in ("requests", "tokens")
+                    )
+                    or None
+                )
+            if asked is not None:
+                cap = self.settings.max_retry_wait
+                if asked > cap:
+                    return (
+                        f"the endpoint asks to wait {asked:.0f} s before retrying, more than "
+                        f"llm.max_retry_wait ({cap:.0f} s): try again later or raise "
+                        "llm.max_retry_wait"
+                    )
+                if asked > 5:
+                    log.warning("%s asks to wait %.0f s before retrying", self.endpoint, asked)
+                return max(asked, 0.0)
+        elif not isinstance(exc, (openai.APIConnectionError, ValueError)):
+            return None
+        backoff = min(_BACKOFF_FIRST * 2.0 ** (number - 1), _BACKOFF_MAX)
+        return backoff * (0.75 + random.random() / 2)  # jitter: threads do not retry in step
 
     @staticmethod
     def _completion(call: LLMCall, content: str) -> Completion:
@@ -245,7 +382,7 @@ class LLM:
         self, messages: list[Message], *, schema_model: type[BaseModel], max_tokens: int
     ) -> dict[str, Any]:
         """The chat-completions request body (for a live call or a Batch API line)."""
-        mode = self.settings.structured_output
+        mode = self.mode
         if mode != "json_schema":
             messages = [
                 {
@@ -293,6 +430,7 @@ class LLM:
         return str(content.text)
 
     def _batch_api(self, what: str, send: Any) -> Any:
+        # Batch API calls are not LLM calls (nothing to log); the SDK may retry them.
         try:
             return send()
         except (openai.APIError, ValueError) as exc:
@@ -370,15 +508,51 @@ class LLM:
 
 
 def parse_retry_after(headers: Any) -> float | None:
-    """Seconds a 429 asks to wait (retry-after-ms, then retry-after), if it says."""
+    """Seconds a 429 asks to wait (retry-after-ms, then retry-after in seconds or as an HTTP
+    date), if it says."""
     for name, divisor in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
         value = headers.get(name)
-        if value is not None:
-            try:
-                return float(value) / divisor
-            except ValueError:
-                continue
+        if value is None:
+            continue
+        try:
+            return float(value) / divisor
+        except ValueError:
+            pass
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            continue
+        return max(when.timestamp() - time.time(), 0.0)
     return None
+
+
+class _Unsupported(Exception):
+    """The endpoint refused the request's response_format."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+def _is_unsupported(exc: Exception) -> bool:
+    """Whether an API error means "this endpoint does not take that response_format"."""
+    if not isinstance(exc, openai.APIStatusError) or exc.status_code in (401, 403, 404, 429):
+        return False
+    text = f"{exc.message} {getattr(exc, 'body', '')}"
+    return exc.status_code in (400, 422, 500, 501) and bool(_UNSUPPORTED_RE.search(text))
+
+
+def _copy_call(call: LLMCall) -> LLMCall:
+    """A fresh row for one try of `call` (each try is its own logged request)."""
+    return LLMCall(
+        run_id=call.run_id,
+        model=call.model,
+        prompt=call.prompt,
+        paper_ids=list(call.paper_ids),
+        attempt=call.attempt,
+        request=call.request,
+    )
 
 
 def describe_api_error(exc: Exception) -> str:
@@ -386,7 +560,7 @@ def describe_api_error(exc: Exception) -> str:
     if isinstance(exc, ValueError):
         return f"malformed response body from the server ({exc})"
     if isinstance(exc, openai.APITimeoutError):
-        return "request timed out (after the SDK's retries)"
+        return "request timed out"
     if isinstance(exc, openai.APIConnectionError):
         return f"cannot connect: {exc.__cause__ or exc}"
     if isinstance(exc, openai.APIStatusError):

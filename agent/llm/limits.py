@@ -9,18 +9,23 @@ calls `acquire(tokens)`, which waits until
 * the request and token buckets (`requests_per_minute`, `tokens_per_minute`) have room;
 * any pause the endpoint asked for is over (`x-ratelimit-remaining-*: 0` with its reset time).
 
-Retrying a 429 itself is the SDK's job (it honours Retry-After); this only keeps the *next*
+Retrying a 429 itself is the client's job (agent/llm/client.py `_send`); this only keeps the *next*
 requests from running into the same wall, so the run goes as fast as the limits allow and no
 faster. `release(...)` reports what happened.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from agent.core.errors import LLMCallError
+
+log = logging.getLogger(__name__)
 
 _DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -87,7 +92,11 @@ class RateLimiter:
         max_concurrency: int,
         requests_per_minute: float | None = None,
         tokens_per_minute: float | None = None,
+        max_wait: float = 60.0,
     ) -> None:
+        # A pause the endpoint asks for longer than this fails the request instead (a one-hour
+        # rate-limit reset would otherwise stall the run silently).
+        self.max_wait = max_wait
         self.max_concurrency = max(1, max_concurrency)
         self._limit = float(self.max_concurrency)
         self._in_flight = 0
@@ -105,6 +114,15 @@ class RateLimiter:
         """Block until a request of about `tokens` tokens may be sent."""
         started = time.monotonic()
         with self._cond:
+            pause = self._paused_until - started
+            if pause > self.max_wait:
+                raise LLMCallError(
+                    f"the endpoint's rate limit resets in {pause:.0f} s, more than "
+                    f"llm.max_retry_wait ({self.max_wait:.0f} s): try again later or raise "
+                    "llm.max_retry_wait"
+                )
+            if pause > 5:
+                log.warning("waiting %.0f s for the endpoint's rate limit to reset", pause)
             while True:
                 now = time.monotonic()
                 wait = self._paused_until - now

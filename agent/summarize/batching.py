@@ -12,6 +12,7 @@ import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+from agent.core.errors import ConfigError
 from agent.llm.tokens import count_tokens, truncate_to_tokens
 from prompts import Prompt
 
@@ -77,6 +78,40 @@ def make_item(
         item = BatchItem(paper_id, ref, title, cut, 0, truncated=True)
         tokens = count_tokens(_compact(item.as_json()), model)
     return BatchItem(item.paper_id, ref, title, item.abstract, tokens, item.truncated)
+
+
+# Share of the timeout a request may be planned to take (the speeds are estimates).
+TIMEOUT_SHARE = 0.8
+SMALLEST_PAPER_TOKENS = 64
+
+
+def fit_to_timeout(
+    *,
+    timeout: float,
+    prompt_tps: float | None,
+    output_tps: float | None,
+    output_per_paper: int,
+    budget: int,
+    max_papers: int,
+    overhead: int,
+) -> tuple[int, int]:
+    """The (token budget, papers per request) under which a request can finish in `timeout`
+    at the endpoint's speeds: no request is sent that would time out by construction.
+
+    Raises ConfigError when not even one paper fits."""
+    if not prompt_tps or not output_tps:
+        return budget, max_papers
+    for papers in range(max_papers, 0, -1):
+        # The answer's budget is twice this after a cut-off answer (llm_engine), so plan for it.
+        output_seconds = 2 * (output_per_paper * papers + 200) / output_tps
+        room = int((timeout * TIMEOUT_SHARE - output_seconds) * prompt_tps)
+        if room >= overhead + papers * SMALLEST_PAPER_TOKENS:
+            return min(budget, room), papers
+    raise ConfigError(
+        f"a request for one paper cannot finish within llm.timeout ({timeout:.0f} s) at "
+        f"{prompt_tps:g} prompt / {output_tps:g} output tokens a second: raise llm.timeout or "
+        "lower llm.output_tokens_per_paper"
+    )
 
 
 def pack_batches(

@@ -21,7 +21,13 @@ from agent.core.injection import drop_injected_gains, injection_errors, without_
 from agent.core.validate import normalize_summary, summary_errors
 from agent.llm.client import LLM, make_limiter
 from agent.summarize import offline as offline_engine
-from agent.summarize.batching import BatchItem, make_item, pack_stream, prompt_overhead
+from agent.summarize.batching import (
+    BatchItem,
+    fit_to_timeout,
+    make_item,
+    pack_stream,
+    prompt_overhead,
+)
 from agent.summarize.llm_engine import LLMSummarizer, PaperOutcome
 from agent.summarize.outcomes import SummarizeReport, store_outcomes
 from agent.summarize.recovery import replay, unstored_answers
@@ -85,7 +91,8 @@ class LLMBatchSummarizer:
     def __init__(self, llm: LLM, settings: Settings, concurrency: int = 4) -> None:
         self.settings = settings.llm
         self.prompt = load_prompt("summarize", self.settings.prompt_version)
-        self.concurrency = max(1, concurrency)
+        # A local CPU server answers one request at a time; more only queue behind it and time out.
+        self.concurrency = 1 if self.settings.preset == "local" else max(1, concurrency)
         if llm.limiter.max_concurrency != self.concurrency:
             llm.limiter = make_limiter(settings.llm, self.concurrency)
         self.engine = LLMSummarizer(llm, self.prompt, settings.llm, settings.profile.prompt_block())
@@ -106,7 +113,17 @@ class LLMBatchSummarizer:
         llm = self.engine.llm
         model = llm.model
         overhead = prompt_overhead(self.prompt, model, self.engine.interests)
-        room = max(self.settings.batch_token_budget - overhead, 64)
+        s = self.settings
+        budget, max_papers = fit_to_timeout(
+            timeout=s.timeout,
+            prompt_tps=s.prompt_tokens_per_second,
+            output_tps=s.output_tokens_per_second,
+            output_per_paper=s.output_tokens_per_paper,
+            budget=s.batch_token_budget,
+            max_papers=s.max_papers_per_batch,
+            overhead=overhead,
+        )
+        room = max(budget - overhead, 64)
         logged = (
             unstored_answers(llm.store, self.made_by, exclude_run=llm.run_id)
             if llm.store is not None
@@ -127,9 +144,9 @@ class LLMBatchSummarizer:
 
         batches = pack_stream(
             items(),
-            budget=self.settings.batch_token_budget,
+            budget=budget,
             overhead=overhead,
-            max_papers=self.settings.max_papers_per_batch,
+            max_papers=max_papers,
         )
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
             running: set[Future[list[PaperOutcome]]] = set()
@@ -152,10 +169,11 @@ class LLMBatchSummarizer:
         outcomes = self.engine.summarize_batch(batch, abstracts)
         for outcome in outcomes:
             if outcome.item.truncated:
-                outcome.warning = (
+                cut = (
                     f"abstract too long for one request: summarized from its first "
                     f"{outcome.item.tokens} tokens"
                 )
+                outcome.warning = f"{outcome.warning}; {cut}" if outcome.warning else cut
         return outcomes
 
 

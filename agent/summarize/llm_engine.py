@@ -1,10 +1,14 @@
 """Summarizing a batch of papers with an LLM: one request, validated answers, re-asks.
 
 The shape follows instructor's retry/re-ask loop: tenacity retries only *invalid answers*,
-sending the model its previous answer and the validation errors, and asking again only for the
-papers still unanswered. Papers answered validly are kept from every attempt. A truncated answer
-(`finish_reason: length`) is not re-asked as is: the batch is split in two and each half sent
-on its own. Transport errors never reach tenacity: the SDK has already retried them.
+sending the model its previous answer and *every* schema and content error of it, and asking
+again only for the papers still unanswered. Papers answered validly are kept from every attempt.
+No request is sent twice byte for byte: a re-ask identical to one already sent goes out at a
+higher temperature, or not at all. A gain an earlier attempt quoted correctly and the accepted
+answer drops is kept as a warning on the summary, not silently lost. A truncated answer
+(`finish_reason: length`) is sent once more with twice the output budget, then split in two
+once; what is still cut off fails with a reason naming the setting to raise. Transport errors
+never reach tenacity: the client (agent/llm/client.py) has already retried them.
 """
 
 from __future__ import annotations
@@ -20,8 +24,16 @@ from agent.config import LLMSettings
 from agent.core.errors import AnswerInvalid, LLMCallError
 from agent.core.injection import injection_errors
 from agent.core.jsontext import extract_json
-from agent.core.models import BatchAnswer, PaperSummary, SummaryAnswer
-from agent.core.validate import batch_id_errors, normalize_summary, relevance_errors, summary_errors
+from agent.core.models import BatchAnswer, Gain, PaperSummary, SummaryAnswer
+from agent.core.validate import (
+    MAX_TAKEAWAY_WORDS,
+    batch_id_errors,
+    gain_errors,
+    normalize_summary,
+    relevance_errors,
+    summary_errors,
+    word_count,
+)
 from agent.llm.client import LLM, Completion, Message
 from agent.summarize.batching import BatchItem, render_request
 from prompts import Prompt
@@ -49,6 +61,19 @@ class _Attempt:
     errors: dict[str, list[str]] = field(default_factory=dict)
     number: int = 0
     last_call_id: int | None = None
+    # Gains quoted correctly by any attempt, per paper: what a later answer must not drop unsaid.
+    quoted: dict[str, dict[str, Gain]] = field(default_factory=dict)
+    sent: set[str] = field(default_factory=set)  # requests already sent (messages+temperature)
+    budget_factor: int = 1  # output budget multiplier, raised once after a truncated answer
+
+
+# Temperature added per repeat of an otherwise identical re-ask, and the ceiling.
+TEMPERATURE_STEP = 0.3
+MAX_TEMPERATURE = 1.0
+
+
+class Repeated(Exception):
+    """The next re-ask would repeat a request already sent at every temperature tried."""
 
 
 class Truncated(Exception):
@@ -76,13 +101,19 @@ class LLMSummarizer:
         return MadeBy(engine=self.engine, model=self.llm.model, prompt_version=self.prompt.ref)
 
     def summarize_batch(
-        self, items: Sequence[BatchItem], abstracts: dict[str, str]
+        self,
+        items: Sequence[BatchItem],
+        abstracts: dict[str, str],
+        *,
+        may_split: bool = True,
+        budget_factor: int = 1,
     ) -> list[PaperOutcome]:
         """Summarize `items`; `abstracts` maps each ref to its full abstract for validation."""
         system, user = self.render(items)
         state = _Attempt(
             pending={item.ref: item for item in items},
             messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
+            budget_factor=budget_factor,
         )
         try:
             for attempt in Retrying(
@@ -92,43 +123,82 @@ class LLMSummarizer:
                 reraise=True,
             ):
                 with attempt:
-                    self._attempt(state, abstracts)
-        except AnswerInvalid:
+                    self._attempt_once_more_if_cut(state, abstracts)
+        except (AnswerInvalid, Repeated) as exc:
+            repeated = " (a further re-ask would have repeated one already sent)" * isinstance(
+                exc, Repeated
+            )
             tries = state.number
             for ref, item in state.pending.items():
                 reasons = "; ".join(state.errors.get(ref, ["invalid answer"]))
                 state.done[ref] = PaperOutcome(
                     item,
-                    error=f"invalid after {tries} attempt(s): {reasons}",
+                    error=f"invalid after {tries} attempt(s){repeated}: {reasons}",
                     call_id=state.last_call_id,
                 )
         except Truncated:
             pending = list(state.pending.values())
-            if len(pending) == 1:
-                state.done[pending[0].ref] = PaperOutcome(
-                    pending[0],
-                    error="answer truncated at max_tokens even for this paper alone",
-                    call_id=state.last_call_id,
-                )
-            else:
+            if len(pending) > 1 and may_split:
+                # Split once (not down to single papers: a model that runs on forever does so
+                # for one paper too, and every level of splitting is paid for).
                 half = len(pending) // 2
                 for part in (pending[:half], pending[half:]):
-                    for outcome in self.summarize_batch(part, abstracts):
+                    for outcome in self.summarize_batch(
+                        part, abstracts, may_split=False, budget_factor=state.budget_factor
+                    ):
                         state.done[outcome.item.ref] = outcome
+            else:
+                budget = self._max_tokens(len(pending), state.budget_factor)
+                for item in pending:
+                    state.done[item.ref] = PaperOutcome(
+                        item,
+                        error=f"the answer was cut off at max_tokens ({budget}) even with twice "
+                        "the output budget and a smaller batch; raise llm.output_tokens_per_paper "
+                        "or lower llm.max_papers_per_batch",
+                        call_id=state.last_call_id,
+                    )
         except LLMCallError as exc:
             for ref, item in state.pending.items():
                 state.done[ref] = PaperOutcome(item, error=str(exc), call_id=state.last_call_id)
         return [state.done[item.ref] for item in items]
 
+    def _max_tokens(self, papers: int, factor: int) -> int:
+        return (self.settings.output_tokens_per_paper * papers + 200) * factor
+
+    def _attempt_once_more_if_cut(self, state: _Attempt, abstracts: dict[str, str]) -> None:
+        """One attempt; a truncated answer is sent again once with twice the output budget."""
+        try:
+            self._attempt(state, abstracts)
+        except Truncated:
+            if state.budget_factor > 1:
+                raise
+            state.budget_factor = 2
+            self._attempt(state, abstracts)
+
+    def _temperature(self, state: _Attempt) -> float | None:
+        """The temperature for the next request: the configured one unless that exact request
+        was sent already, then higher in steps; Repeated when even the ceiling was sent."""
+        base = self.settings.temperature
+        temperature = base
+        body = json.dumps(state.messages, sort_keys=True)
+        while f"{temperature:.2f}|{body}" in state.sent:
+            if temperature >= MAX_TEMPERATURE:
+                raise Repeated
+            temperature = min(temperature + TEMPERATURE_STEP, MAX_TEMPERATURE)
+        state.sent.add(f"{temperature:.2f}|{body}")
+        return None if temperature == base else temperature
+
     def _attempt(self, state: _Attempt, abstracts: dict[str, str]) -> None:
+        temperature = self._temperature(state)
         state.number += 1
         completion = self.llm.complete(
             state.messages,
             prompt=self.prompt,
             schema_model=BatchAnswer,
-            max_tokens=self.settings.output_tokens_per_paper * len(state.pending) + 200,
+            max_tokens=self._max_tokens(len(state.pending), state.budget_factor),
             paper_ids=[item.paper_id for item in state.pending.values()],
             attempt=state.number,
+            temperature=temperature,
         )
         state.last_call_id = completion.call_id
         if completion.finish_reason == "length":
@@ -142,9 +212,25 @@ class LLMSummarizer:
         self, state: _Attempt, completion: Completion, abstracts: dict[str, str]
     ) -> list[str]:
         """Move every validly answered paper to `done`; return errors not tied to one paper."""
-        check = check_answer(completion.content, list(state.pending), abstracts)
+        check = check_answer(
+            completion.content, list(state.pending), abstracts, rate_relevance=bool(self.interests)
+        )
+        for ref, gains in check.quoted.items():
+            for gain in gains:
+                state.quoted.setdefault(ref, {}).setdefault(gain.quote, gain)
         for ref, summary in check.valid.items():
-            state.done[ref] = PaperOutcome(state.pending[ref], summary, call_id=completion.call_id)
+            kept = {gain.quote for gain in summary.gains}
+            dropped = [q for q in state.quoted.get(ref, {}) if q not in kept]
+            warning = None
+            if dropped and state.number > 1:
+                shown = "; ".join(repr(q) for q in dropped[:3])
+                warning = (
+                    f"a re-ask dropped {len(dropped)} gain(s) an earlier answer quoted "
+                    f"correctly: {shown}; check them by hand"
+                )
+            state.done[ref] = PaperOutcome(
+                state.pending[ref], summary, call_id=completion.call_id, warning=warning
+            )
             state.pending.pop(ref)
         state.errors = check.errors
         return check.general
@@ -190,11 +276,18 @@ class AnswerCheck:
     valid: dict[str, PaperSummary] = field(default_factory=dict)
     errors: dict[str, list[str]] = field(default_factory=dict)
     general: list[str] = field(default_factory=list)
+    # Gains quoted correctly, per paper, valid answer or not (to notice a re-ask dropping them).
+    quoted: dict[str, list[Gain]] = field(default_factory=dict)
 
 
-def check_answer(content: str, refs: list[str], abstracts: dict[str, str]) -> AnswerCheck:
+def check_answer(
+    content: str, refs: list[str], abstracts: dict[str, str], *, rate_relevance: bool = True
+) -> AnswerCheck:
     """Validate an answer's summaries for `refs`: which are valid, and what is wrong with the rest.
 
+    Every error is reported (all schema errors and the content errors of the parts that do
+    follow the schema), so one re-ask can fix them all. With `rate_relevance` False (no reader
+    profile was sent) any relevance in the answer is dropped unchecked.
     Used for every fresh answer and for answers replayed from the call log after a crash.
     """
     check = AnswerCheck()
@@ -223,12 +316,16 @@ def check_answer(content: str, refs: list[str], abstracts: dict[str, str]) -> An
         if ref in repeated:
             check.errors[ref] = ["this id was answered more than once"]
             continue
+        assert isinstance(entry, dict)
+        if not rate_relevance:
+            entry = {k: v for k, v in entry.items() if k != "relevance"}
+        abstract = abstracts[ref]
+        check.quoted[ref] = _quoted_gains(entry, abstract)
         try:
             summary = normalize_summary(SummaryAnswer.model_validate(entry))
         except ValidationError as exc:
-            check.errors[ref] = [_schema_error(exc)]
+            check.errors[ref] = _schema_errors(exc) + _partial_content_errors(entry, abstract)
             continue
-        abstract = abstracts[ref]
         errors = summary_errors(summary, abstract) + injection_errors(summary, abstract)
         if isinstance(summary, SummaryAnswer) and summary.relevance is not None:
             errors += relevance_errors(summary.relevance.reason)
@@ -240,7 +337,48 @@ def check_answer(content: str, refs: list[str], abstracts: dict[str, str]) -> An
     return check
 
 
-def _schema_error(exc: ValidationError) -> str:
-    first = exc.errors()[0]
-    where = ".".join(str(p) for p in first["loc"])
-    return f"the answer does not follow the schema at {where}: {first['msg']}"
+def _schema_errors(exc: ValidationError) -> list[str]:
+    """Every place the answer breaks the schema, one line each."""
+    return [
+        f"the answer does not follow the schema at {'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+        for e in exc.errors()
+    ]
+
+
+def _valid_gains(entry: dict[str, object]) -> list[tuple[int, Gain]]:
+    """The gains of a raw answer entry that follow the schema on their own, with their index."""
+    gains = entry.get("gains")
+    found = []
+    for i, raw in enumerate(gains if isinstance(gains, list) else []):
+        try:
+            found.append((i, Gain.model_validate(raw)))
+        except ValidationError:
+            continue
+    return found
+
+
+def _quoted_gains(entry: dict[str, object], abstract: str) -> list[Gain]:
+    """Gains a re-ask must not drop unsaid: quoted correctly and not from an injected sentence."""
+    return [
+        g
+        for _i, g in _valid_gains(entry)
+        if not gain_errors(g, abstract)
+        and not injection_errors(
+            PaperSummary(id="", takeaway="", has_claims=True, gains=[g]), abstract
+        )
+    ]
+
+
+def _partial_content_errors(entry: dict[str, object], abstract: str) -> list[str]:
+    """Content errors of an entry that fails the schema, so they are not left for a later
+    re-ask: the takeaway's length, and each schema-valid gain's own errors."""
+    errors = []
+    takeaway = entry.get("takeaway")
+    if isinstance(takeaway, str) and word_count(takeaway) > MAX_TAKEAWAY_WORDS:
+        errors.append(
+            f"the takeaway has {word_count(takeaway)} words; at most {MAX_TAKEAWAY_WORDS} are "
+            "allowed"
+        )
+    for i, gain in _valid_gains(entry):
+        errors += [f"gains.{i}: {e}" for e in gain_errors(gain, abstract)]
+    return errors

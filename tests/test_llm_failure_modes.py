@@ -1,0 +1,208 @@
+"""Issue 12's failure modes of the LLM path against a real model, and issue 16's client breaks,
+each reproduced on the scripted test server (real openai client over HTTP)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+from agent.llm.client import LLM
+from agent.summarize.llm_engine import LLMSummarizer
+from prompts import load_prompt
+from store.capabilities import known_mode
+from store.db import open_engine
+from tests.fake_openai import FakeOpenAIServer, Reply
+from tests.llm_answers import answer_all, good_answer, good_summary, papers_in
+from tests.test_llm_engine import calls, items, last_user_message, settings
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Engine:
+    return open_engine(f"sqlite:///{tmp_path / 'llm.db'}")
+
+
+def summarizer(
+    server: FakeOpenAIServer, store: Engine, interests: str = "", **overrides: Any
+) -> LLMSummarizer:
+    s = settings(server, **overrides)
+    return LLMSummarizer(LLM(s, store), load_prompt("summarize", "v1"), s, interests)
+
+
+# -- 1. json_schema refused by the server ---------------------------------------------------
+
+
+def test_a_refused_json_schema_falls_back_once_and_is_remembered(store: Engine) -> None:
+    with FakeOpenAIServer(answer_all, response_formats={"json_object", "text"}) as server:
+        batch, abstracts = items()
+        outcomes = summarizer(server, store).summarize_batch(batch, abstracts)
+        assert all(o.summary is not None for o in outcomes)
+        kinds = [r.get("response_format", {}).get("type") for r in server.chat_requests()]
+        assert kinds == ["json_schema", "json_object"]  # the 500 is not retried as transport
+        assert known_mode(store, server.url, "gpt-4.1-mini") == "json_object"
+        refused = calls(store)[0]
+        assert refused.error is not None and "refused" in refused.error
+
+        # The next run (a new LLM) starts with what was learned: no refusal paid for again.
+        summarizer(server, store).summarize_batch(batch, abstracts)
+        kinds = [r.get("response_format", {}).get("type") for r in server.chat_requests()]
+        assert kinds[2:] == ["json_object"]
+
+
+def test_a_server_taking_no_response_format_gets_the_schema_in_the_prompt(
+    store: Engine,
+) -> None:
+    with FakeOpenAIServer(answer_all, response_formats=set(), refusal_status=400) as server:
+        batch, abstracts = items()
+        outcomes = summarizer(server, store).summarize_batch(batch, abstracts)
+        assert all(o.summary is not None for o in outcomes)
+        sent = server.chat_requests()
+        assert [r.get("response_format", {}).get("type") for r in sent] == [
+            "json_schema",
+            "json_object",
+            None,
+        ]
+        assert "JSON schema" in sent[-1]["messages"][0]["content"]
+        assert known_mode(store, server.url, "gpt-4.1-mini") == "prompt"
+
+
+# -- 2. every error of an answer in one re-ask ------------------------------------------------
+
+
+def test_one_re_ask_names_every_schema_and_content_error(
+    fake_openai: FakeOpenAIServer, store: Engine
+) -> None:
+    batch, abstracts = items(1)
+    bad = good_answer({"messages": [{"role": "user", "content": _block(batch)}]})
+    entry = bad["papers"][0]
+    del entry["has_claims"]
+    entry["gains"][0].pop("kind")
+    entry["takeaway"] = " ".join(["word"] * 45)
+    fake_openai.script(Reply.content(bad))
+    fake_openai.handler = answer_all
+    (outcome,) = summarizer(fake_openai, store).summarize_batch(batch, abstracts)
+    assert outcome.summary is not None
+    reask = last_user_message(fake_openai.chat_requests()[1])
+    assert "has_claims" in reask and "gains.0.kind" in reask
+    assert "45 words" in reask  # the content error is not held back behind the schema errors
+
+
+# -- 3. no identical request twice --------------------------------------------------------------
+
+
+def test_an_identical_re_ask_goes_out_at_a_higher_temperature(
+    fake_openai: FakeOpenAIServer, store: Engine
+) -> None:
+    batch, abstracts = items(1)
+    same_bad = {"papers": [{"id": "p1", "takeaway": "x"}]}
+    fake_openai.handler = lambda body: Reply.content(same_bad)
+    summarizer(fake_openai, store, max_reasks=3).summarize_batch(batch, abstracts)
+    sent = fake_openai.chat_requests()
+    keys = [json.dumps([r["messages"], r["temperature"]], sort_keys=True) for r in sent]
+    assert len(set(keys)) == len(keys) == 4
+    assert sent[1]["temperature"] == 0.0 and sent[2]["temperature"] > 0.0
+
+
+# -- 4. a re-ask that deletes true claims -----------------------------------------------------
+
+
+def test_gains_dropped_under_re_ask_pressure_are_flagged(
+    fake_openai: FakeOpenAIServer, store: Engine
+) -> None:
+    batch, abstracts = items(1)
+    first = good_answer({"messages": [{"role": "user", "content": _block(batch)}]})
+    first["papers"][0]["takeaway"] = " ".join(["word"] * 45)  # invalid, but the gain is right
+    dropped = {"papers": [{**first["papers"][0], "takeaway": "ProMoE serves MoE models faster."}]}
+    dropped["papers"][0]["gains"] = []
+    dropped["papers"][0]["has_claims"] = False
+    fake_openai.script(Reply.content(first), Reply.content(dropped))
+    (outcome,) = summarizer(fake_openai, store).summarize_batch(batch, abstracts)
+    assert outcome.summary is not None
+    assert outcome.warning is not None and "dropped 1 gain" in outcome.warning
+    assert "2.20x" in outcome.warning
+
+
+# -- 7. relevance without a profile ---------------------------------------------------------
+
+
+def test_relevance_is_ignored_when_no_profile_was_sent(
+    fake_openai: FakeOpenAIServer, store: Engine
+) -> None:
+    def with_bad_relevance(body: dict[str, Any]) -> Reply:
+        answer = good_answer(body)
+        for entry in answer["papers"]:
+            entry["relevance"] = {"score": 9, "reason": "see https://x.example " + "w " * 40}
+        return Reply.content(answer)
+
+    fake_openai.handler = with_bad_relevance
+    batch, abstracts = items()
+    outcomes = summarizer(fake_openai, store).summarize_batch(batch, abstracts)
+    assert all(o.summary is not None for o in outcomes)
+    assert all(getattr(o.summary, "relevance", None) is None for o in outcomes)
+    assert len(fake_openai.chat_requests()) == 1
+
+
+# -- issue 16: waits, truncation, logging -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"retry-after": "3600"}, {"x-ratelimit-reset-requests": "1h0m0s"}],
+    ids=["retry-after", "ratelimit-reset"],
+)
+def test_an_hour_long_wait_fails_at_once_with_a_reason(
+    fake_openai: FakeOpenAIServer, store: Engine, headers: dict[str, str]
+) -> None:
+    fake_openai.handler = lambda body: Reply.error(429, "rate limit", headers=headers)
+    batch, abstracts = items(1)
+    started = time.monotonic()
+    (outcome,) = summarizer(fake_openai, store).summarize_batch(batch, abstracts)
+    assert time.monotonic() - started < 5
+    assert outcome.error is not None and "3600 s" in outcome.error
+    assert "llm.max_retry_wait" in outcome.error
+    assert len(fake_openai.chat_requests()) == 1
+    assert len(calls(store)) == 1
+
+
+def test_an_exhausted_rate_limit_window_resetting_in_an_hour_stops_the_next_request(
+    fake_openai: FakeOpenAIServer, store: Engine
+) -> None:
+    headers = {"x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "1h"}
+    engine = summarizer(fake_openai, store)
+    batch, abstracts = items(1)
+    fake_openai.handler = lambda body: _with_headers(answer_all(body), headers)
+    engine.summarize_batch(batch, abstracts)  # first answer says: nothing left for an hour
+    started = time.monotonic()
+    (outcome,) = engine.summarize_batch(batch, abstracts)
+    assert time.monotonic() - started < 5
+    assert outcome.error is not None and "resets in" in outcome.error
+
+
+def test_every_transport_retry_reaches_the_call_log(
+    fake_openai: FakeOpenAIServer, store: Engine
+) -> None:
+    fake_openai.script(Reply.drop(), Reply.error(503, "busy"), Reply.error(502, "bad gateway"))
+    fake_openai.handler = answer_all
+    batch, abstracts = items()
+    outcomes = summarizer(fake_openai, store, max_retries=3).summarize_batch(batch, abstracts)
+    assert all(o.summary is not None for o in outcomes)
+    assert len(calls(store)) == len(fake_openai.chat_requests()) == 4
+
+
+def _with_headers(reply: Reply, headers: dict[str, str]) -> Reply:
+    reply.headers.update(headers)
+    return reply
+
+
+def _block(batch: Any) -> str:
+    return "<papers>\n" + json.dumps([b.as_json() for b in batch]) + "\n</papers>"
+
+
+def test_papers_in_reads_the_block() -> None:
+    batch, _ = items(1)
+    assert papers_in({"messages": [{"role": "user", "content": _block(batch)}]})[0]["id"] == "p1"
+    assert good_summary(papers_in({"messages": [{"role": "user", "content": _block(batch)}]})[0])
