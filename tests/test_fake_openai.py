@@ -88,19 +88,17 @@ def test_requests_are_recorded_with_authorization(
 def test_rate_limit_is_retried_by_the_sdk(
     fake_openai: FakeOpenAIServer, client: ClientFactory
 ) -> None:
-    # retry-after-ms makes the SDK's wait 1 ms; a bare "Retry-After: 0" is not positive, so
-    # the SDK would fall back to its own ~0.5 s backoff.
+    # The server's 429 carries the headers a real one sends; the SDK retries once and succeeds.
+    # (How long it waits is not asserted here: timing belongs in bench/, not in unit tests.)
     fake_openai.script(
         Reply.error(429, "slow down", headers={"Retry-After": "0", "retry-after-ms": "1"}),
         Reply.content("ok"),
     )
 
-    started = time.monotonic()
     completion = client(max_retries=2).chat.completions.create(model="m", messages=MESSAGES)
 
     assert completion.choices[0].message.content == "ok"
     assert len(fake_openai.chat_requests()) == 2
-    assert time.monotonic() - started < 0.3
 
 
 def test_server_error_without_retries_raises(
@@ -243,7 +241,7 @@ def test_unknown_path_is_404_in_openai_format(
 def test_concurrent_requests_are_served_in_parallel(
     fake_openai: FakeOpenAIServer, client: ClientFactory
 ) -> None:
-    fake_openai.handler = lambda body: Reply.hang(0.3, then=Reply.content("late"))
+    fake_openai.handler = lambda body: Reply.hang(1.5, then=Reply.content("late"))
     sdk = client()
     results: list[str | None] = []
 
@@ -259,7 +257,8 @@ def test_concurrent_requests_are_served_in_parallel(
         t.join()
 
     assert results == ["late"] * 4
-    assert time.monotonic() - started < 1.0  # four 0.3 s replies overlapped
+    # four 1.5 s replies one after another would take 6 s; overlapped, about 1.5 s
+    assert time.monotonic() - started < 4.5
 
 
 def test_stop_does_not_wait_for_a_hanging_handler() -> None:
@@ -270,6 +269,6 @@ def test_stop_does_not_wait_for_a_hanging_handler() -> None:
 
     started = time.monotonic()
     server.stop()
-    assert time.monotonic() - started < 0.5
+    assert time.monotonic() - started < 10  # the handler would hang for 30 s
     with pytest.raises(RuntimeError):
         _ = server.url
