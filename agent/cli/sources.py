@@ -111,5 +111,8 @@ def exit_code(report: IngestReport, fetched: list[Fetched]) -> int:
     failures = len(report.failed_sources) + sum(1 for f in fetched if f.error)
     if failures == 0:
         return EXIT_OK
-    read_something = any(s.failed is None or s.read for s in report.sources)
+    # A fetch answered "not modified" was read fine: nothing in it was new.
+    read_something = any(s.failed is None or s.read for s in report.sources) or any(
+        f.error is None for f in fetched
+    )
     return EXIT_SOURCE_FAILED if read_something else EXIT_NOTHING_READ
