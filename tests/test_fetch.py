@@ -7,6 +7,7 @@ without waiting for it.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -78,7 +79,7 @@ def settings_for(server: FeedServer, **kw: object) -> FetchSettings:
         "timeout": 0.5,
     }
     values.update(kw)
-    return FetchSettings(**values)  # type: ignore[arg-type]
+    return FetchSettings.model_validate(values)
 
 
 def test_arxiv_api_paging_spacing_retries_and_since_last_fetch(tmp_path: Path) -> None:
@@ -140,7 +141,7 @@ def test_etag_cache_and_a_retry_after_over_the_cap(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def replay(monkeypatch: pytest.MonkeyPatch) -> FeedServer:
+def replay(monkeypatch: pytest.MonkeyPatch) -> Iterator[FeedServer]:
     server = FeedServer().__enter__()
     monkeypatch.setenv("PAPERSKIM_FETCH__ARXIV_API", f"{server.url}/api/query")
     monkeypatch.setenv("PAPERSKIM_FETCH__ARXIV_RSS", server.url)
@@ -149,7 +150,7 @@ def replay(monkeypatch: pytest.MonkeyPatch) -> FeedServer:
     monkeypatch.setenv("PAPERSKIM_FETCH__CONTACT", "me@example.org")
     monkeypatch.setenv("PAPERSKIM_FETCH__PAGE_SIZE", "2")
     monkeypatch.setenv("PAPERSKIM_FETCH__MAX_RESULTS", "4")
-    yield server  # type: ignore[misc]
+    yield server
     server.__exit__(None, None, None)
 
 

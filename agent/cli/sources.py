@@ -103,7 +103,10 @@ def print_sources(report: IngestReport) -> None:
         if outcome.failed is None:
             err.print(f"[green]read[/] {escape(str(outcome))}")
         else:
-            kept = f" (kept the {outcome.read} records before it)" if outcome.read else ""
+            said = "kept the" in outcome.failed
+            kept = (
+                f" (kept the {outcome.read} records before it)" if outcome.read and not said else ""
+            )
             err.print(f"[red]Error:[/] {escape(outcome.failed)}{escape(kept)}")
 
 

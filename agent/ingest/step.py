@@ -80,7 +80,9 @@ def ingest_files(
             try:
                 _ingest_one(session, report, outcome, path, fmt, mapping, label, on_record)
             except IngestError as exc:
-                outcome.failed = str(exc)
+                # Name the source as the user knows it (a URL), not the file it was saved in.
+                message = str(exc)
+                outcome.failed = message.replace(str(path), label, 1) if label else message
             _commit(session)
     return report
 
