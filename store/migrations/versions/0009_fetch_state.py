@@ -1,14 +1,14 @@
 """Fetch state per URL (ETag, Last-Modified, newest entry) and each paper's arXiv version
 
-Revision ID: 0008_fetch_state
-Revises: 0007_llm_relevance
+Revision ID: 0009_fetch_state
+Revises: 0008_endpoint_capability
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_fetch_state"
-down_revision = "0007_llm_relevance"
+revision = "0009_fetch_state"
+down_revision = "0008_endpoint_capability"
 branch_labels = None
 depends_on = None
 
