@@ -287,3 +287,13 @@ def test_fuzz_reader(tmp_path: Path, name: str, data: st.DataObject) -> None:
             assert isinstance(item, (PaperRecord, RecordError))
     except IngestError as exc:
         assert "\n" not in str(exc).strip()
+
+
+def test_bytes_that_crash_feedparser_are_one_clear_error(tmp_path: Path) -> None:
+    # Found by test_fuzz_reader: feedparser 6.0 raised UnicodeDecodeError from its encoding
+    # sniffing on this input instead of reporting a bad feed.
+    sample = SAMPLES["feed.xml"]
+    path = tmp_path / "feed.xml"
+    path.write_bytes(sample[:30] + b"\x80" + sample[30:38])
+    with pytest.raises(IngestError, match="not a readable feed"):
+        list(parse_file(path))

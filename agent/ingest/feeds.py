@@ -141,7 +141,7 @@ def read_feed(path: Path) -> Iterator[Raw]:
     if b"<!ENTITY" in data[:SNIFF_BYTES]:
         raise IngestError(f"{path}: XML declaring entities (<!ENTITY) is not accepted")
     # Bytes, never a str: feedparser would treat a str as a URL and go fetch it.
-    feed = feedparser.parse(data, sanitize_html=True, resolve_relative_uris=False)
+    feed = parse_feed(data, path)
     entries = list(feed.entries)
     version = feed.get("version") or ""
     fault = feed.get("bozo_exception") if feed.get("bozo") else None
@@ -164,6 +164,16 @@ def read_feed(path: Path) -> Iterator[Raw]:
             f"{path}: feed stops early ({_fault_text(fault)}); "
             f"kept the {min(closed, len(entries))} complete entries before it"
         )
+
+
+def parse_feed(data: bytes, where: object) -> feedparser.FeedParserDict:
+    """feedparser's result; its own crashes on odd bytes become one IngestError."""
+    try:
+        return feedparser.parse(data, sanitize_html=True, resolve_relative_uris=False)
+    except (UnicodeError, ValueError, LookupError) as exc:
+        # feedparser 6.0.x raises UnicodeDecodeError from its encoding sniffing on some
+        # byte sequences (found by the fuzz test) instead of setting `bozo`.
+        raise IngestError(f"{where}: not a readable feed ({exc.__class__.__name__})") from exc
 
 
 def _is_api_error(entry: Mapping[str, Any]) -> bool:

@@ -264,7 +264,11 @@ def _retry_after(value: str | None) -> float | None:
 
 def _entry_dates(body: bytes) -> Iterator[str]:
     """Each entry's published date-time (ISO, UTC) of a feed page."""
-    for entry in feedparser.parse(body).entries:
+    try:
+        entries = feedparser.parse(body).entries
+    except (UnicodeError, ValueError, LookupError):
+        return  # not a readable feed: the reader reports it when the page is ingested
+    for entry in entries:
         parsed = entry.get("published_parsed") or entry.get("updated_parsed")
         if parsed:
             yield time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(calendar.timegm(parsed)))
@@ -275,7 +279,10 @@ def _entry_dates(body: bytes) -> Iterator[str]:
 def _count_entries(body: bytes) -> int:
     if body.lstrip()[:1] == b"[":
         return body.count(b'"paper"') or body.count(b'"title"')
-    return len(feedparser.parse(body).entries)
+    try:
+        return len(feedparser.parse(body).entries)
+    except (UnicodeError, ValueError, LookupError):
+        return 0
 
 
 def _slug(spec: str) -> str:
