@@ -261,6 +261,41 @@ class SmtpSettings(BaseModel):
     timeout: float = Field(default=30.0, description="Seconds before the SMTP connection gives up.")
 
 
+class FetchSettings(BaseModel):
+    """Fetching feeds: who we are to the servers, where they are, and how politely we ask."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    contact: str | None = Field(
+        default=None,
+        description="An email address or URL put in the User-Agent, as arXiv asks of clients.",
+    )
+    sources: list[str] = Field(
+        default_factory=list,
+        description="Sources `run` and `fetch` use when given none, e.g. ['arxiv:cs.LG'].",
+    )
+    arxiv_api: str = Field(
+        default="https://export.arxiv.org/api/query", description="The arXiv API endpoint."
+    )
+    arxiv_rss: str = Field(
+        default="https://rss.arxiv.org", description="arXiv's RSS/Atom listings host."
+    )
+    hf_daily: str = Field(
+        default="https://huggingface.co/api/daily_papers",
+        description="Hugging Face daily papers API.",
+    )
+    timeout: float = Field(default=30.0, description="Seconds to wait for a response.")
+    arxiv_delay: float = Field(
+        default=3.0, description="Seconds between requests to arXiv (its published limit)."
+    )
+    max_retries: int = Field(default=3, description="Retries after 429, 5xx or a timeout.")
+    max_wait: float = Field(
+        default=120.0, description="Longest Retry-After honoured; a longer one fails the source."
+    )
+    page_size: int = Field(default=100, description="Entries per arXiv API request.")
+    max_results: int = Field(default=300, description="Most entries one arXiv API query reads.")
+
+
 class ReviewSettings(BaseModel):
     """Who reviews."""
 
@@ -290,6 +325,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings, description="The LLM endpoint.")
     digest: DigestSettings = Field(default_factory=DigestSettings, description="Digests.")
     review: ReviewSettings = Field(default_factory=ReviewSettings, description="Review.")
+    fetch: FetchSettings = Field(default_factory=FetchSettings, description="Fetching feeds.")
     profile: ProfileSettings = Field(
         default_factory=ProfileSettings, description="Interests that rank the digest."
     )

@@ -11,25 +11,40 @@ from store.tables import Paper, PaperRevision, utcnow
 if TYPE_CHECKING:
     from agent.core.records import PaperRecord
 
-Outcome = Literal["new", "updated", "unchanged"]
+# "older": an arXiv version older than the stored one, which must not replace it.
+Outcome = Literal["new", "updated", "unchanged", "older"]
 
 
 def paper_key(record: PaperRecord) -> str:
-    """A paper's identity: its arXiv id when known, else its normalized title."""
-    return f"arxiv:{record.arxiv_id}" if record.arxiv_id else f"title:{record.title_key}"
+    """A paper's identity: its arXiv id, else the id its source gave, else its title."""
+    if record.arxiv_id:
+        return f"arxiv:{record.arxiv_id}"
+    if record.source_id:
+        return f"id:{record.source_id}"
+    return f"title:{record.title_key}"
 
 
 def find_existing(session: Session, record: PaperRecord) -> Paper | None:
-    """The stored paper this record is, matched by arXiv id first, then by title."""
+    """The stored paper this record is: the source's id decides whenever there is one.
+
+    - an arXiv id matches that arXiv paper; another id matches the paper stored with it;
+    - two different ids are never the same paper, even with the same title;
+    - the title decides only when one side has no id at all (a listing, an id-less file).
+    """
     if record.arxiv_id:
         found = session.exec(select(Paper).where(Paper.arxiv_id == record.arxiv_id)).first()
         if found:
             return found
-    # Same title from a source without arXiv ids (a listing, a JSONL file) is the same paper,
-    # unless that stored paper is a different arXiv paper that happens to share the title.
+    elif record.source_id:
+        found = session.exec(
+            select(Paper).where(Paper.source_id == record.source_id, col(Paper.arxiv_id).is_(None))
+        ).first()
+        if found:
+            return found
     query = select(Paper).where(Paper.title_key == record.title_key)
-    if record.arxiv_id:
-        query = query.where(col(Paper.arxiv_id).is_(None))
+    if record.arxiv_id or record.source_id:
+        # A record with an id may only join a paper stored without one.
+        query = query.where(col(Paper.arxiv_id).is_(None), col(Paper.source_id).is_(None))
     return session.exec(query).first()
 
 
@@ -45,6 +60,7 @@ def upsert_paper(session: Session, record: PaperRecord) -> tuple[Paper, Outcome]
             title=record.title,
             abstract=record.abstract,
             abstract_hash=record.abstract_hash,
+            arxiv_version=record.arxiv_version,
             url=record.url,
             authors=list(record.authors),
             categories=list(record.categories),
@@ -57,6 +73,11 @@ def upsert_paper(session: Session, record: PaperRecord) -> tuple[Paper, Outcome]
         return paper, "new"
 
     outcome: Outcome = "unchanged"
+    stored_version, new_version = paper.arxiv_version, record.arxiv_version
+    if stored_version is not None and new_version is not None and new_version < stored_version:
+        return paper, "older"  # versions are ordered by number, not by when they were read
+    if new_version is not None:
+        paper.arxiv_version = new_version
     if paper.abstract_hash != record.abstract_hash:
         paper.abstract = record.abstract
         paper.abstract_hash = record.abstract_hash

@@ -28,6 +28,9 @@ class Paper(SQLModel, table=True):
     abstract: str = Field(sa_column=Column(Text, nullable=False))
     abstract_hash: str = Field(index=True)
     version: int = Field(default=1, description="bumped each time the abstract changes")
+    arxiv_version: int | None = Field(
+        default=None, description="arXiv version of the current abstract (v2 → 2), if known"
+    )
     url: str | None = None
     authors: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     categories: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
@@ -35,6 +38,19 @@ class Paper(SQLModel, table=True):
     source: str = Field(description="file the paper was first read from")
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class FetchState(SQLModel, table=True):
+    """What the last fetch of one URL returned: cache validators and when, for the next fetch."""
+
+    __tablename__ = "fetch_state"
+
+    url: str = Field(primary_key=True)
+    etag: str | None = None
+    last_modified: str | None = None
+    fetched_at: datetime = Field(default_factory=utcnow)
+    status: int = Field(description="HTTP status of the last response (304: unchanged)")
+    newest: str | None = Field(default=None, description="newest entry date seen (ISO)")
 
 
 class PaperRevision(SQLModel, table=True):

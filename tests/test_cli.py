@@ -60,7 +60,8 @@ def test_run_through_an_llm_endpoint_then_again_with_no_calls(
 ) -> None:
     fake_openai.handler = answer_all
     db = tmp_path / "p.db"
-    args = ["--db", str(db), "--base-url", fake_openai.url, "--model", "gpt-4.1-mini"]
+    # --no-note: this fake answers summarize requests only (run's note has its own tests).
+    args = ["--db", str(db), "--base-url", fake_openai.url, "--model", "gpt-4.1-mini", "--no-note"]
     output = cli("run", str(LISTING), *args, "--out", str(tmp_path / "d.md"))
     assert f"gpt-4.1-mini ({SUMMARIZE})" in output
     assert "119 summarized, 0 failed" in output

@@ -228,7 +228,18 @@ def test_an_older_store_gets_its_papers_indexed_when_migrated(tmp_path: Path) ->
         cfg = _alembic_config()
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "0003_review")
-    ingest_files(old, [SEED])
+    # The papers go in as rows of the columns the 0003 schema has (today's model has more).
+    current = open_engine(f"sqlite:///{tmp_path / 'current.db'}")
+    ingest_files(current, [SEED])
+    cols = [c["name"] for c in inspect(old).get_columns("paper")]
+    with current.connect() as source, old.begin() as target:
+        rows = source.execute(text(f"SELECT {', '.join(cols)} FROM paper")).mappings().all()
+        target.execute(
+            text(
+                f"INSERT INTO paper ({', '.join(cols)}) VALUES ({', '.join(':' + c for c in cols)})"
+            ),
+            [dict(r) for r in rows],
+        )
     assert "paper_search" not in inspect(old).get_table_names()
     store = open_engine(url)
     assert search_papers(store, "ProMoE")[0].public_id == "seed-011"

@@ -36,15 +36,20 @@ BaseUrlOption = Annotated[
 SourcesArg = Annotated[
     list[Path],
     typer.Argument(
-        help="Files to read: a trending-papers listing (.txt), JSONL/JSON, CSV, or an arXiv "
-        "API Atom feed (.xml/.atom).",
+        help="Files to read: RSS/Atom feeds (arXiv listings and API responses included), "
+        "JSON/JSONL (Hugging Face daily papers, the Kaggle arXiv snapshot), CSV (Zotero, "
+        "Scopus, IEEE exports), BibTeX (.bib), a trending-papers listing (.txt); each may be "
+        ".gz/.bz2/.xz compressed.",
         show_default=False,
         metavar="SOURCE",
     ),
 ]
 FormatOption = Annotated[
     str | None,
-    typer.Option("--format", help="Force the input format: listing, jsonl, json, csv, atom."),
+    typer.Option(
+        "--format",
+        help="Force the input format: feed (RSS/Atom), jsonl, json, csv, bibtex, listing.",
+    ),
 ]
 ConcurrencyOption = Annotated[
     int, typer.Option(help="LLM requests in flight at once.", min=1, max=64)

@@ -60,7 +60,7 @@ def _write(text: str, out_path: Path | None, count: int) -> None:
     err.print(f"{count} papers → {escape(str(out_path))}")
 
 
-def _note(settings: Settings, store: Engine, items: list[DigestItem]) -> Note:
+def note_for(settings: Settings, store: Engine, items: list[DigestItem]) -> Note:
     """The LLM's checked note with an endpoint configured, else the statistical one."""
     if not items or not settings.use_llm:
         return statistical_note(items)
@@ -145,7 +145,7 @@ def digest(
         approved_only=approved_only,
         below_threshold=everything,
     )
-    opening = _note(settings, store, items) if note else None
+    opening = note_for(settings, store, items) if note else None
     today = date.today()
     smtp = settings.smtp
     text = render(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -32,16 +32,28 @@ from agent.cli.common import (
 )
 from agent.cli.digest import digest as digest_command
 from agent.cli.digest import digests as digests_command
+from agent.cli.digest import note_for
 from agent.cli.eval import eval_command
+from agent.cli.sources import (
+    EXIT_NOTHING_READ,
+    MapOption,
+    SpecsArg,
+    exit_code,
+    gather,
+    mapping_from,
+    print_sources,
+)
 from agent.config import Settings
 from agent.core.errors import NotFoundError, PaperskimError
 from agent.core.labels import OFFLINE_LABEL
 from agent.core.labels import engine_label as maker_label
 from agent.core.units import format_number
 from agent.core.urls import safe_url
+from agent.digest.mailer import send_message
+from agent.digest.render import build_email
 from agent.digest.select import collect, engine_label, record_digest, render_markdown
 from agent.export import ExportFormat, write_export, write_reviewed
-from agent.ingest.records import Format
+from agent.ingest.records import FORMATS, Format
 from agent.ingest.step import IngestReport, ingest_files
 from agent.summarize.engines import Summarizer, make_summarizer, summarize_pending
 from agent.summarize.outcomes import SummarizeReport
@@ -89,23 +101,35 @@ def _print_lines(label: str, style: str, lines: list[str], hint: str = "") -> No
 def _print_ingest(report: IngestReport) -> None:
     _print_lines("skipped", "yellow", [str(e) for e in report.errors])
     _print_lines("duplicate", "yellow", [str(d) for d in report.duplicates])
+    print_sources(report)
 
 
-def _ingest(store: Engine, sources: list[Path], fmt: str | None) -> IngestReport:
+def _ingest(
+    store: Engine,
+    sources: list[Path],
+    fmt: str | None,
+    mapping: list[str] | None = None,
+    labels: dict[Path, str] | None = None,
+) -> IngestReport:
+    names = mapping_from(mapping)
     with _progress("ingest") as progress:
         task = progress.add_task("Reading papers", total=None)
         report = ingest_files(
-            store, sources, fmt=_format(fmt), on_record=lambda: progress.advance(task)
+            store,
+            sources,
+            fmt=_format(fmt),
+            on_record=lambda: progress.advance(task),
+            mapping=names,
+            labels=labels,
         )
     _print_ingest(report)
     return report
 
 
 def _format(fmt: str | None) -> Format | None:
-    allowed = ("listing", "jsonl", "json", "csv", "atom")
-    if fmt is not None and fmt not in allowed:
-        raise typer.BadParameter(f"--format must be one of {', '.join(allowed)}")
-    return fmt  # type: ignore[return-value]
+    if fmt is not None and fmt not in FORMATS:
+        raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}")
+    return fmt
 
 
 def _summarize(
@@ -189,48 +213,76 @@ def _print_run(run: Run, settings: Settings, seconds: float) -> None:
 
 
 def _digest_path(settings: Settings, out_path: Path | None) -> Path:
+    """--out, else the day's file; a second digest the same day gets its own (-2, -3, ...)."""
     if out_path is not None:
         return out_path
     folder = settings.digest.out_dir or Path("digests")
-    stamp = datetime.now().strftime("%Y-%m-%d-%H%M%S")
-    return folder / f"digest-{stamp}.md"
+    stamp = date.today().isoformat()
+    path, n = folder / f"digest-{stamp}.md", 1
+    while path.exists():
+        n += 1
+        path = folder / f"digest-{stamp}-{n}.md"
+    return path
 
 
 @app.command()
 def run(
-    sources: SourcesArg,
+    sources: SpecsArg = None,
     db: DbOption = None,
     engine: EngineOption = None,
     model: ModelOption = None,
     base_url: BaseUrlOption = None,
     fmt: FormatOption = None,
+    mapping: MapOption = None,
     out_path: Annotated[
-        Path | None, typer.Option("--out", help="Digest file. Default: digests/digest-<time>.md")
+        Path | None, typer.Option("--out", help="Digest file. Default: digests/digest-<date>.md")
     ] = None,
+    send: Annotated[
+        bool,
+        typer.Option(
+            "--send",
+            help="Also email the digest through the [smtp] server (nothing is sent when no "
+            "paper is new).",
+        ),
+    ] = False,
+    note: Annotated[
+        bool, typer.Option("--note/--no-note", help="Open the digest with the editor's note.")
+    ] = True,
     limit: Annotated[int | None, typer.Option(help="Summarize at most this many papers.")] = None,
     concurrency: ConcurrencyOption = 4,
 ) -> None:
-    """The whole job: ingest SOURCES, summarize every new paper, store, write a digest.
+    """The whole morning job: fetch or read SOURCES, summarize every new paper, store, and
+    write (and with --send, email) a digest of what no earlier digest had.
 
-    Running it again on the same sources does no new work. The digest holds the papers not in
-    an earlier digest.
+    Running it again the same day fetches only what changed (cached by ETag/Last-Modified),
+    summarizes nothing twice, and writes or sends nothing when nothing is new. A source that
+    fails is reported and the others are still summarized and digested. Exit code: 0 all
+    sources read; 3 a source failed (the rest done); 1 nothing could be read.
+
+    Examples:
+
+      paperskim run arxiv:cs.LG --send
+
+      paperskim run arxiv-rss:cs.LG+cs.CL hf-daily
+
+      paperskim run today.xml export.csv.gz
     """
     started = time.perf_counter()
     settings = settings_from_flags(db, engine, model, base_url)
     store = open_store(settings)
     run_row, summarizer = _start(
-        store, settings, "run", concurrency, source=", ".join(map(str, sources))
+        store, settings, "run", concurrency, source=", ".join(sources or settings.fetch.sources)
     )
     with closed_on_error(store, run_row):
-        ingested = _ingest(store, sources, fmt)
+        files, labels, fetched = gather(store, settings, sources)
+        ingested = _ingest(store, files, fmt, mapping, labels)
+        code = exit_code(ingested, fetched)
+        if code == EXIT_NOTHING_READ:
+            # Closed as an error by closed_on_error, as the Exit leaves the block.
+            err.print("[red]Error:[/] no source could be read; nothing was summarized.")
+            raise typer.Exit(code=code)
         summarized = _summarize(store, summarizer, run_row, limit)
-        items = collect(store, since_last=True, profile=settings.profile)
-        digest_file = None
-        if items:
-            digest_file = _digest_path(settings, out_path)
-            digest_file.parent.mkdir(parents=True, exist_ok=True)
-            digest_file.write_text(render_markdown(items), encoding="utf-8")
-            record_digest(store, items, digest_file)
+        digest_file = _write_run_digest(store, settings, out_path, send=send, note=note)
     run_row = finish_run(
         store,
         run_row,
@@ -247,22 +299,61 @@ def run(
     )
     _print_run(run_row, settings, time.perf_counter() - started)
     _exit_if_nothing_worked(summarized)
+    if code:
+        raise typer.Exit(code=code)
+
+
+def _write_run_digest(
+    store: Engine, settings: Settings, out_path: Path | None, *, send: bool, note: bool
+) -> Path | None:
+    """The digest of papers in no earlier digest, with the editor's note; None if none."""
+    items = collect(store, since_last=True, profile=settings.profile)
+    if not items:
+        return None
+    opening = note_for(settings, store, items) if note else None
+    digest_file = _digest_path(settings, out_path)
+    digest_file.parent.mkdir(parents=True, exist_ok=True)
+    digest_file.write_text(render_markdown(items, note=opening), encoding="utf-8")
+    sent_to = None
+    if send:
+        smtp = settings.smtp
+        message = build_email(
+            items,
+            sender=smtp.sender or "",
+            recipients=smtp.recipients,
+            today=date.today(),
+            note=opening,
+        )
+        sent_to = send_message(message, smtp)
+        err.print(f"{len(items)} papers emailed to {escape(', '.join(sent_to))}")
+    record_digest(store, items, digest_file, sent_to=sent_to, note=opening)
+    return digest_file
 
 
 @app.command()
-def ingest(sources: SourcesArg, db: DbOption = None, fmt: FormatOption = None) -> None:
-    """Read papers from SOURCES into the store (no summarizing).
+def ingest(
+    sources: SourcesArg,
+    db: DbOption = None,
+    fmt: FormatOption = None,
+    mapping: MapOption = None,
+) -> None:
+    """Read papers from SOURCES (files) into the store (no summarizing; `fetch` downloads).
 
-    The same paper from two sources or two runs is stored once (by arXiv id, else by title);
-    a changed abstract becomes a new version that will be summarized again. Invalid records are
-    reported with their file and line; the other records still go in.
+    The same paper from two sources or two runs is stored once: by the id its source gave
+    (an arXiv id, a DOI, a key), by title only when a source gives no id; a changed abstract
+    becomes a new version that will be summarized again, and an older arXiv version never
+    replaces a newer one. Invalid records are reported with their file and line; the other
+    records still go in. A file that cannot be read, or stops part way, is reported and the
+    other files are read. Exit code: 0 every file read; 3 a file failed; 1 none could be read.
     """
     settings = settings_from_flags(db)
-    report = _ingest(open_store(settings), sources, fmt)
+    report = _ingest(open_store(settings), sources, fmt, mapping)
     out.print(
         f"{report.new} new, {report.updated} changed, {report.unchanged} already stored, "
         f"{len(report.errors)} invalid records"
     )
+    if code := exit_code(report, []):
+        raise typer.Exit(code=code)
 
 
 @app.command()
@@ -463,6 +554,10 @@ def main() -> None:
 
 
 app.command("eval")(eval_command)
+
+from agent.cli.fetch import fetch_command  # noqa: E402
+
+app.command("fetch")(fetch_command)
 app.command("digest")(digest_command)
 app.command("digests")(digests_command)
 

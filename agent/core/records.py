@@ -27,8 +27,9 @@ class PaperRecord:
     arxiv_version: int | None
     url: str | None
     authors: tuple[str, ...]
-    published: str | None  # ISO date, "YYYY-MM-DD"
+    published: str | None  # ISO date, "YYYY-MM-DD" (or "YYYY" when a source gives only a year)
     categories: tuple[str, ...]
+    announce_type: str | None = None  # arXiv listings: new, cross, replace, replace-cross
 
     @property
     def title_key(self) -> str:

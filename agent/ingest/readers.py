@@ -11,16 +11,14 @@ from __future__ import annotations
 import csv
 import json
 import re
-import xml.etree.ElementTree as ET
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.core.errors import PaperskimError
+from agent.ingest import opening
+from agent.ingest.opening import IngestError
 
-
-class IngestError(PaperskimError):
-    """A whole input file cannot be read: missing, unreadable, unknown format, not well-formed."""
+__all__ = ["IngestError", "Raw", "RawProblem", "RawRecord", "split_arxiv_id"]
 
 
 @dataclass(frozen=True)
@@ -40,9 +38,6 @@ class RawProblem:
 
 
 Raw = RawRecord | RawProblem
-
-ATOM = "{http://www.w3.org/2005/Atom}"
-ARXIV = "{http://arxiv.org/schemas/atom}"
 
 # New-style ids (0704.0001 on) and old-style ids with an archive name (hep-th/9901001,
 # math.GT/0309136), each with an optional version suffix.
@@ -73,13 +68,8 @@ def looks_like_listing(line: str) -> bool:
 
 
 def _open(path: Path) -> Iterator[bytes]:
-    """The file's lines as bytes (open errors become IngestError)."""
-    try:
-        handle = path.open("rb")
-    except OSError as exc:
-        raise IngestError(f"{path}: cannot open: {exc.strerror or exc}") from exc
-    with handle:
-        yield from handle
+    """The file's lines as bytes, decompressed if need be (open errors become IngestError)."""
+    return opening.lines(path)
 
 
 def decoded_lines(path: Path) -> Iterator[tuple[int, str | RawProblem]]:
@@ -96,6 +86,8 @@ def decoded_lines(path: Path) -> Iterator[tuple[int, str | RawProblem]]:
             continue
         if number == 1:
             text = text.removeprefix("\ufeff")
+            if "\x00" in text:
+                raise IngestError(f"{path}: binary data, not a text paper source")
         yield number, text.rstrip("\r\n")
 
 
@@ -129,8 +121,17 @@ def read_listing(path: Path) -> Iterator[Raw]:
         yield RawProblem(title[0], "title without an abstract line after it (file ends)")
 
 
-def _json_problem(exc: json.JSONDecodeError) -> str:
-    return f"invalid JSON: {exc.msg} (column {exc.colno})"
+# Deep nesting (RecursionError) and huge integers (ValueError: int digit limit) are raised by
+# the json module outside JSONDecodeError; each is one bad record, never a crashed file.
+_VALUE_ERRORS = (json.JSONDecodeError, RecursionError, ValueError)
+
+
+def _json_problem(exc: Exception) -> str:
+    if isinstance(exc, json.JSONDecodeError):
+        return f"invalid JSON: {exc.msg} (column {exc.colno})"
+    if isinstance(exc, RecursionError):
+        return "invalid record: nested too deeply"
+    return f"invalid record: {str(exc).splitlines()[0][:120]}"
 
 
 def read_jsonl(path: Path) -> Iterator[Raw]:
@@ -143,7 +144,7 @@ def read_jsonl(path: Path) -> Iterator[Raw]:
             continue
         try:
             value = json.loads(text)
-        except json.JSONDecodeError as exc:
+        except _VALUE_ERRORS as exc:
             yield RawProblem(number, _json_problem(exc))
             continue
         if isinstance(value, dict):
@@ -157,6 +158,31 @@ def _json_type(value: object) -> str:
     return names.get(type(value), "a number")
 
 
+def skip_json_value(text: str, pos: int) -> int:
+    """The position after the JSON value starting at `pos`, found without building it.
+
+    Used to step over an element that cannot be decoded (nested too deeply, a number too long)
+    so the elements after it are still read. Iterative: depth costs no stack.
+    """
+    depth, i, n = 0, pos, len(text)
+    while i < n:
+        char = text[i]
+        if char == '"':
+            i += 1
+            while i < n and text[i] != '"':
+                i += 2 if text[i] == "\\" else 1
+        elif char in "[{":
+            depth += 1
+        elif char in "]}":
+            depth -= 1
+            if depth <= 0:
+                return i + 1 if depth == 0 else i
+        elif depth == 0 and char in ",":
+            return i
+        i += 1
+    return n
+
+
 class _Scanner:
     """Walks a JSON document with raw_decode so each array element's start line is known."""
 
@@ -164,10 +190,13 @@ class _Scanner:
         self.path, self.text, self.pos = path, text, 0
         self.decoder = json.JSONDecoder()
 
+    def where(self, pos: int) -> str:
+        line = self.text.count("\n", 0, pos) + 1
+        column = pos - (self.text.rfind("\n", 0, pos) + 1) + 1
+        return f"line {line}, column {column}"
+
     def fail(self, message: str) -> IngestError:
-        line = self.text.count("\n", 0, self.pos) + 1
-        column = self.pos - (self.text.rfind("\n", 0, self.pos) + 1) + 1
-        return IngestError(f"{self.path}: invalid JSON: {message} (line {line}, column {column})")
+        return IngestError(f"{self.path}: invalid JSON: {message} ({self.where(self.pos)})")
 
     def skip_space(self) -> str:
         while self.pos < len(self.text) and self.text[self.pos] in " \t\r\n":
@@ -176,6 +205,8 @@ class _Scanner:
 
     def expect(self, char: str) -> None:
         if self.skip_space() != char:
+            if not self.skip_space():
+                raise self.fail(f"the document ends early, expected {char!r}")
             raise self.fail(f"expected {char!r}")
         self.pos += 1
 
@@ -189,6 +220,27 @@ class _Scanner:
             ) from exc
         return value
 
+    def element(self) -> object | RawProblem:
+        """The next value, or a problem for one that cannot be decoded (then stepped over)."""
+        start = self.pos
+        try:
+            value: object
+            value, self.pos = self.decoder.raw_decode(self.text, self.pos)
+        except json.JSONDecodeError as exc:
+            end = skip_json_value(self.text, start)
+            if end >= len(self.text):  # the document is cut inside this element
+                raise IngestError(
+                    f"{self.path}: invalid JSON: {exc.msg} ({self.where(exc.pos)}); "
+                    "the document stops inside this record"
+                ) from exc
+            raise IngestError(
+                f"{self.path}: invalid JSON: {exc.msg} ({self.where(exc.pos)})"
+            ) from exc
+        except (RecursionError, ValueError) as exc:
+            self.pos = skip_json_value(self.text, start)
+            return RawProblem(0, _json_problem(exc))
+        return value
+
     def elements(self) -> Iterator[tuple[int, object]]:
         """(start line, value) of each element of the array at the current position."""
         self.expect("[")
@@ -200,14 +252,15 @@ class _Scanner:
             self.skip_space()
             line += self.text.count("\n", counted, self.pos)
             counted = self.pos
-            yield line, self.value()
+            yield line, self.element()
             if self.skip_space() == "]":
                 self.pos += 1
                 return
             self.expect(",")
 
     def papers(self) -> Iterator[tuple[int, object]]:
-        """The elements of the top-level array, or of the "papers" array of the top object."""
+        """The elements of the top-level array, or of the "papers" (or "data", "results",
+        "items") array of the top object."""
         start = self.skip_space()
         if start == "[":
             yield from self.elements()
@@ -220,7 +273,7 @@ class _Scanner:
                     if not isinstance(key, str):
                         raise self.fail("expected a property name")
                     self.expect(":")
-                    if key == "papers" and not found and self.skip_space() == "[":
+                    if key in _LIST_KEYS and not found and self.skip_space() == "[":
                         found = True
                         yield from self.elements()
                     else:
@@ -237,52 +290,82 @@ class _Scanner:
             raise self.fail("extra data after the document")
 
 
+_LIST_KEYS = {"papers", "data", "results", "items", "entries", "records"}
+
+
 def read_json(path: Path) -> Iterator[Raw]:
     """A JSON array of paper objects, or an object with a "papers" list (read whole).
 
-    Each record's line is the line its object starts on. A document that is not valid JSON
-    is a whole-file problem; records before the error have already been yielded.
+    Each record's line is the line its object starts on. An element that cannot be decoded is
+    one problem; a document that stops early or is not valid JSON raises IngestError after
+    the records before the fault have been yielded.
     """
-    data = b"".join(_open(path))
+    data = opening.read_all(path)
     try:
         text = data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise IngestError(f"{path}: invalid UTF-8 on line {line}") from exc
     for line, value in _Scanner(path, text).papers():
-        if isinstance(value, dict):
+        if isinstance(value, RawProblem):
+            yield RawProblem(line, value.message)
+        elif isinstance(value, dict):
             yield RawRecord(line, value)
         else:
             yield RawProblem(line, f"expected a JSON object, got {_json_type(value)}")
 
 
-def read_csv(path: Path) -> Iterator[Raw]:
+# Python's csv module refuses fields over 131,072 characters and then loses its place in the
+# file (one long field became thousands of bogus rows). A larger parser limit reads such a field
+# whole; the row is then refused as one skip, with the rows after it intact.
+CSV_FIELD_LIMIT = 1 << 24
+MAX_CSV_FIELD = 131_072
+
+
+def read_csv(path: Path, has_columns: HeaderCheck | None = None) -> Iterator[Raw]:
     """A header row, then one paper a row; quoted fields may span lines.
 
-    A record's line is the physical line its row starts on. Column names are matched without
-    regard to case or surrounding space.
+    A record's line is the physical line its row starts on. `has_columns` checks the header
+    (see agent.ingest.fields) and names what is missing. Parsed strictly, so an unclosed quote
+    is found where it starts: that row is reported and the lines it swallowed are read again
+    one by one.
     """
+    csv.field_size_limit(max(csv.field_size_limit(), CSV_FIELD_LIMIT))
     bad_lines: dict[int, str] = {}
+    buffer: list[str] = []
 
     def lines() -> Iterator[str]:
         for number, text in decoded_lines(path):
             if isinstance(text, RawProblem):
                 bad_lines[number] = text.message
                 text = ""
+            buffer.append(text)
             yield text + "\n"
 
-    reader = csv.reader(lines())
+    reader = csv.reader(lines(), strict=True)
     header: list[str] | None = None
     end = 0
     while True:
         start = end + 1
+        buffer.clear()
         try:
             row = next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
             end = reader.line_num
-            yield RawProblem(start, f"invalid CSV: {exc}")
+            swallowed = list(buffer[1:])
+            if len(buffer) > 1:
+                yield RawProblem(
+                    start,
+                    f"invalid CSV: {exc} on line {end}: a quote opened on line {start} is not "
+                    f"closed where it should be; lines {start + 1}-{end} are read again",
+                )
+            else:
+                yield RawProblem(start, f"invalid CSV: {exc}")
+            if header is not None:
+                for offset, text in enumerate(swallowed, start=start + 1):
+                    yield from _csv_line(offset, text, header, bad_lines)
             continue
         end = reader.line_num
         bad = [n for n in range(start, end + 1) if n in bad_lines]
@@ -293,107 +376,42 @@ def read_csv(path: Path) -> Iterator[Raw]:
         if not row or not any(cell.strip() for cell in row):
             continue
         if header is None:
-            header = [name.strip().lower() for name in row]
-            if "title" not in header or not {"abstract", "summary"} & set(header):
+            header = [name.strip() for name in row]
+            if has_columns is not None and (missing := has_columns(header)):
                 raise IngestError(
-                    f"{path}: the CSV header needs 'title' and 'abstract' columns, "
-                    f"has {', '.join(map(repr, header))}"
+                    f"{path}: the CSV header has no {missing} column (columns: "
+                    f"{', '.join(map(repr, header[:12]))}{', …' if len(header) > 12 else ''}); "
+                    "name one with --map COLUMN=FIELD"
                 )
             continue
-        if len(row) != len(header):
-            hint = " (unclosed quote?)" if end > start and len(row) < len(header) else ""
-            yield RawProblem(start, f"row has {len(row)} fields, header has {len(header)}{hint}")
-            continue
-        yield RawRecord(start, dict(zip(header, row, strict=True)))
+        yield _csv_row(start, row, header, multi_line=end > start)
 
 
-def _text(elem: ET.Element | None) -> str | None:
-    return None if elem is None else "".join(elem.itertext())
+def _csv_row(start: int, row: list[str], header: list[str], multi_line: bool) -> Raw:
+    longest = max((len(cell) for cell in row), default=0)
+    if longest > MAX_CSV_FIELD:
+        return RawProblem(
+            start, f"a field of {longest:,} characters (over {MAX_CSV_FIELD:,}): row skipped"
+        )
+    if len(row) != len(header):
+        hint = " (unclosed quote?)" if multi_line and len(row) < len(header) else ""
+        return RawProblem(start, f"row has {len(row)} fields, header has {len(header)}{hint}")
+    return RawRecord(start, dict(zip(header, row, strict=True)))
 
 
-def _atom_fields(entry: ET.Element) -> dict[str, object]:
-    fields: dict[str, object] = {}
-    for name, tag in (("id", "id"), ("title", "title"), ("abstract", "summary")):
-        value = _text(entry.find(ATOM + tag))
-        if value is not None:
-            fields[name] = value
-    raw_id = fields.get("id")
-    if isinstance(raw_id, str) and (parsed := split_arxiv_id(raw_id)):
-        arxiv_id, version = parsed
-        fields["id"] = f"{arxiv_id}v{version}" if version else arxiv_id
-    published = _text(entry.find(ATOM + "published"))
-    if published and published.strip():
-        fields["published"] = published
-    fields["authors"] = [
-        author for a in entry.iter(ATOM + "author") if (author := _text(a.find(ATOM + "name")))
-    ]
-    categories = [c.get("term", "") for c in entry.iter(ATOM + "category")]
-    primary = entry.find(ARXIV + "primary_category")
-    if primary is not None and primary.get("term") and primary.get("term") not in categories:
-        categories.insert(0, primary.get("term", ""))
-    fields["categories"] = [c for c in dict.fromkeys(categories) if c]
-    for link in entry.iter(ATOM + "link"):
-        if link.get("rel", "alternate") == "alternate" and link.get("href"):
-            fields["url"] = link.get("href")
-            break
-    return fields
-
-
-def read_atom(path: Path, chunk_size: int = 1 << 16) -> Iterator[Raw]:
-    """The entries of an arXiv API Atom feed, streamed; each entry's line is its 1-based index.
-
-    ElementTree's pull parser does not report line numbers, hence the index. A document type
-    declaration is refused before it reaches the parser: arXiv feeds have none, and refusing
-    it rules out entity-expansion attacks without defusedxml.
-    """
-    parser: ET.XMLPullParser[ET.Element] = ET.XMLPullParser(events=("start", "end"))
-    root: ET.Element | None = None
-    index = 0
-    tail = b""
+def _csv_line(number: int, text: str, header: list[str], bad: Mapping[int, str]) -> Iterator[Raw]:
+    if number in bad:
+        yield RawProblem(number, bad[number])
+        return
+    if not text.strip():
+        return
     try:
-        handle = path.open("rb")
-    except OSError as exc:
-        raise IngestError(f"{path}: cannot open: {exc.strerror or exc}") from exc
-    with handle:
-        while chunk := handle.read(chunk_size):
-            # Until the root element starts, a DOCTYPE may still come; look across chunk edges.
-            if root is None and b"<!DOCTYPE" in tail + chunk:
-                raise IngestError(f"{path}: XML with a DOCTYPE declaration is not accepted")
-            tail = chunk[-8:]
-            try:
-                parser.feed(chunk)
-                events = list(parser.read_events())
-            except ET.ParseError as exc:
-                raise _not_well_formed(path, exc) from exc
-            for item in events:
-                event, elem = item[0], item[-1]
-                if not isinstance(elem, ET.Element):
-                    continue
-                if event == "start" and root is None:
-                    root = elem
-                    if elem.tag != ATOM + "feed":
-                        raise IngestError(f"{path}: not an Atom feed (root element {elem.tag!r})")
-                elif event == "end" and elem.tag == ATOM + "entry" and root is not None:
-                    index += 1
-                    yield _atom_entry(index, elem)
-                    root.clear()  # entries are done with; keep memory flat on big feeds
-        try:
-            parser.close()
-        except ET.ParseError as exc:
-            raise _not_well_formed(path, exc) from exc
-    if root is None:
-        raise IngestError(f"{path}: empty XML file")
+        rows = list(csv.reader([text]))
+    except csv.Error as exc:
+        yield RawProblem(number, f"invalid CSV: {exc}")
+        return
+    for row in rows:
+        yield _csv_row(number, row, header, multi_line=False)
 
 
-def _atom_entry(index: int, entry: ET.Element) -> Raw:
-    fields = _atom_fields(entry)
-    raw_id = entry.findtext(ATOM + "id") or ""
-    if "arxiv.org/api/errors" in raw_id:  # the API reports a bad query as an entry
-        detail = " ".join(str(fields.get("abstract", "")).split())
-        return RawProblem(index, f"arXiv API error: {detail}")
-    return RawRecord(index, fields)
-
-
-def _not_well_formed(path: Path, exc: ET.ParseError) -> IngestError:
-    line, column = exc.position
-    return IngestError(f"{path}: not well-formed XML (line {line}, column {column + 1})")
+HeaderCheck = Callable[[list[str]], str | None]

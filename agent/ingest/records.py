@@ -20,13 +20,16 @@ from pathlib import Path
 from typing import Literal, get_args
 
 from agent.core.records import PaperRecord, collapse_spaces
+from agent.ingest import opening
+from agent.ingest.bibtex import read_bibtex
+from agent.ingest.feeds import read_feed
+from agent.ingest.fields import SYNONYMS, canonical, has_field
 from agent.ingest.readers import (
     IngestError,
     Raw,
     RawProblem,
     RawRecord,
     looks_like_listing,
-    read_atom,
     read_csv,
     read_json,
     read_jsonl,
@@ -44,29 +47,60 @@ __all__ = [
     "parse_file",
 ]
 
-Format = Literal["listing", "jsonl", "json", "csv", "atom"]
+# "feed" is every RSS and Atom dialect (arXiv listings and API included); "atom" and "rss" are
+# accepted as its other names.
+Format = Literal["listing", "jsonl", "json", "csv", "feed", "bibtex", "atom", "rss"]
 FORMATS: tuple[Format, ...] = get_args(Format)
+
+
+def _csv_columns(mapping: Mapping[str, str] | None) -> Callable[[list[str]], str | None]:
+    def missing(header: list[str]) -> str | None:
+        for field in ("title", "abstract"):
+            if not has_field(header, field, mapping):
+                return f"{field} ({' / '.join(repr(n) for n in SYNONYMS[field][:4])}, …)"
+        return None
+
+    return missing
+
 
 _READERS: dict[Format, Callable[[Path], Iterator[Raw]]] = {
     "listing": read_listing,
     "jsonl": read_jsonl,
     "json": read_json,
     "csv": read_csv,
-    "atom": read_atom,
+    "feed": read_feed,
+    "atom": read_feed,
+    "rss": read_feed,
+    "bibtex": read_bibtex,
 }
 _EXTENSIONS: dict[str, Format] = {
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
     ".json": "json",
     ".csv": "csv",
-    ".xml": "atom",
-    ".atom": "atom",
+    ".xml": "feed",
+    ".atom": "feed",
+    ".rss": "feed",
+    ".rdf": "feed",
+    ".bib": "bibtex",
     ".txt": "listing",
 }
-_SNIFF_BYTES = 1 << 16
-_REQUIRED = {"title", "abstract", "summary"}
+_SNIFF_BYTES = opening.SNIFF_BYTES
+# Far longer than any real abstract (arXiv caps them at 1,920 characters): a field this long is
+# a parsing accident or an attack, one skipped record either way. (Long but smaller abstracts
+# are cut to the token budget by the summarizer.)
+MAX_ABSTRACT_CHARS = 1_000_000
+MAX_TITLE_CHARS = 2_000
+MAX_ID_CHARS = 300
+# NUL (PostgreSQL refuses it in text), lone UTF-16 surrogates (not encodable as UTF-8) and
+# other control characters (terminal escapes) are removed from every text field.
+_UNSAFE_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _AUTHOR_SPLIT_RE = re.compile(r"\s*(?:,|;|&|\band\b)\s*")
 _CATEGORY_SPLIT_RE = re.compile(r"[\s,]+")
+
+
+def _collapse(text: str) -> str:
+    return collapse_spaces(_UNSAFE_RE.sub("", text))
 
 
 @dataclass(frozen=True)
@@ -82,28 +116,23 @@ class RecordError:
 
 
 def detect_format(path: Path) -> Format:
-    """The format named by the file's extension, else the one its first bytes look like."""
+    """The format named by the file's extension (under any .gz/.bz2/.xz), else by its bytes.
+
+    Raises IngestError for a missing file, a corrupt archive or a binary file, in one line.
+    """
     path = Path(path)
-    by_extension = _EXTENSIONS.get(path.suffix.lower())
+    head = opening.head(path)
+    by_extension = _EXTENSIONS.get(opening.logical_suffix(path))
     if by_extension == "json":
         # The arXiv metadata snapshot is JSON Lines named .json; tell by the first line.
-        try:
-            with path.open("rb") as handle:
-                return "jsonl" if _first_line_is_paper(handle.readline(_SNIFF_BYTES)) else "json"
-        except OSError:
-            return "json"  # parse_file reports the file itself
+        return "jsonl" if _first_line_is_paper(head.split(b"\n", 1)[0]) else "json"
     if by_extension is not None:
         return by_extension
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(_SNIFF_BYTES)
-    except OSError as exc:
-        raise IngestError(f"{path}: cannot open: {exc.strerror or exc}") from exc
     sniffed = _sniff(head)
     if sniffed is None:
         raise IngestError(
             f"{path}: cannot tell the format from its name or contents; "
-            f"name one of: {', '.join(FORMATS)}"
+            f"name one with --format: {', '.join(FORMATS)}"
         )
     return sniffed
 
@@ -112,15 +141,17 @@ def _sniff(head: bytes) -> Format | None:
     text = head.decode("utf-8", errors="replace").removeprefix("\ufeff").lstrip()
     first_line = text.split("\n", 1)[0].strip()
     if text.startswith("<"):
-        return "atom" if "<feed" in text else None
+        return "feed"  # the feed reader names an HTML page or other XML for what it is
     if text.startswith("["):
         return "json"
     if text.startswith("{"):
         return "jsonl" if _first_line_is_paper(first_line.encode("utf-8")) else "json"
+    if text.startswith("@"):
+        return "bibtex"
     if looks_like_listing(first_line):
         return "listing"
-    names = {name.strip().lower() for name in next(csv.reader([first_line]), [])}
-    if "title" in names and names & {"abstract", "summary"}:
+    names = next(csv.reader([first_line]), [])
+    if has_field(names, "title") and has_field(names, "abstract"):
         return "csv"
     return None
 
@@ -134,65 +165,77 @@ def _first_line_is_paper(line: bytes) -> bool:
     return isinstance(value, dict) and not isinstance(value.get("papers"), list)
 
 
-def parse_file(path: Path | str, fmt: Format | None = None) -> Iterator[PaperRecord | RecordError]:
+def parse_file(
+    path: Path | str,
+    fmt: Format | None = None,
+    mapping: Mapping[str, str] | None = None,
+    label: str | None = None,
+) -> Iterator[PaperRecord | RecordError]:
     """Every record of the file, in file order: a `PaperRecord`, or a `RecordError` if bad.
 
-    Streams (JSONL, listing and CSV files are read a line at a time, Atom a chunk at a time;
-    JSON documents are read whole). Raises `IngestError` here for a missing or unreadable file
-    or an unknown format, and during iteration for a JSON or XML document that is not
-    well-formed (after yielding the records before the fault).
+    Streams (JSONL, listing and CSV files a line at a time, also when compressed; JSON, feeds
+    and BibTeX are read whole). `mapping` names fields (see agent.ingest.fields); `label` is
+    the source name records carry (a URL for a fetched file; default: the path). Raises
+    `IngestError` here for a missing, unreadable, binary or unknown file, and during iteration
+    for a document that stops early or is not well-formed, after the records before the fault.
     """
-    source = os.fspath(path)
+    source = label or os.fspath(path)
     path = Path(path)
     if fmt is None:
         fmt = detect_format(path)
     elif fmt not in _READERS:
         raise IngestError(f"{source}: unknown format {fmt!r}; expected one of: {FORMATS}")
-    try:
-        with path.open("rb"):
-            pass
-    except OSError as exc:
-        raise IngestError(f"{source}: cannot open: {exc.strerror or exc}") from exc
-    return _records(source, _READERS[fmt](path))
+    else:
+        opening.head(path)  # missing, corrupt or binary: one line now, not a traceback later
+    raws = read_csv(path, _csv_columns(mapping)) if fmt == "csv" else _READERS[fmt](path)
+    return _records(source, raws, mapping)
 
 
-def _records(source: str, raws: Iterator[Raw]) -> Iterator[PaperRecord | RecordError]:
+def _records(
+    source: str, raws: Iterator[Raw], mapping: Mapping[str, str] | None
+) -> Iterator[PaperRecord | RecordError]:
     for raw in raws:
         if isinstance(raw, RawProblem):
             yield RecordError(source, raw.line, raw.message)
         else:
-            yield _to_record(source, raw)
+            yield _to_record(source, raw, mapping)
 
 
 class _BadField(ValueError):
     """A field's value cannot be used; the message says which and why."""
 
 
-def _to_record(source: str, raw: RawRecord) -> PaperRecord | RecordError:
-    """Check and normalize one record's fields (names matched without regard to case).
+def _to_record(
+    source: str, raw: RawRecord, mapping: Mapping[str, str] | None = None
+) -> PaperRecord | RecordError:
+    """Check and normalize one record's fields, found by the rule of agent.ingest.fields.
 
-    A blank optional field (an empty CSV cell, `"url": ""`) counts as absent.
+    Any failure here is this record's problem, reported as a skip: never the file's.
     """
-    fields = {
-        name: value
-        for key, value in raw.fields.items()
-        if (name := str(key).strip().lower()) in _REQUIRED
-        or not (isinstance(value, str) and not value.strip())
-    }
     try:
-        return _build(source, raw.line, fields)
+        return _build(source, raw.line, canonical(raw.fields, mapping))
     except _BadField as exc:
         return RecordError(source, raw.line, str(exc))
+    except (RecursionError, ValueError, TypeError) as exc:
+        return RecordError(source, raw.line, f"invalid record: {str(exc)[:120]}")
 
 
 def _build(source: str, line: int, fields: Mapping[str, object]) -> PaperRecord:
     title = _required_text(fields, "title")
-    abstract = _required_text(fields, "abstract", "summary")
+    abstract = _required_text(fields, "abstract")
+    if len(title) > MAX_TITLE_CHARS:
+        raise _BadField(f"title is {len(title):,} characters (over {MAX_TITLE_CHARS:,})")
+    if len(abstract) > MAX_ABSTRACT_CHARS:
+        raise _BadField(
+            f"abstract is {len(abstract):,} characters (over {MAX_ABSTRACT_CHARS:,}; "
+            "a broken field or not an abstract)"
+        )
     source_id = _optional_id(fields, "id")
     url = _optional_text(fields, "url")
     arxiv_id, version = _arxiv(fields, source_id, url)
     if version is None:
         version = _last_version(fields)
+    announce = _optional_text(fields, "announce_type")
     return PaperRecord(
         title=title,
         abstract=abstract,
@@ -205,6 +248,7 @@ def _build(source: str, line: int, fields: Mapping[str, object]) -> PaperRecord:
         authors=_authors(fields),
         published=_published(fields),
         categories=_categories(fields),
+        announce_type=announce.lower() if announce else None,
     )
 
 
@@ -218,24 +262,28 @@ def _optional_text(fields: Mapping[str, object], name: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise _BadField(f"field {name!r} must be a string, not {_type_name(value)}")
-    return collapse_spaces(value) or None
+    return _collapse(value) or None
 
 
-def _required_text(fields: Mapping[str, object], name: str, *synonyms: str) -> str:
-    for key in (name, *synonyms):
-        if fields.get(key) is not None:
-            text = _optional_text(fields, key)
-            if text is None:
-                raise _BadField(f"empty {name}")
-            return text
+def _required_text(fields: Mapping[str, object], name: str) -> str:
+    if fields.get(name) is not None:
+        text = _optional_text(fields, name)
+        if text is None:
+            raise _BadField(f"empty {name}")
+        return text
     raise _BadField(f"missing field {name!r}")
 
 
 def _optional_id(fields: Mapping[str, object], name: str) -> str | None:
     value = fields.get(name)
     if isinstance(value, int) and not isinstance(value, bool):
+        if abs(value) >= 10**MAX_ID_CHARS:
+            raise _BadField(f"id is a number of over {MAX_ID_CHARS} digits")
         return str(value)
-    return _optional_text(fields, name)
+    text = _optional_text(fields, name)
+    if text is not None and len(text) > MAX_ID_CHARS:
+        raise _BadField(f"id is {len(text):,} characters (over {MAX_ID_CHARS})")
+    return text
 
 
 def _arxiv(
@@ -275,19 +323,31 @@ def _last_version(fields: Mapping[str, object]) -> int | None:
     return int(match.group(1))
 
 
-def _iso_date(value: object, name: str) -> str:
-    """An ISO date or datetime, or an RFC 2822 date (arXiv snapshot) → "YYYY-MM-DD"."""
+def _iso_date(value: object, name: str) -> str | None:
+    """An ISO date or datetime, an RFC 2822 date (arXiv snapshot), or a year → "YYYY-MM-DD"
+    (or "YYYY"). A date that is none of these is dropped: it costs the date, not the paper."""
+    if isinstance(value, int) and not isinstance(value, bool) and 1000 <= value <= 9999:
+        return str(value)
     if not isinstance(value, str):
-        raise _BadField(f"field {name!r} must be a string, not {_type_name(value)}")
-    text = value.strip()
+        return None
+    text = value.strip().replace("Z", "+00:00")
+    if re.fullmatch(r"\d{4}", text):
+        return text
     try:
         return datetime.fromisoformat(text).date().isoformat()
     except ValueError:
         pass
     try:
-        return parsedate_to_datetime(text).date().isoformat()
-    except (TypeError, ValueError):
-        raise _BadField(f"invalid date {value!r} in {name!r}") from None
+        return parsedate_to_datetime(value.strip()).date().isoformat()
+    except (TypeError, ValueError, IndexError):
+        match = re.match(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})", text)
+        if match:
+            try:
+                year, month, day = map(int, match.groups())
+                return datetime(year, month, day).date().isoformat()
+            except ValueError:
+                return None
+        return None
 
 
 def _published(fields: Mapping[str, object]) -> str | None:
@@ -316,26 +376,32 @@ def _authors(fields: Mapping[str, object]) -> tuple[str, ...]:
     if isinstance(parsed, list) and all(
         isinstance(p, list) and all(isinstance(x, str) for x in p) for p in parsed
     ):
-        joined = [
-            " ".join(collapse_spaces(x) for x in (*p[1:2], *p[:1], *p[2:]) if x) for p in parsed
-        ]
+        joined = [" ".join(_collapse(x) for x in (*p[1:2], *p[:1], *p[2:]) if x) for p in parsed]
         return tuple(name for name in joined if name)
     value = fields.get("authors")
     if value is None:
         return ()
     if isinstance(value, str):
-        return tuple(
-            name for part in _AUTHOR_SPLIT_RE.split(value) if (name := collapse_spaces(part))
-        )
+        if ";" in value:  # "Dao, Tri; Gu, Albert" (Zotero, Scopus): ";" between people
+            return tuple(_first_last(p) for p in value.split(";") if _collapse(p))
+        return tuple(name for part in _AUTHOR_SPLIT_RE.split(value) if (name := _collapse(part)))
     if isinstance(value, list):
         names: list[str] = []
         for item in value:
             entry: object = item.get("name") if isinstance(item, dict) else item
             if not isinstance(entry, str):
                 raise _BadField("field 'authors' must hold names (strings)")
-            names.append(collapse_spaces(entry))
+            names.append(_collapse(entry))
         return tuple(name for name in names if name)
     raise _BadField(f"field 'authors' must be a string or a list, not {_type_name(value)}")
+
+
+def _first_last(name: str) -> str:
+    """'Dao, Tri' → 'Tri Dao'; a name without one comma stays as it is."""
+    last, sep, first = _collapse(name).partition(",")
+    if sep and "," not in first and first.strip():
+        return f"{first.strip()} {last.strip()}"
+    return _collapse(name)
 
 
 def _categories(fields: Mapping[str, object]) -> tuple[str, ...]:
@@ -346,7 +412,7 @@ def _categories(fields: Mapping[str, object]) -> tuple[str, ...]:
     if isinstance(value, str):
         items = _CATEGORY_SPLIT_RE.split(value)
     elif isinstance(value, list) and all(isinstance(item, str) for item in value):
-        items = [collapse_spaces(item) for item in value]
+        items = [_collapse(item) for item in value]
     else:
         raise _BadField("field 'categories' must be a string or a list of strings")
     return tuple(dict.fromkeys(item for item in items if item))

@@ -1,0 +1,107 @@
+"""Which input field is which: one small rule for every JSON, JSONL, CSV and BibTeX source.
+
+The rule, in order, for each field paperskim wants (title, abstract, id, url, authors, ...):
+1. a `--map NAME=FIELD` the user gave (NAME may be a dotted path, e.g. `paper.summary`);
+2. else the first of the field's known names (`SYNONYMS`) present at the top level;
+3. else the same names inside an object one level down (`paper.summary` in Hugging Face's
+   daily papers, `metadata.title`, ...).
+Names compare without regard to case, spaces, `_` and `-`, so "Abstract Note" (Zotero),
+"abstract_note" and "abstractNote" are one name. Empty values count as absent.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from agent.ingest.opening import IngestError
+
+# Known names per field, most specific first. Reference managers: Zotero ("Abstract Note",
+# "Key"), Mendeley/EndNote ("Abstract", "Authors"), Scopus ("EID", "Link"), IEEE Xplore
+# ("Document Title", "PDF Link"), Web of Science ("TI", "AB", "AU", "DI", "PY", "UT"), Springer
+# ("Item Title", "Item DOI"), OpenAlex/Semantic Scholar ("abstract", "paperId").
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "title": ("title", "document title", "item title", "article title", "paper title", "ti"),
+    "abstract": ("abstract", "summary", "abstract note", "abstract text", "description", "ab"),
+    "arxiv_id": ("arxiv_id", "arxiv id", "arxiv"),
+    "id": (
+        "id", "paper id", "paperid", "doi", "item doi", "di", "eid", "ut", "key", "identifier",
+        "accession number", "uid", "entry id",
+    ),
+    "url": ("url", "link", "abs url", "pdf link", "pdf url", "pdf_url", "html url"),
+    "authors": ("authors", "author", "au", "creators", "author names", "author full names"),
+    "authors_parsed": ("authors_parsed",),
+    "published": (
+        "published", "published at", "publication date", "date", "submitted",
+        "submittedondailyat", "created", "year", "publication year", "py",
+    ),
+    "versions": ("versions",),
+    "update_date": ("update_date",),
+    "categories": ("categories", "category", "subjects", "primary category"),
+    "announce_type": ("announce_type",),
+}  # fmt: skip
+FIELDS = tuple(SYNONYMS)
+
+
+def fold(name: str) -> str:
+    """'Abstract Note' / 'abstract_note' / 'abstractNote' → 'abstractnote'."""
+    return re.sub(r"[\s_\-]+", "", name).casefold()
+
+
+_FOLDED = {field: tuple(fold(n) for n in names) for field, names in SYNONYMS.items()}
+
+
+def parse_map(pairs: list[str] | None) -> dict[str, str]:
+    """`["Abstract Note=abstract", "paper.summary=abstract"]` → {folded path: field}."""
+    mapping: dict[str, str] = {}
+    for pair in pairs or []:
+        name, sep, field = pair.partition("=")
+        field = field.strip().lower()
+        if not sep or not name.strip() or field not in SYNONYMS:
+            raise IngestError(
+                f"--map {pair!r}: write COLUMN=FIELD, FIELD one of: {', '.join(FIELDS)}"
+            )
+        mapping[".".join(fold(part) for part in name.strip().split("."))] = field
+    return mapping
+
+
+def _present(value: object) -> bool:
+    return value is not None and not (isinstance(value, str) and not value.strip())
+
+
+def canonical(
+    raw: Mapping[str, object], mapping: Mapping[str, str] | None = None
+) -> dict[str, object]:
+    """The record's fields under paperskim's names, found by the rule in the module docstring."""
+    top = {fold(str(k)): v for k, v in raw.items()}
+    nested: dict[str, object] = {}
+    for key, value in top.items():
+        if isinstance(value, Mapping):
+            for inner, inner_value in value.items():
+                nested.setdefault(fold(str(inner)), inner_value)
+                nested.setdefault(f"{key}.{fold(str(inner))}", inner_value)
+    out: dict[str, object] = {}
+    for path, field in (mapping or {}).items():
+        value = top.get(path, nested.get(path))
+        if _present(value):
+            out.setdefault(field, value)
+    for level in (top, nested):
+        for field, names in _FOLDED.items():
+            if field in out:
+                continue
+            for name in names:
+                if _present(level.get(name)):
+                    out[field] = level[name]
+                    break
+    for field, names in _FOLDED.items():  # only empty values: say "empty", not "missing"
+        if field not in out and (empty := [top[n] for n in names if top.get(n) is not None]):
+            out[field] = empty[0]
+    return out
+
+
+def has_field(names: list[str], field: str, mapping: Mapping[str, str] | None = None) -> bool:
+    """Whether a header (CSV columns) provides `field`, by the same rule."""
+    folded = {fold(n) for n in names}
+    if any(target == field and path in folded for path, target in (mapping or {}).items()):
+        return True
+    return bool(folded & set(_FOLDED[field]))
