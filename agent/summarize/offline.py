@@ -13,6 +13,7 @@ import re
 from agent.core.methods import find_method_name, squash
 from agent.core.models import Gain, PaperSummary
 from agent.core.numbers import unsupported_numbers
+from agent.core.sentences import sentence_spans
 from agent.summarize import offline_patterns as pat
 
 ENGINE = "offline"
@@ -51,7 +52,7 @@ def extract_gains(abstract: str, method: str | None = None) -> list[Gain]:
     for mention in mentions:
         mention.unit = pat.bare_difference_unit(text, mention)
     mentions = _merge_ranges(text, [m for m in mentions if m.unit and not m.setup])
-    sentences = pat.sentence_spans(text)
+    sentences = sentence_spans(text)
     gains: list[Gain] = []
     previous_end = 0
     for mention in mentions:
@@ -153,7 +154,7 @@ def _trim(sentence: str, limit: int = MAX_TAKEAWAY_WORDS) -> str:
 
 
 def _sentences(abstract: str) -> list[tuple[int, str]]:
-    spans = pat.sentence_spans(abstract)
+    spans = sentence_spans(abstract)
     return [
         (s, " ".join(re.sub(r"https?://\S+|www\.\S+", "", abstract[s:e]).split())) for s, e in spans
     ]

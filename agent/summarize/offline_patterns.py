@@ -140,24 +140,6 @@ def bare_difference_unit(text: str, mention: Mention) -> str | None:
 
 # ---------------------------------------------------------------- sentences and clauses
 
-_ABBREVIATIONS = ("e.g.", "i.e.", "et al.", "vs.", "cf.", "Fig.", "approx.", "resp.")
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence; a period needs a capital after it ("overhead.In" too)."""
-    spans, start = [], 0
-    for match in re.finditer(r"[.!?](?=\s+[A-Z(\\`'\"]|[A-Z][a-z])|[.!?]\s*$", text):
-        if text[: match.end()].endswith(_ABBREVIATIONS):
-            continue
-        spans.append((start, match.end()))
-        start = match.end()
-        while start < len(text) and text[start].isspace():
-            start += 1
-    if start < len(text):
-        spans.append((start, len(text)))
-    return spans
-
-
 _CLAUSE_BREAK_RE = re.compile(
     r";|,\s+(?:while|whereas|which|thereby|thus)\b|\s+(?:while|but|whereas)\s+"
     # "compared with", "on par with" compare; they do not start a new clause.
