@@ -103,9 +103,6 @@ def without_instructions(abstract: str) -> str:
     spans = instruction_spans(abstract)
     if not spans:
         return abstract
-    kept, last = [], 0
-    for span in spans:
-        kept.append(abstract[last : span.start])
-        last = span.end
-    kept.append(abstract[last:])
-    return " ".join("".join(kept).split())
+    # The rest is kept character for character: the engine's quotes are slices of this text
+    # and must stay verbatim slices of the real abstract (line wraps included).
+    return _outside(abstract, spans)
