@@ -108,6 +108,8 @@ def _load(
 
 
 def _gold_record(raw: object) -> PaperSummary:
+    if isinstance(raw, dict):
+        raw = {k: v for k, v in raw.items() if k != "note"}  # the annotator's remark, if any
     summary = PaperSummary.model_validate(raw)
     if summary.has_claims != bool(summary.gains):
         state = "true with no gains" if summary.has_claims else "false but gains are given"

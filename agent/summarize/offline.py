@@ -15,6 +15,7 @@ from agent.core.markup import normalize
 from agent.core.models import Gain, PaperSummary
 from agent.core.numbers import unsupported_numbers
 from agent.core.sentences import sentence_spans
+from agent.core.validate import gain_errors
 from agent.summarize import offline_patterns as pat
 
 ENGINE = "offline"
@@ -86,8 +87,9 @@ def extract_gains(abstract: str, method: str | None = None) -> list[Gain]:
         qualifier, quote_start = pat.qualifier_of(text, mention, clause)
         metric, metric_start, metric_end = pat.metric_of(text, mention, clause, floor, quote_start)
         metric = pat.respective_metric(text, mention, sentence) or metric
+        fell_back = (metric_start, metric_end) == (mention.start, mention.end)
         if (
-            metric in _FALLBACK_METRICS
+            (fell_back and metric in _FALLBACK_METRICS)
             or pat.is_subject_label(metric, method)
             or pat.is_name_label(metric)
         ):
@@ -107,7 +109,7 @@ def extract_gains(abstract: str, method: str | None = None) -> list[Gain]:
             and _continues_list(text, spans[-1], mention)
         ):
             metric = gains[-1].metric  # "49.5% (31.7%)", "AP scores of 49.7/53.5"
-        elif unit in _SCORE_UNITS and metric in _FALLBACK_METRICS:
+        elif (unit in _SCORE_UNITS and metric in _FALLBACK_METRICS) or pat.is_score_name(unit):
             metric = unit
         spans.append((start, end))
         gains.append(
@@ -256,7 +258,9 @@ def extractive_takeaway(title: str, abstract: str, gains: list[Gain] | None = No
 def summarize_offline(paper_id: str, title: str, abstract: str) -> PaperSummary:
     """Gains and takeaway of one paper; `has_claims` is true exactly when gains were found."""
     name = find_method_name(title, abstract)
-    gains = extract_gains(abstract, name)
+    # A gain the field checks refuse is left out, not sent on to fail the paper: when unsure,
+    # the reader sees fewer claims rather than a wrong one.
+    gains = [g for g in extract_gains(abstract, name) if not gain_errors(g, abstract)]
     return PaperSummary(
         id=paper_id,
         takeaway=extractive_takeaway(title, abstract, gains),

@@ -20,17 +20,19 @@ from agent.core.models import Kind, Qualifier
 _NUM = r"\d+(?:\.\d+)?"
 # Unit spellings, longest first; each maps to the unit a Gain records.
 _UNIT_RE = re.compile(
-    r"""(?P<factor>\s?\$\\times\$|\s?\\times|\s?×|\s?x(?![A-Za-z0-9])|\s?times(?![A-Za-z])|-?fold)
+    r"""(?P<factor>\s?\$\\times\$|\s?\\times|\s?×|\s?[xX](?![A-Za-z0-9])|\s?times(?![A-Za-z])|-?fold)
       |(?P<percent>\s?\\%|\s?%|\s?percentage\ points?|\s?percent)
-      |(?P<memory>\s?(?:[KMGT]i?B)(?![A-Za-z]))
-      |(?P<time>\s?(?:ns|µs|μs|ms)(?![A-Za-z])|\s(?:GPU[- ])?hours)
+      |(?P<bandwidth>\s?(?:[KMGT]i?B/s|req/s|tokens/s|QPS)(?![A-Za-z]))
+      |(?P<memory>\s?(?:[KMGT]i?B)(?![A-Za-z/]))
+      |(?P<time>\s?(?:ns|ps|µs|μs|ms)(?![A-Za-z])|\s(?:GPU[- ])?hours|\s?s(?=[\s,.;)])|\s?seconds)
+      |(?P<physical>\s?(?:mm|mW|W|dB)(?![A-Za-z]))
       |(?P<rate>\s?(?:FPS|fps)(?![A-Za-z]))
       |(?P<points>\s(?:points?|pts)(?![A-Za-z]))
       |(?P<metric>\s(?:J&F|mAP|AP|BLEU|ROUGE(?:-\w+)?|FID|PSNR|SSIM|mIoU|WER|CER|dB)(?![\w&]))
     """,
     re.VERBOSE,
 )
-_RANGE_SEP_RE = re.compile(r"\s?(?:-|–|~|∼|\\sim|sim)\s?(?=\d)")
+_RANGE_SEP_RE = re.compile(r"\s?(?:--|—|-|–|~|∼|\\sim|sim|\s to)\s?(?=\d)")
 _LIST_SEP_RE = re.compile(r"(?:\s*,\s*(?:and\s+)?|\s+and\s+|/)")
 # A number glued to a name or a word ("LLaMA-7B", "FP16", "GPT-4.1", "8xA100", "13B").
 _GLUED_BEFORE_RE = re.compile(r"(?:[A-Za-z_.^$]|[A-Za-z0-9]-|[A-Za-z]/)$")
@@ -60,6 +62,8 @@ def _unit_name(match: re.Match[str]) -> str:
         return "points"
     if kind == "time" and "hour" in text:
         return text.replace("-", " ")
+    if kind == "time" and text == "seconds":
+        return "s"
     return "FPS" if kind == "rate" else text
 
 
@@ -82,6 +86,8 @@ def find_mentions(text: str) -> list[Mention]:
         end = unit[1] if unit else num_end
         value_high: float | None = None
         sep = _RANGE_SEP_RE.match(text, end)
+        if sep and "to" in sep.group(0) and re.search(r"\bfrom\s+$", text[max(0, start - 8) : start]):
+            sep = None  # "from 35.0 to 52 FPS" is a change, not a range
         if sep and (high := _NUMBER_RE.match(text, sep.end())):
             high_unit = _unit_at(text, high.end())
             if high_unit and (unit is None or unit[0] == high_unit[0]):
@@ -143,7 +149,11 @@ def _share_units(text: str, mentions: list[Mention]) -> None:
         if mention.unit is None and not mention.setup:
             signed = text[mention.start] == "+"
             before = text[max(0, mention.start - 60) : mention.start]
-            mention.unit = "points" if signed else _score_unit(before)
+            mention.unit = (
+                "points"
+                if signed
+                else _score_unit(before) or _named_score_unit(text, mention) or _factor_of(before)
+            )
     for left, right in itertools.pairwise(mentions):
         bare_after_unit = right.unit is None and not right.setup and left.unit and not left.setup
         if bare_after_unit and re.fullmatch(r"/|\s+to\s+", text[left.end : right.start]):
@@ -154,6 +164,43 @@ _SCORE_BEFORE_RE = re.compile(
     r"(?:\b(?P<acr>[A-Z][A-Za-z&\-]*[A-Z])\s+)?scores?\s+(?:of|from|to|reaching)\s+$"
 )
 _BETTER_AFTER_RE = re.compile(r"\s+(?:higher|lower|better)\s+[a-z]")
+
+
+# Scores reported as bare numbers next to their name: "Dice 0.8044", "AUC of 0.83",
+# "0.981 F1-score", "Cohen's kappa of 0.528", "0.707 accuracy". The name is the unit.
+_SCORE_NAMES = (
+    r"Dice|DSC|IoU|mIoU|AUC|AUROC|AUPRC|F1|F1-score|kappa|accuracy|precision|recall|"
+    r"sensitivity|specificity|correlation|BLEU|ROUGE(?:-\w+)?|METEOR|CIDEr|SSIM|PSNR|FID|LPIPS|"
+    r"EM|MRR|NDCG(?:@\d+)?|mAP|AP|ASSD|HD95|R2|R\^2"
+)
+_NAME_BEFORE_RE = re.compile(
+    rf"(?<![\w-])(?P<name>{_SCORE_NAMES})(?:\s*(?:score|coefficient))?\s*(?:of|=|:|was|is|reaches|"
+    r"reached|of\s+about|around)?\s*$",
+    re.I,
+)
+_NAME_AFTER_RE = re.compile(rf"\s+(?P<name>{_SCORE_NAMES})(?![\w-])(?:[- ]score)?", re.I)
+_FACTOR_OF_RE = re.compile(r"\bfactor\s+of\s+(?:~|≈|about\s+|approximately\s+)?$", re.I)
+
+
+def _named_score_unit(text: str, mention: Mention) -> str | None:
+    """The score a bare number is given as, when it is named right next to it."""
+    after = _NAME_AFTER_RE.match(text, mention.end)
+    before = _NAME_BEFORE_RE.search(text[max(0, mention.start - 40) : mention.start])
+    match = before or after  # "Dice 0.8044, IoU 0.6730": a name before its number first
+    if match is None:
+        return None
+    name = match.group("name")
+    return {"f1-score": "F1"}.get(name.lower(), name)
+
+
+def is_score_name(unit: str) -> bool:
+    """Whether a unit is the name of a score ("Dice", "AUC"), which is then also the metric."""
+    return bool(re.fullmatch(_SCORE_NAMES, unit, re.I))
+
+
+def _factor_of(before: str) -> str | None:
+    """'by a factor of 3.8': a factor."""
+    return "x" if _FACTOR_OF_RE.search(before[-30:]) else None
 
 
 def _score_unit(before: str) -> str | None:
