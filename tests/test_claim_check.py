@@ -7,7 +7,9 @@ import pytest
 from agent.core.models import Gain, PaperSummary
 from agent.core.validate import gain_errors, summary_errors
 
-ABSTRACT = "We train a 7B model on 8 GPUs. FooNet is 2.5x faster than vLLM and uses 30% less memory."
+ABSTRACT = (
+    "We train a 7B model on 8 GPUs. FooNet is 2.5x faster than vLLM and uses 30% less memory."
+)
 
 
 def gain(**fields: object) -> Gain:
@@ -45,7 +47,7 @@ def test_the_issue_16_gain_is_refused_on_every_field() -> None:
     ("fields", "needle"),
     [
         ({"quote": "8 GPUs", "value": 8, "unit": "GPUs"}, "counts"),
-        ({"quote": "7B model", "value": 7, "unit": "B"}, "counts"),
+        ({"quote": "7B model", "value": 7, "unit": "B"}, "size"),
         ({"quote": "7B model", "value": 7, "unit": "points"}, "size"),
         ({"quote": "2.5x faster", "unit": "%"}, "not what the abstract writes"),
         ({"quote": "30% less memory", "value": 30, "unit": "x"}, "not what the abstract writes"),

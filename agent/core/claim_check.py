@@ -14,6 +14,7 @@ Errors are plain sentences, so the LLM engine can send them back as a re-ask.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from agent.core.markup import plain_text
 from agent.core.models import Gain
@@ -26,7 +27,8 @@ MAX_LABEL_CHARS = 120
 
 _FACTOR_RE = re.compile(r"\s?(?:x(?![a-z])|×|times\b|-?fold\b)", re.I)
 _PERCENT_RE = re.compile(r"\s?(?:%|percent\b|per cent\b|percentage points?\b|pp\b|p\.p\.)", re.I)
-_RANGE_RE = re.compile(r"\s?(?:-|–|~|to|and)\s?\+?", re.I)
+_RANGE_RE = re.compile(r"\s?(?:--|—|-|–|~|to|and)\s?\+?", re.I)
+_FACTOR_OF_RE = re.compile(r"\bfactor\s+of\s+(?:~|≈|about\s+|approximately\s+)?$", re.I)
 _MARKUP_RE = re.compile(
     r"https?://|www\.|\]\(|\[[^\]]*\]\s*\(|</?[a-z]|[{}\\$`]|\*\*|__|&[a-z]+;|&#\d+;|^#|\s#\s",
     re.I,
@@ -59,6 +61,7 @@ def _unit_after(text: str, pos: int) -> str | None:
 # Units that measure (a literal unit of a result); a plural noun otherwise counts things.
 _MEASURE_UNIT_RE = re.compile(
     r"(?:[kmgtp]i?b|[kmg]?b/s|ns|µs|μs|ms|s|sec|seconds?|minutes?|hours?|gpu[- ]hours?|days?|"
+    r"ps|mm|cm|nm|mw|hz|khz|mhz|ghz|req/s|"
     r"fps|db|points?|pts|bleu|rouge(?:-\w+)?|fid|psnr|ssim|miou|map|ap|wer|cer|j&f|suc|auc|em|"
     r"f1|tflops|flops|w|kw|j|kwh|\$|usd|tokens/s|qps|ops/s)",
     re.I,
@@ -97,6 +100,11 @@ def unit_errors(gain: Gain, unit: str, abstract: str) -> list[str]:
     if not places:
         return []  # validate.py already reports a quote without its value
     written = {_spelled_unit(text, end) for text, end in places}
+    if any(
+        _FACTOR_OF_RE.search(text[max(0, end - 40) : end].rstrip("0123456789.,"))
+        for text, end in places
+    ):
+        written.add("x")  # "by a factor of 3.8"
     if unit in {"x", "%"}:
         if unit not in written:
             return [
@@ -107,18 +115,18 @@ def unit_errors(gain: Gain, unit: str, abstract: str) -> list[str]:
     if written & {"x", "%"}:
         shown = "x" if "x" in written else "%"
         return [f"the abstract writes {gain.value:g}{shown}, not {gain.value:g} {gain.unit}"]
-    if unit != "points" and not _MEASURE_UNIT_RE.fullmatch(unit.replace(" ", "-")):
-        # "8 GPUs", "4 bits", "32 layers": a count of things, not the unit of a result
-        if any(
-            (w or "").lower().startswith(unit.lower().split()[0]) for w in written
-        ) or re.search(r"[a-z]s$", unit):
-            return [f"{gain.value:g} {gain.unit} counts things; it is not a result of the paper"]
+    # "8 GPUs", "4 bits", "32 layers": a count of things, not the unit of a result
+    measure = unit == "points" or _MEASURE_UNIT_RE.fullmatch(unit.replace(" ", "-"))
+    if not measure and re.fullmatch(r"[A-Za-z]{2,}[a-z]s", unit):
+        return [f"{gain.value:g} {gain.unit} counts things; it is not a result of the paper"]
     return []
 
 
 def count_errors(gain: Gain, unit: str) -> list[str]:
     """The value must be a result: not "8 GPUs", "4 bits", "7B", "32 layers"."""
     quote = plain_text(gain.quote)
+    if unit.upper() in {"K", "M", "B", "T"}:
+        return [f"{gain.value:g}{gain.unit} in {gain.quote!r} is a size, not a result of the paper"]
     for end in _value_positions(quote, gain.value):
         after = quote[end:]
         if re.match(r"[KMBT]\b", after) and not unit.upper().startswith(after[:1]):
@@ -133,12 +141,22 @@ def count_errors(gain: Gain, unit: str) -> list[str]:
             unit.replace(" ", "-")
         ):
             continue
-        if re.fullmatch(r"[a-z]*s|[A-Z]+s", noun):
+        if re.fullmatch(r"[a-z]{2,}s|[A-Z]{2,}s", noun) and not _MEASURE_UNIT_RE.fullmatch(noun):
             return [
                 f"{gain.value:g} in {gain.quote!r} counts {noun!r} (a size or setting), not a "
                 "result of the paper"
             ]
     return []
+
+
+@lru_cache(maxsize=256)
+def _abstract_words(abstract: str) -> frozenset[str]:
+    return frozenset(content_words(plain_text(abstract)))
+
+
+@lru_cache(maxsize=256)
+def _abstract_families(abstract: str) -> frozenset[str]:
+    return frozenset(families(plain_text(abstract)))
 
 
 def label_errors(name: str, label: str | None, abstract: str, limit: int) -> list[str]:
@@ -151,9 +169,9 @@ def label_errors(name: str, label: str | None, abstract: str, limit: int) -> lis
     if len(label) > limit:
         errors.append(f"{name} {label!r} is longer than {limit} characters")
     words = content_words(label)
-    source = content_words(plain_text(abstract))
+    source = _abstract_words(abstract)
     if words and not words & source:
-        supported_family = name == "metric" and families(label) & families(plain_text(abstract))
+        supported_family = name == "metric" and families(label) & _abstract_families(abstract)
         if not supported_family:
             errors.append(f"{name} {label!r} is not supported by the abstract's words")
     return errors
@@ -178,3 +196,9 @@ def field_errors(gain: Gain, abstract: str, unit: str) -> list[str]:
         *label_errors("baseline", gain.baseline, abstract, MAX_LABEL_CHARS),
         *label_errors("condition", gain.condition, abstract, MAX_LABEL_CHARS),
     ]
+
+
+def is_headline_claim(gain: Gain) -> bool:
+    """A claim fit to headline a digest: it names what was measured (a metric with a content
+    word, not "improvement" or "score") and what it is compared against."""
+    return bool(content_words(gain.metric)) and bool(content_words(gain.baseline))

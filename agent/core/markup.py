@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 # LaTeX commands that stand for a character a reader would type.
 _SYMBOLS = {
@@ -111,17 +112,17 @@ def normalize(original: str) -> Normalized:
     ends: list[int] = []
 
     def emit(piece: str, a: int, b: int) -> None:
-        for ch in piece:
-            out.append(ch)
-            starts.append(a)
-            ends.append(b)
+        out.append(piece)
+        starts.extend([a] * len(piece))
+        ends.extend([b] * len(piece))
 
     pos = 0
     for match in _TOKEN_RE.finditer(original):
         a, b = match.span()
-        if a > pos:
-            for i in range(pos, a):
-                emit(original[i], i, i + 1)
+        if a > pos:  # plain text between tokens: copied in one go
+            out.append(original[pos:a])
+            starts.extend(range(pos, a))
+            ends.extend(range(pos + 1, a + 1))
         pos = b
         if cmd := match.group("cmd"):
             symbol = _SYMBOLS.get(cmd, "")
@@ -139,14 +140,16 @@ def normalize(original: str) -> Normalized:
                 emit(" ", a, b)
         elif match.group("quote"):
             emit('"', a, b)
-        elif match.group("space") and out and out[-1] != " ":
+        elif match.group("space") and out and not out[-1].endswith(" "):
             emit(" ", a, b)
         # braces and "$" emit nothing
-    for i in range(pos, len(original)):
-        emit(original[i], i, i + 1)
+    out.append(original[pos:])
+    starts.extend(range(pos, len(original)))
+    ends.extend(range(pos + 1, len(original) + 1))
     return Normalized(original, "".join(out), starts, ends)
 
 
+@lru_cache(maxsize=256)
 def plain_text(original: str) -> str:
     """`original` read as plain text (no LaTeX, no HTML), for labels and takeaways."""
     return normalize(original).text.strip()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from agent.core.methods import find_method_name, squash
-from agent.core.markup import normalize
+from agent.core.markup import normalize, plain_text
 from agent.core.models import Gain, PaperSummary
 from agent.core.numbers import unsupported_numbers
 from agent.core.sentences import sentence_spans
@@ -243,16 +243,36 @@ def _compress(sentence: str, name: str | None) -> str:
     return body[:1].upper() + body[1:]
 
 
+def readable(text: str) -> str:
+    """Plain text a reader keeps: markup read through ("9\\%" → "9%", "$\\sim$" → "~"),
+    a factor glued to "times" spaced ("48times" → "48 times"), "sim" between numbers as "~"."""
+    text = plain_text(text)
+    text = re.sub(r"(\d)times\b", r"\1 times", text)
+    text = re.sub(r"(\d)\s?sim\s?(\d)", r"\1~\2", text)
+    text = re.sub(r"[\^_]", "", text)
+    return text
+
+
 def extractive_takeaway(title: str, abstract: str, gains: list[Gain] | None = None) -> str:
     """One sentence of at most 30 words from the abstract that names the method and, when the
     abstract claims gains, states the headline one. Numbers not in the abstract are dropped."""
     name = find_method_name(title, abstract)
     gains = extract_gains(abstract, name) if gains is None else gains
-    takeaway = _trim(_compress(_pick_sentence(abstract, name, gains) or title, name))
+    sentence = _pick_sentence(abstract, name, gains) or title
+    takeaway = _trim(_compress(readable(sentence), readable(name) if name else None))
     if unsupported_numbers(takeaway, abstract):
         kept = [w for w in takeaway.split() if not unsupported_numbers(w, abstract)]
         takeaway = _trim(" ".join(kept))
     return takeaway
+
+
+def _checked(gain: Gain, abstract: str) -> Gain:
+    """A metric label the abstract's words do not support becomes the plain "improvement"
+    (the number stays, the reader is not told a quantity the paper did not name)."""
+    errors = gain_errors(gain, abstract)
+    if errors and all(e.startswith("metric ") for e in errors):
+        return gain.model_copy(update={"metric": "improvement"})
+    return gain
 
 
 def summarize_offline(paper_id: str, title: str, abstract: str) -> PaperSummary:
@@ -260,7 +280,8 @@ def summarize_offline(paper_id: str, title: str, abstract: str) -> PaperSummary:
     name = find_method_name(title, abstract)
     # A gain the field checks refuse is left out, not sent on to fail the paper: when unsure,
     # the reader sees fewer claims rather than a wrong one.
-    gains = [g for g in extract_gains(abstract, name) if not gain_errors(g, abstract)]
+    gains = [_checked(g, abstract) for g in extract_gains(abstract, name)]
+    gains = [g for g in gains if not gain_errors(g, abstract)]
     return PaperSummary(
         id=paper_id,
         takeaway=extractive_takeaway(title, abstract, gains),

@@ -25,7 +25,7 @@ _UNIT_RE = re.compile(
       |(?P<bandwidth>\s?(?:[KMGT]i?B/s|req/s|tokens/s|QPS)(?![A-Za-z]))
       |(?P<memory>\s?(?:[KMGT]i?B)(?![A-Za-z/]))
       |(?P<time>\s?(?:ns|ps|µs|μs|ms)(?![A-Za-z])|\s(?:GPU[- ])?hours|\s?s(?=[\s,.;)])|\s?seconds)
-      |(?P<physical>\s?(?:mm|mW|W|dB)(?![A-Za-z]))
+      |(?P<physical>\s?(?:mW|dB)(?![A-Za-z]))
       |(?P<rate>\s?(?:FPS|fps)(?![A-Za-z]))
       |(?P<points>\s(?:points?|pts)(?![A-Za-z]))
       |(?P<metric>\s(?:J&F|mAP|AP|BLEU|ROUGE(?:-\w+)?|FID|PSNR|SSIM|mIoU|WER|CER|dB)(?![\w&]))
@@ -86,7 +86,11 @@ def find_mentions(text: str) -> list[Mention]:
         end = unit[1] if unit else num_end
         value_high: float | None = None
         sep = _RANGE_SEP_RE.match(text, end)
-        if sep and "to" in sep.group(0) and re.search(r"\bfrom\s+$", text[max(0, start - 8) : start]):
+        if (
+            sep
+            and "to" in sep.group(0)
+            and re.search(r"\bfrom\s+$", text[max(0, start - 8) : start])
+        ):
             sep = None  # "from 35.0 to 52 FPS" is a change, not a range
         if sep and (high := _NUMBER_RE.match(text, sep.end())):
             high_unit = _unit_at(text, high.end())
@@ -111,7 +115,7 @@ _DIMENSION_AFTER_RE = re.compile(r"\s?[x×]\s?\d")
 _DIMENSION_BEFORE_RE = re.compile(r"\d\s?[x×]\s?$")
 # An exponent, an index or an error bar: "1^{+1.39}_{-0.59}", "0.5 ± 0.1", "10^-3", "p < 0.05".
 _SCRIPT_BEFORE_RE = re.compile(r"(?:[\^_]|±|\+/-|\+-)\s?[+\-−]?$|\bp\s?[<=>≤]\s?$", re.I)
-_SCRIPT_AFTER_RE = re.compile(r"\s?(?:\^|_|±|\+/-)")
+_SCRIPT_AFTER_RE = re.compile(r"\s?(?:\^|_)")
 # "95% confidence", "at the 99% level", "90% CI", "95% credible interval", "95th percentile".
 _CONFIDENCE_AFTER_RE = re.compile(
     r"\s?(?:%|percent)?\s*(?:confidence|credible|CI\b|C\.L\.|CL\b|significance|level)", re.I
