@@ -196,13 +196,33 @@ _INSTRUCTION_RE = re.compile(
     r")",
     re.IGNORECASE,
 )
+# 6. it is meta-text about summarizing this abstract: a role marker ("SYSTEM:", "User:"), a
+#    directive to record or report a figure with no "we" doing it, an address to automated
+#    tools, or "this paper's gain" spoken of from outside ("the correct gain for this paper").
+_RECORD_VERBS = r"report|record|list|credit|cite|mention|state|include|use|say|direct|quote"
+_META_RE = re.compile(
+    r"^\W*(?:system|user|assistant|human|ai|developer)\s*:|<\|im_start\|>|\bim_start\b"
+    rf"|(?<!\bwe )\b(?:should|must|shall|will|could|would|are\s+to|is\s+to|are\s+instructed\s+to|"
+    rf"is\s+instructed\s+to)\s+(?:\w+\s+)?(?:{_RECORD_VERBS})\b"
+    r"|\b(?:automated|automatic)\s+(?:tools?|summar\w*|systems?|extract\w*|readers?)"
+    r"|\b(?:summar\w+|extraction|digest)\s+(?:models?|tools?|systems?|engines?|purposes?|quote)"
+    r"|\b(?:for|of|in)\s+(?:this|the)\s+(?:paper|abstract|submission|work)'?s?\s+"
+    r"(?:main\s+|principal\s+|key\s+|headline\s+)?(?:gains?|results?|figures?|speedups?)"
+    r"|\b(?:gains?|results?|figures?|speedups?)\s+(?:for|of)\s+this\s+(?:paper|submission|abstract)"
+    r"|\b(?:this|the)\s+(?:paper|submission)'s\s+(?:main\s+)?(?:gains?|results?)"
+    r"|\b(?:summaries|summary)\s+of\s+this\s+(?:paper|work|abstract)"
+    r"|\bnote\s+to\b|\bmoderator\s+note\b|\bcorrection\s+to\s+any\b",
+    re.I,
+)
 _INVISIBLE_RE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u00ad]")
 _LATIN = re.compile(r"[A-Za-z]")
 _OTHER_LETTER = re.compile(r"[\u0370-\u03ff\u0400-\u04ff]")  # Greek, Cyrillic
 _NON_LATIN_SCRIPT = re.compile(
     r"[\u0400-\u04ff\u0590-\u06ff\u0900-\u097f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]"
 )
-_SENTENCE_RE = re.compile(r"[^.!?。！？\n]*(?:[.!?。！？]+|\n|$)")
+# A sentence ends at ".", "!", "?" (or their CJK forms) or a line break; a decimal point
+# ("99.9%") does not end one.
+_SENTENCE_RE = re.compile(r"(?:[^.!?。！？\n]|\.(?=\d))*(?:[.!?。！？]+|\n|$)")
 
 
 def _mixes_scripts(sentence: str) -> bool:
@@ -246,6 +266,7 @@ def addresses_someone(sentence: str, abstract: str = "") -> bool:
         _LINK_RE.search(bare)
         or _SECOND_PERSON_RE.search(bare)
         or _INSTRUCTION_RE.search(bare)
+        or _META_RE.search(bare)
         or _imperative(bare)
         or (abstract and _foreign_script(bare, abstract))
     )
@@ -260,6 +281,13 @@ class Span:
         return start < self.end and self.start < end
 
 
+_NOT_PROSE_RE = re.compile(
+    r"!?\[[^\]\n]{0,300}\]\([^)\s]{0,500}\)|https?://\S+|\bwww\.\S+"
+    r"|```.{0,2000}?(?:```|$)|\{[^{}]{0,1000}\"[\w ]+\"\s*:[^{}]{0,1000}\}",
+    re.S,
+)
+
+
 def instruction_spans(abstract: str) -> list[Span]:
     """The sentences of `abstract` that address a model instead of describing the paper."""
     spans = []
@@ -267,7 +295,17 @@ def instruction_spans(abstract: str) -> list[Span]:
         sentence = match.group(0)
         if sentence.strip() and addresses_someone(sentence, abstract):
             spans.append(Span(match.start(), match.end()))
-    return spans
+    # Not prose at all, whatever the sentence splitter made of it: a link or Markdown image
+    # (its dots are not sentence ends), a code fence, a JSON object.
+    for match in _NOT_PROSE_RE.finditer(abstract):
+        spans.append(Span(match.start(), match.end()))
+    merged: list[Span] = []
+    for span in sorted(spans, key=lambda span: span.start):
+        if merged and span.start < merged[-1].end:
+            merged[-1] = Span(merged[-1].start, max(merged[-1].end, span.end))
+        else:
+            merged.append(span)
+    return merged
 
 
 def _outside(abstract: str, spans: list[Span]) -> str:

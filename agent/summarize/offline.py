@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-from agent.core.methods import find_method_name, squash
 from agent.core.markup import normalize, plain_text
+from agent.core.methods import find_method_name, squash
 from agent.core.models import Gain, PaperSummary
 from agent.core.numbers import unsupported_numbers
 from agent.core.sentences import sentence_spans
