@@ -20,6 +20,13 @@ from agent.core.models import PaperSummary
 DATA_DIR = Path(__file__).parent / "data"
 GOLD_PATH = DATA_DIR / "seed_gold.jsonl"
 PAPERS_PATH = DATA_DIR / "seed_papers.jsonl"
+REAL_DIR = DATA_DIR / "real"
+# name → (gold, papers) of the gold sets shipped in evals/data/
+GOLD_SETS: dict[str, tuple[Path, Path]] = {
+    "seed": (GOLD_PATH, PAPERS_PATH),
+    "real-dev": (REAL_DIR / "dev_gold.jsonl", REAL_DIR / "dev_papers.jsonl"),
+    "real-test": (REAL_DIR / "test_gold.jsonl", REAL_DIR / "test_papers.jsonl"),
+}
 
 Record = TypeVar("Record", bound=BaseModel)
 
@@ -42,6 +49,21 @@ class SeedPaper(BaseModel):
     id: str = Field(description="Stable id of the paper in the seed set, e.g. 'seed-011'.")
     title: str = Field(description="The paper title as listed.")
     abstract: str = Field(description="The abstract as listed, unchanged.")
+
+
+class UnknownGoldSetError(PaperskimError):
+    """`--set` names no shipped gold set, or its files are missing."""
+
+
+def gold_set_paths(name: str) -> tuple[Path, Path]:
+    """The (gold, papers) files of a shipped gold set: 'seed', 'real-dev' or 'real-test'."""
+    if name not in GOLD_SETS:
+        raise UnknownGoldSetError(f"no gold set {name!r}; choose one of: {', '.join(GOLD_SETS)}")
+    gold, papers = GOLD_SETS[name]
+    for path in (gold, papers):
+        if not path.exists():
+            raise UnknownGoldSetError(f"gold set {name!r} is missing its file {path}")
+    return gold, papers
 
 
 def _lines(path: Path) -> Iterator[tuple[int, str]]:
@@ -86,6 +108,8 @@ def _load(
 
 
 def _gold_record(raw: object) -> PaperSummary:
+    if isinstance(raw, dict):
+        raw = {k: v for k, v in raw.items() if k != "note"}  # the annotator's remark, if any
     summary = PaperSummary.model_validate(raw)
     if summary.has_claims != bool(summary.gains):
         state = "true with no gains" if summary.has_claims else "false but gains are given"
@@ -98,6 +122,19 @@ def load_gold(path: Path = GOLD_PATH) -> dict[str, PaperSummary]:
     return _load(Path(path), _gold_record, lambda s: s.id)
 
 
+# Fields of the real corpus (evals/data/real/README.md) that say where a record came from; the
+# eval reads only id, title and abstract, and any other field is still an error.
+PROVENANCE_FIELDS = frozenset(
+    {"arxiv_id", "version", "categories", "authors", "announce_type", "source"}
+)
+
+
+def _paper_record(raw: object) -> SeedPaper:
+    if isinstance(raw, dict):
+        raw = {k: v for k, v in raw.items() if k not in PROVENANCE_FIELDS}
+    return SeedPaper.model_validate(raw)
+
+
 def load_papers(path: Path = PAPERS_PATH) -> dict[str, SeedPaper]:
-    """Seed papers by id, in file order."""
-    return _load(Path(path), SeedPaper.model_validate, lambda p: p.id)
+    """Gold papers by id, in file order (provenance fields of the real corpus are skipped)."""
+    return _load(Path(path), _paper_record, lambda p: p.id)

@@ -26,6 +26,45 @@ def _pct(value: float) -> str:
     return f"{value:.3f}"
 
 
+def _agreement_rows(s: dict[str, Any]) -> list[tuple[str, str]]:
+    """Metric and baseline agreement (ANNOTATION.md); absent from runs stored before them."""
+    if "trusted_f1" not in s:
+        return []
+    return [
+        (
+            "trusted-gain F1 (number and metric right)",
+            f"{_pct(s['trusted_f1'])}  ({s['trusted_tp']} trusted of {s['tp']} matched)",
+        ),
+        (
+            "metric agreement (matched gains)",
+            f"{_pct(s['metric_agreement'])}  ({s['metric_agree']}/{s['matched']})",
+        ),
+        (
+            "baseline agreement (gold names one)",
+            f"{_pct(s['baseline_agreement'])}  ({s['baseline_agree']}/{s['baseline_needed']})",
+        ),
+        (
+            "invented gains per 20 no-claim abstracts",
+            f"{s['invented_per_20_no_claim']:.2f}  ({s['no_claim_gains']} on "
+            f"{s['no_claim_papers']} abstracts)",
+        ),
+    ]
+
+
+def _takeaway_rows(s: dict[str, Any]) -> list[tuple[str, str]]:
+    if "first_sentence_share" not in s:
+        return []
+    return [
+        (
+            "takeaways that are the first sentence (result stated later)",
+            f"{_pct(s['first_sentence_share'])}  "
+            f"({s['takeaways_first_sentence']}/{s['result_after_first']})",
+        ),
+        ("takeaways ending mid-phrase", f"{s['takeaways_mid_phrase']} of {s['takeaways']}"),
+        ("takeaways with LaTeX/HTML residue", f"{s['takeaways_with_markup']} of {s['takeaways']}"),
+    ]
+
+
 def score_rows(run: EvalRun) -> list[tuple[str, str]]:
     """The run's scores as (label, value) lines, in reading order."""
     s = run.scores
@@ -33,6 +72,7 @@ def score_rows(run: EvalRun) -> list[tuple[str, str]]:
         ("gain precision", f"{_pct(s['precision'])}  ({s['tp']} of {s['tp'] + s['fp']} predicted)"),
         ("gain recall", f"{_pct(s['recall'])}  ({s['tp']} of {s['tp'] + s['fn']} gold)"),
         ("gain F1 (micro)", _pct(s["f1"])),
+        *_agreement_rows(s),
         (
             "kind accuracy (matched gains)",
             f"{_pct(s['kind_accuracy'])}  ({s['kind_correct']}/{s['matched']})",
@@ -52,6 +92,7 @@ def score_rows(run: EvalRun) -> list[tuple[str, str]]:
             "takeaways naming the method",
             f"{_pct(s['method_named_rate'])}  ({s['method_named']}/{s['method_identifiable']})",
         ),
+        *_takeaway_rows(s),
         ("papers failed (no valid summary)", str(s.get("failed", 0))),
     ]
     if run.judge:

@@ -18,6 +18,8 @@ from agent.core.models import Gain, PaperSummary
 from agent.core.numbers import quote_contains_value, unsupported_numbers
 from agent.core.units import comparable_unit
 from agent.core.validate import MAX_TAKEAWAY_WORDS
+from agent.core.words import labels_share_word, metrics_agree
+from evals import takeaway_checks as tk
 
 VALUE_TOLERANCE = 0.005  # "values agree within 0.5% relative"
 
@@ -47,9 +49,13 @@ def _distance(pred: Gain, gold: Gain) -> float:
 
 
 def _partners(pred: Gain, gold: list[Gain]) -> list[int]:
-    """Indices of the gold gains `pred` matches, closest first."""
+    """Indices of the gold gains `pred` matches: those whose metric agrees first ("86% and
+    86%" pair by label), then closest first."""
     hits = [j for j, g in enumerate(gold) if gains_match(pred, g)]
-    return sorted(hits, key=lambda j: (_distance(pred, gold[j]), j))
+    return sorted(
+        hits,
+        key=lambda j: (not metrics_agree(pred.metric, gold[j].metric), _distance(pred, gold[j]), j),
+    )
 
 
 def match_gains(pred: list[Gain], gold: list[Gain]) -> list[tuple[int, int]]:
@@ -97,13 +103,20 @@ class PaperScore:
     unmatched_pred: list[Gain]
     missed_gold: list[Gain]
     kind_correct: int
+    metric_agree: int
     baseline_needed: int
     baseline_present: int
+    baseline_agree: int
+    gold_has_claims: bool
     quotes_not_verbatim: list[str]
     quotes_without_value: list[str]
     takeaway_words: int
     takeaway_unsupported_numbers: list[float]
     takeaway_names_method: bool | None
+    result_after_first: bool
+    takeaway_first_sentence: bool
+    takeaway_mid_phrase: bool
+    takeaway_markup: list[str]
 
 
 def score_paper(
@@ -129,8 +142,11 @@ def score_paper(
         unmatched_pred=[g for i, g in enumerate(pred_gains) if i not in matched_pred],
         missed_gold=[g for j, g in enumerate(gold_gains) if j not in matched_gold],
         kind_correct=sum(p.kind == g.kind for p, g in matched),
+        metric_agree=sum(metrics_agree(p.metric, g.metric) for p, g in matched),
         baseline_needed=len(with_baseline),
         baseline_present=sum(bool((p.baseline or "").strip()) for p, _ in with_baseline),
+        baseline_agree=sum(labels_share_word(p.baseline, g.baseline) for p, g in with_baseline),
+        gold_has_claims=gold.has_claims,
         quotes_not_verbatim=[g.quote for g in pred_gains if not g.quote or g.quote not in abstract],
         quotes_without_value=[
             g.quote for g in pred_gains if not quote_contains_value(g.quote, g.value)
@@ -140,6 +156,10 @@ def score_paper(
         takeaway_names_method=(
             takeaway_names_method(takeaway, title, abstract) if pred is not None else None
         ),
+        result_after_first=tk.result_after_first(gold, abstract),
+        takeaway_first_sentence=pred is not None and tk.is_first_sentence(takeaway, abstract),
+        takeaway_mid_phrase=pred is not None and tk.ends_mid_phrase(takeaway),
+        takeaway_markup=tk.markup_residue(takeaway),
     )
 
 
@@ -163,15 +183,31 @@ class RunScores:
     matched: int
     kind_correct: int
     kind_accuracy: float
+    metric_agree: int
+    metric_agreement: float
+    trusted_tp: int
+    trusted_precision: float
+    trusted_recall: float
+    trusted_f1: float
     baseline_needed: int
     baseline_present: int
     baseline_rate: float
+    baseline_agree: int
+    baseline_agreement: float
+    no_claim_papers: int
+    no_claim_gains: int
+    invented_per_20_no_claim: float
     quotes: int
     quotes_not_verbatim: int
     quotes_without_value: int
     takeaways: int
     takeaways_over_30_words: int
     takeaways_with_unsupported_numbers: int
+    result_after_first: int
+    takeaways_first_sentence: int
+    first_sentence_share: float
+    takeaways_mid_phrase: int
+    takeaways_with_markup: int
     method_identifiable: int
     method_named: int
     method_named_rate: float
@@ -195,7 +231,8 @@ class RunScores:
     def summary_line(self) -> str:
         return (
             f"P {self.precision:.3f}  R {self.recall:.3f}  F1 {self.f1:.3f}  "
-            f"(tp {self.tp}, fp {self.fp}, fn {self.fn})"
+            f"(tp {self.tp}, fp {self.fp}, fn {self.fn})  trusted F1 {self.trusted_f1:.3f}  "
+            f"metric {self.metric_agreement:.3f}  baseline {self.baseline_agreement:.3f}"
         )
 
 
@@ -220,6 +257,15 @@ def score_run(
     kind_correct = sum(s.kind_correct for s in scores)
     baseline_needed = sum(s.baseline_needed for s in scores)
     baseline_present = sum(s.baseline_present for s in scores)
+    metric_agree = sum(s.metric_agree for s in scores)
+    baseline_agree = sum(s.baseline_agree for s in scores)
+    # Trusted gains: a match counts only when its metric agrees; every other prediction is
+    # wrong and every other gold gain missed (the pairs are the same maximum matching).
+    trusted = metric_agree
+    no_claims = [s for s in scores if not s.gold_has_claims]
+    no_claim_gains = sum(s.fp for s in no_claims)
+    eligible = [s for s in predicted if s.result_after_first]
+    first = sum(s.takeaway_first_sentence for s in eligible)
     return RunScores(
         papers=len(scores),
         papers_predicted=len(predicted),
@@ -232,9 +278,20 @@ def score_run(
         matched=matched,
         kind_correct=kind_correct,
         kind_accuracy=_ratio(kind_correct, matched),
+        metric_agree=metric_agree,
+        metric_agreement=_ratio(metric_agree, matched),
+        trusted_tp=trusted,
+        trusted_precision=_ratio(trusted, tp + fp),
+        trusted_recall=_ratio(trusted, tp + fn),
+        trusted_f1=_ratio(2 * trusted, tp + fp + tp + fn),
         baseline_needed=baseline_needed,
         baseline_present=baseline_present,
         baseline_rate=_ratio(baseline_present, baseline_needed),
+        baseline_agree=baseline_agree,
+        baseline_agreement=_ratio(baseline_agree, baseline_needed),
+        no_claim_papers=len(no_claims),
+        no_claim_gains=no_claim_gains,
+        invented_per_20_no_claim=20 * _ratio(no_claim_gains, len(no_claims)),
         quotes=sum(s.tp + s.fp for s in scores),
         quotes_not_verbatim=sum(len(s.quotes_not_verbatim) for s in scores),
         quotes_without_value=sum(len(s.quotes_without_value) for s in scores),
@@ -243,6 +300,11 @@ def score_run(
         takeaways_with_unsupported_numbers=sum(
             bool(s.takeaway_unsupported_numbers) for s in predicted
         ),
+        result_after_first=len(eligible),
+        takeaways_first_sentence=first,
+        first_sentence_share=_ratio(first, len(eligible)),
+        takeaways_mid_phrase=sum(s.takeaway_mid_phrase for s in predicted),
+        takeaways_with_markup=sum(bool(s.takeaway_markup) for s in predicted),
         method_identifiable=len(named),
         method_named=sum(named),
         method_named_rate=_ratio(sum(named), len(named)),
@@ -288,6 +350,13 @@ def _main() -> None:
         f"{scores.takeaways_over_30_words} over {MAX_TAKEAWAY_WORDS} words, "
         f"{scores.takeaways_with_unsupported_numbers} with unsupported numbers, method named "
         f"{scores.method_named}/{scores.method_identifiable} ({scores.method_named_rate:.3f})"
+    )
+    print(
+        f"no-claim abstracts: {scores.no_claim_gains} invented gains on "
+        f"{scores.no_claim_papers} ({scores.invented_per_20_no_claim:.2f} per 20); takeaways: "
+        f"{scores.takeaways_first_sentence}/{scores.result_after_first} first sentence "
+        f"({scores.first_sentence_share:.3f}), {scores.takeaways_mid_phrase} end mid-phrase, "
+        f"{scores.takeaways_with_markup} with markup"
     )
 
 

@@ -25,7 +25,7 @@ from agent.core.errors import NotFoundError
 from agent.core.labels import engine_label
 from evals.ask_eval import add_ask_scores, print_ask_scores
 from evals.compare import compare_runs
-from evals.gold import GOLD_PATH, PAPERS_PATH, load_papers
+from evals.gold import GOLD_PATH, PAPERS_PATH, gold_set_paths, load_papers
 from evals.harness import run_eval
 from evals.report import maker, print_comparison, print_run, render_html, run_to_json
 from evals.reviewed import reviewed_gold, run_reviewed_eval
@@ -49,6 +49,16 @@ def eval_command(
         Path, typer.Option(help="Gold annotations (JSONL, schema of evals/data/ANNOTATION.md).")
     ] = GOLD_PATH,
     papers: Annotated[Path, typer.Option(help="The gold papers' abstracts (JSONL).")] = PAPERS_PATH,
+    gold_set: Annotated[
+        str | None,
+        typer.Option(
+            "--set",
+            help="A shipped gold set instead of --gold/--papers: 'seed' (119 papers the rules "
+            "were written on, a regression set), 'real-dev' (real arXiv abstracts, may be "
+            "read) or 'real-test' (frozen real abstracts, only ever scored).",
+            show_default=False,
+        ),
+    ] = None,
     judge: Annotated[
         bool, typer.Option(help="Grade takeaways with the LLM judge (only with an endpoint).")
     ] = True,
@@ -90,6 +100,8 @@ def eval_command(
     defines them; with an endpoint, an LLM judge also grades each takeaway 1–5. Use --compare to
     see what got better or worse between two runs, paper by paper.
     """
+    if gold_set is not None:
+        gold, papers = gold_set_paths(gold_set)
     settings = settings_from_flags(db, engine, model, base_url)
     store = open_store(settings)
     with Session(store, expire_on_commit=False) as session:
@@ -133,7 +145,9 @@ def _print_list(runs: list[EvalRun]) -> None:
     if not runs:
         out.print("No eval runs yet: run `paperskim eval`.")
         return
-    table = Table("id", "when", "engine / model", "gold set", "P", "R", "F1", "judge", "cost")
+    table = Table(
+        "id", "when", "engine / model", "gold set", "P", "R", "F1", "trusted F1", "judge", "cost"
+    )
     for r in runs:
         s = r.scores
         mean = r.judge.get("mean_score") if r.judge else None
@@ -145,6 +159,7 @@ def _print_list(runs: list[EvalRun]) -> None:
             f"{s['precision']:.3f}",
             f"{s['recall']:.3f}",
             f"{s['f1']:.3f}",
+            f"{s['trusted_f1']:.3f}" if "trusted_f1" in s else "–",
             f"{mean:.2f}" if mean is not None else "–",
             f"${r.cost_usd:.4f}" if r.cost_usd is not None else "–",
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from agent.core.claim_check import field_errors
 from agent.core.models import Gain, PaperSummary
 from agent.core.numbers import quote_contains_value, unsupported_numbers
 from agent.core.units import normalize_unit
@@ -60,6 +61,8 @@ def gain_errors(gain: Gain, abstract: str) -> list[str]:
         errors.append(f"gain {gain.quote!r} has an empty metric")
     if not gain.unit.strip():
         errors.append(f"gain {gain.quote!r} has an empty unit")
+    if not errors:
+        errors.extend(field_errors(gain, abstract, normalize_unit(gain.unit)))
     return errors
 
 

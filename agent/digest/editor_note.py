@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from agent.core.claim_check import is_headline_claim
 from agent.core.errors import LLMCallError
 from agent.core.jsontext import extract_json
 from agent.core.numbers import numbers_in, same_number
@@ -166,12 +167,20 @@ def llm_note(llm: LLM, items: list[DigestItem], prompt: Prompt | None = None) ->
     return note
 
 
+def _headline_strength(item: DigestItem) -> float:
+    """The strength of the item's biggest claim that names a metric and a baseline (0 if none)."""
+    return max((gain_strength(g) for g in item.gains if is_headline_claim(g)), default=0.0)
+
+
 def _gain_phrase(item: DigestItem) -> str | None:
-    best = max(item.gains, key=gain_strength, default=None)
+    """ "2.5x speedup over vLLM (Title)" for the item's biggest claim with a named metric and
+    baseline; a claim without them ("4x" of a dimension, "30% improvement") never headlines."""
+    named = [g for g in item.gains if is_headline_claim(g)]
+    best = max(named, key=gain_strength, default=None)
     if best is None or gain_strength(best) <= 1.0:
         return None
     hedge = f"{best.qualifier} " if best.qualifier else ""
-    return f"{hedge}{format_value(best)} {best.metric} ({item.paper.title})"
+    return f"{hedge}{format_value(best)} {best.metric} over {best.baseline} ({item.paper.title})"
 
 
 def statistical_note(items: list[DigestItem]) -> Note:
@@ -196,7 +205,7 @@ def statistical_note(items: list[DigestItem]) -> Note:
             paper_ids=[],
         )
     )
-    ranked = sorted(with_claims, key=lambda it: -it.strength)
+    ranked = sorted(with_claims, key=lambda it: -_headline_strength(it))
     top = [(it, phrase) for it in ranked if (phrase := _gain_phrase(it))][:3]
     if top:
         note.sentences.append(

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import re
 
+from agent.core.markup import normalize, plain_text
 from agent.core.methods import find_method_name, squash
 from agent.core.models import Gain, PaperSummary
 from agent.core.numbers import unsupported_numbers
+from agent.core.sentences import sentence_spans
+from agent.core.validate import gain_errors
 from agent.summarize import offline_patterns as pat
 
 ENGINE = "offline"
@@ -44,33 +47,71 @@ def _merge_ranges(text: str, mentions: list[pat.Mention]) -> list[pat.Mention]:
     return merged
 
 
+# Bounded work: a number-dense abstract (a table pasted into the abstract) must not take minutes
+# or fill a digest; past these caps the rest of the abstract is not read for claims.
+MAX_CANDIDATES = 60  # numbers with a unit examined per abstract
+MAX_GAINS = 24  # gains kept per abstract
+
+
 def extract_gains(abstract: str, method: str | None = None) -> list[Gain]:
-    """Every claimed gain of the abstract, one record per stated number, in text order."""
-    text = abstract
+    """Every claimed gain of the abstract, one record per stated number, in text order.
+
+    The rules read the normalized view of the abstract (agent/core/markup.py: no LaTeX, no HTML,
+    one space between words); each quote is the original text behind the span they found.
+    """
+    view = normalize(abstract)
+    text = view.text
     mentions = pat.find_mentions(text)
     for mention in mentions:
         mention.unit = pat.bare_difference_unit(text, mention)
     mentions = _merge_ranges(text, [m for m in mentions if m.unit and not m.setup])
-    sentences = pat.sentence_spans(text)
+    mentions = mentions[:MAX_CANDIDATES]
+    sentences = sentence_spans(text)
+    spans: list[tuple[int, int]] = []  # normalized quote span of each gain
     gains: list[Gain] = []
     previous_end = 0
+    index = 0
     for mention in mentions:
         floor, previous_end = previous_end, mention.end
-        sentence = next((s for s in sentences if s[0] <= mention.start < s[1]), (0, len(text)))
+        while index + 1 < len(sentences) and sentences[index][1] <= mention.start:
+            index += 1
+        sentence = sentences[index] if sentences else (0, len(text))
         unit = mention.unit
         if unit is None or _in_link(text, mention.start):
             continue
         if pat.not_a_result(text, mention, sentence, method):
             continue
+        if not pat.presents_result(text, sentence, method):
+            continue
         clause = pat.clause_bounds(text, sentence, mention.start)
         qualifier, quote_start = pat.qualifier_of(text, mention, clause)
         metric, metric_start, metric_end = pat.metric_of(text, mention, clause, floor, quote_start)
-        start = min(quote_start, metric_start)
-        quote = text[start : max(mention.end, metric_end)].strip(" ,;(")
-        if metric in _FALLBACK_METRICS and gains and _continues_list(text, gains[-1], mention):
+        metric = pat.respective_metric(text, mention, sentence) or metric
+        fell_back = (metric_start, metric_end) == (mention.start, mention.end)
+        if (
+            (fell_back and metric in _FALLBACK_METRICS)
+            or pat.is_subject_label(metric, method)
+            or pat.is_name_label(metric)
+        ):
+            # "1.7%" with "improvement", "kernel is 13x": the quantity is named elsewhere
+            # The replaced words are not the metric: the quote is the number alone.
+            metric_start, metric_end = mention.start, mention.end
+            metric = pat.quantity_phrase(text, mention, clause) or _fallback(unit)
+        start, end = min(quote_start, metric_start), max(mention.end, metric_end)
+        while start < end and text[start] in " ,;(":
+            start += 1
+        while end > start and text[end - 1] in " ,;(":
+            end -= 1
+        if (
+            metric in _FALLBACK_METRICS
+            and gains
+            and gains[-1].unit == unit
+            and _continues_list(text, spans[-1], mention)
+        ):
             metric = gains[-1].metric  # "49.5% (31.7%)", "AP scores of 49.7/53.5"
-        elif unit in _SCORE_UNITS and metric in _FALLBACK_METRICS:
+        elif (unit in _SCORE_UNITS and metric in _FALLBACK_METRICS) or pat.is_score_name(unit):
             metric = unit
+        spans.append((start, end))
         gains.append(
             Gain(
                 metric=metric,
@@ -79,23 +120,28 @@ def extract_gains(abstract: str, method: str | None = None) -> list[Gain]:
                 unit=unit,
                 kind=pat.kind_of(text, mention, clause),
                 qualifier=qualifier,
-                baseline=pat.baseline_of(text, mention, sentence),
+                baseline=pat.plain_baseline(pat.baseline_of(text, mention, sentence)),
                 condition=pat.condition_of(text, max(mention.end, metric_end), clause),
-                quote=quote,
+                quote=view.quote(start, end),
             )
         )
+        if len(gains) >= MAX_GAINS:
+            break
     return gains
+
+
+def _fallback(unit: str) -> str:
+    return {"x": "speedup", "%": "improvement", "FPS": "speed"}.get(unit, "score")
 
 
 _FALLBACK_METRICS = {"speedup", "improvement", "score", "memory", "speed"}
 _SCORE_UNITS = {"J&F", "AP", "mAP", "BLEU", "FID", "PSNR", "SSIM", "mIoU", "WER", "CER", "dB"}
 
 
-def _continues_list(text: str, previous: Gain, mention: pat.Mention) -> bool:
+def _continues_list(text: str, previous: tuple[int, int], mention: pat.Mention) -> bool:
     """Whether the mention follows the previous gain in one list ("2.20x (up to 3.21x)")."""
-    end = text.rfind(previous.quote, 0, mention.start) + len(previous.quote)
-    between = text[end : mention.start]
-    return previous.unit == mention.unit and bool(
+    between = text[previous[1] : mention.start]
+    return bool(
         re.fullmatch(r"[\s,/()]*(?:and|or)?[\s,/()]*(?:up\s?to|about|~|over)?\s*\+?", between)
     )
 
@@ -153,7 +199,7 @@ def _trim(sentence: str, limit: int = MAX_TAKEAWAY_WORDS) -> str:
 
 
 def _sentences(abstract: str) -> list[tuple[int, str]]:
-    spans = pat.sentence_spans(abstract)
+    spans = sentence_spans(abstract)
     return [
         (s, " ".join(re.sub(r"https?://\S+|www\.\S+", "", abstract[s:e]).split())) for s, e in spans
     ]
@@ -197,22 +243,45 @@ def _compress(sentence: str, name: str | None) -> str:
     return body[:1].upper() + body[1:]
 
 
+def readable(text: str) -> str:
+    """Plain text a reader keeps: markup read through ("9\\%" → "9%", "$\\sim$" → "~"),
+    a factor glued to "times" spaced ("48times" → "48 times"), "sim" between numbers as "~"."""
+    text = plain_text(text)
+    text = re.sub(r"(\d)times\b", r"\1 times", text)
+    text = re.sub(r"(\d)\s?sim\s?(\d)", r"\1~\2", text)
+    text = re.sub(r"[\^_]", "", text)
+    return text
+
+
 def extractive_takeaway(title: str, abstract: str, gains: list[Gain] | None = None) -> str:
     """One sentence of at most 30 words from the abstract that names the method and, when the
     abstract claims gains, states the headline one. Numbers not in the abstract are dropped."""
     name = find_method_name(title, abstract)
     gains = extract_gains(abstract, name) if gains is None else gains
-    takeaway = _trim(_compress(_pick_sentence(abstract, name, gains) or title, name))
+    sentence = _pick_sentence(abstract, name, gains) or title
+    takeaway = _trim(_compress(readable(sentence), readable(name) if name else None))
     if unsupported_numbers(takeaway, abstract):
         kept = [w for w in takeaway.split() if not unsupported_numbers(w, abstract)]
         takeaway = _trim(" ".join(kept))
     return takeaway
 
 
+def _checked(gain: Gain, abstract: str) -> Gain:
+    """A metric label the abstract's words do not support becomes the plain "improvement"
+    (the number stays, the reader is not told a quantity the paper did not name)."""
+    errors = gain_errors(gain, abstract)
+    if errors and all(e.startswith("metric ") for e in errors):
+        return gain.model_copy(update={"metric": "improvement"})
+    return gain
+
+
 def summarize_offline(paper_id: str, title: str, abstract: str) -> PaperSummary:
     """Gains and takeaway of one paper; `has_claims` is true exactly when gains were found."""
     name = find_method_name(title, abstract)
-    gains = extract_gains(abstract, name)
+    # A gain the field checks refuse is left out, not sent on to fail the paper: when unsure,
+    # the reader sees fewer claims rather than a wrong one.
+    gains = [_checked(g, abstract) for g in extract_gains(abstract, name)]
+    gains = [g for g in gains if not gain_errors(g, abstract)]
     return PaperSummary(
         id=paper_id,
         takeaway=extractive_takeaway(title, abstract, gains),

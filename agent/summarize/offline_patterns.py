@@ -20,17 +20,19 @@ from agent.core.models import Kind, Qualifier
 _NUM = r"\d+(?:\.\d+)?"
 # Unit spellings, longest first; each maps to the unit a Gain records.
 _UNIT_RE = re.compile(
-    r"""(?P<factor>\s?\$\\times\$|\s?\\times|\s?×|\s?x(?![A-Za-z0-9])|\s?times(?![A-Za-z])|-?fold)
+    r"""(?P<factor>\s?\$\\times\$|\s?\\times|\s?×|\s?[xX](?![A-Za-z0-9])|\s?times(?![A-Za-z])|-?fold)
       |(?P<percent>\s?\\%|\s?%|\s?percentage\ points?|\s?percent)
-      |(?P<memory>\s?(?:[KMGT]i?B)(?![A-Za-z]))
-      |(?P<time>\s?(?:ns|µs|μs|ms)(?![A-Za-z])|\s(?:GPU[- ])?hours)
+      |(?P<bandwidth>\s?(?:[KMGT]i?B/s|req/s|tokens/s|QPS)(?![A-Za-z]))
+      |(?P<memory>\s?(?:[KMGT]i?B)(?![A-Za-z/]))
+      |(?P<time>\s?(?:ns|ps|µs|μs|ms)(?![A-Za-z])|\s(?:GPU[- ])?hours|\s?s(?=[\s,.;)])|\s?seconds)
+      |(?P<physical>\s?(?:mW|dB)(?![A-Za-z]))
       |(?P<rate>\s?(?:FPS|fps)(?![A-Za-z]))
       |(?P<points>\s(?:points?|pts)(?![A-Za-z]))
       |(?P<metric>\s(?:J&F|mAP|AP|BLEU|ROUGE(?:-\w+)?|FID|PSNR|SSIM|mIoU|WER|CER|dB)(?![\w&]))
     """,
     re.VERBOSE,
 )
-_RANGE_SEP_RE = re.compile(r"\s?(?:-|–|~|∼|\\sim|sim)\s?(?=\d)")
+_RANGE_SEP_RE = re.compile(r"\s?(?:--|—|-|–|~|∼|\\sim|sim|\s to)\s?(?=\d)")
 _LIST_SEP_RE = re.compile(r"(?:\s*,\s*(?:and\s+)?|\s+and\s+|/)")
 # A number glued to a name or a word ("LLaMA-7B", "FP16", "GPT-4.1", "8xA100", "13B").
 _GLUED_BEFORE_RE = re.compile(r"(?:[A-Za-z_.^$]|[A-Za-z0-9]-|[A-Za-z]/)$")
@@ -60,6 +62,8 @@ def _unit_name(match: re.Match[str]) -> str:
         return "points"
     if kind == "time" and "hour" in text:
         return text.replace("-", " ")
+    if kind == "time" and text == "seconds":
+        return "s"
     return "FPS" if kind == "rate" else text
 
 
@@ -82,6 +86,12 @@ def find_mentions(text: str) -> list[Mention]:
         end = unit[1] if unit else num_end
         value_high: float | None = None
         sep = _RANGE_SEP_RE.match(text, end)
+        if (
+            sep
+            and "to" in sep.group(0)
+            and re.search(r"\bfrom\s+$", text[max(0, start - 8) : start])
+        ):
+            sep = None  # "from 35.0 to 52 FPS" is a change, not a range
         if sep and (high := _NUMBER_RE.match(text, sep.end())):
             high_unit = _unit_at(text, high.end())
             if high_unit and (unit is None or unit[0] == high_unit[0]):
@@ -93,9 +103,43 @@ def find_mentions(text: str) -> list[Mention]:
         after = text[end : end + 1]
         if (unit is None and after[:1].isalpha()) or (unit and unit[0] == "x" and after == "-"):
             glued = True  # "13B", "4D", "32K", "2x-" are names and sizes
+        if _not_a_quantity(text, start, num_end, end):
+            glued = True
         mentions.append(Mention(start, end, value, value_high, unit[0] if unit else None, glued))
     _share_units(text, mentions)
     return mentions
+
+
+# "4 x 4", "256×256", "3x3": a factor sign between two numbers is a dimension.
+_DIMENSION_AFTER_RE = re.compile(r"\s?[x×]\s?\d")
+_DIMENSION_BEFORE_RE = re.compile(r"\d\s?[x×]\s?$")
+# An exponent, an index or an error bar: "1^{+1.39}_{-0.59}", "0.5 ± 0.1", "10^-3", "p < 0.05".
+_SCRIPT_BEFORE_RE = re.compile(r"(?:[\^_]|±|\+/-|\+-)\s?[+\-−]?$|\bp\s?[<=>≤]\s?$", re.I)
+_SCRIPT_AFTER_RE = re.compile(r"\s?(?:\^|_)")
+# "95% confidence", "at the 99% level", "90% CI", "95% credible interval", "95th percentile".
+_CONFIDENCE_AFTER_RE = re.compile(
+    r"\s?(?:%|percent)?\s*(?:confidence|credible|CI\b|C\.L\.|CL\b|significance|level)", re.I
+)
+# "(96.01% vs. 55.68%)": the number after "vs." is the other side of the comparison.
+_VERSUS_BEFORE_RE = re.compile(
+    r"\b(?:vs\.?|versus|compared (?:to|with)|relative to|against)\s+(?:(?:only|the|a|an)\s+)?$"
+    r"|\b(?:surpass|outperform|beat|exceed)\w*\s+(?:the|a|an)\s+$",
+    re.I,
+)
+
+
+def _not_a_quantity(text: str, start: int, num_end: int, end: int) -> bool:
+    """True when the number is a dimension, an exponent or error bar, a p-value, a
+    confidence level or the baseline side of "A vs. B": never a claimed gain."""
+    before = text[max(0, start - 24) : start]
+    return bool(
+        _DIMENSION_AFTER_RE.match(text, num_end)
+        or _DIMENSION_BEFORE_RE.search(before)
+        or _SCRIPT_BEFORE_RE.search(before)
+        or _SCRIPT_AFTER_RE.match(text, end)
+        or _CONFIDENCE_AFTER_RE.match(text, end)
+        or _VERSUS_BEFORE_RE.search(before)
+    )
 
 
 def _share_units(text: str, mentions: list[Mention]) -> None:
@@ -108,7 +152,12 @@ def _share_units(text: str, mentions: list[Mention]) -> None:
     for mention in mentions:
         if mention.unit is None and not mention.setup:
             signed = text[mention.start] == "+"
-            mention.unit = "points" if signed else _score_unit(text[: mention.start])
+            before = text[max(0, mention.start - 60) : mention.start]
+            mention.unit = (
+                "points"
+                if signed
+                else _score_unit(before) or _named_score_unit(text, mention) or _factor_of(before)
+            )
     for left, right in itertools.pairwise(mentions):
         bare_after_unit = right.unit is None and not right.setup and left.unit and not left.setup
         if bare_after_unit and re.fullmatch(r"/|\s+to\s+", text[left.end : right.start]):
@@ -119,6 +168,43 @@ _SCORE_BEFORE_RE = re.compile(
     r"(?:\b(?P<acr>[A-Z][A-Za-z&\-]*[A-Z])\s+)?scores?\s+(?:of|from|to|reaching)\s+$"
 )
 _BETTER_AFTER_RE = re.compile(r"\s+(?:higher|lower|better)\s+[a-z]")
+
+
+# Scores reported as bare numbers next to their name: "Dice 0.8044", "AUC of 0.83",
+# "0.981 F1-score", "Cohen's kappa of 0.528", "0.707 accuracy". The name is the unit.
+_SCORE_NAMES = (
+    r"Dice|DSC|IoU|mIoU|AUC|AUROC|AUPRC|F1|F1-score|kappa|accuracy|precision|recall|"
+    r"sensitivity|specificity|correlation|BLEU|ROUGE(?:-\w+)?|METEOR|CIDEr|SSIM|PSNR|FID|LPIPS|"
+    r"EM|MRR|NDCG(?:@\d+)?|mAP|AP|ASSD|HD95|R2|R\^2"
+)
+_NAME_BEFORE_RE = re.compile(
+    rf"(?<![\w-])(?P<name>{_SCORE_NAMES})(?:\s*(?:score|coefficient))?\s*(?:of|=|:|was|is|reaches|"
+    r"reached|of\s+about|around)?\s*$",
+    re.I,
+)
+_NAME_AFTER_RE = re.compile(rf"\s+(?P<name>{_SCORE_NAMES})(?![\w-])(?:[- ]score)?", re.I)
+_FACTOR_OF_RE = re.compile(r"\bfactor\s+of\s+(?:~|≈|about\s+|approximately\s+)?$", re.I)
+
+
+def _named_score_unit(text: str, mention: Mention) -> str | None:
+    """The score a bare number is given as, when it is named right next to it."""
+    after = _NAME_AFTER_RE.match(text, mention.end)
+    before = _NAME_BEFORE_RE.search(text[max(0, mention.start - 40) : mention.start])
+    match = before or after  # "Dice 0.8044, IoU 0.6730": a name before its number first
+    if match is None:
+        return None
+    name = match.group("name")
+    return {"f1-score": "F1"}.get(name.lower(), name)
+
+
+def is_score_name(unit: str) -> bool:
+    """Whether a unit is the name of a score ("Dice", "AUC"), which is then also the metric."""
+    return bool(re.fullmatch(_SCORE_NAMES, unit, re.I))
+
+
+def _factor_of(before: str) -> str | None:
+    """'by a factor of 3.8': a factor."""
+    return "x" if _FACTOR_OF_RE.search(before[-30:]) else None
 
 
 def _score_unit(before: str) -> str | None:
@@ -139,24 +225,6 @@ def bare_difference_unit(text: str, mention: Mention) -> str | None:
 
 
 # ---------------------------------------------------------------- sentences and clauses
-
-_ABBREVIATIONS = ("e.g.", "i.e.", "et al.", "vs.", "cf.", "Fig.", "approx.", "resp.")
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence; a period needs a capital after it ("overhead.In" too)."""
-    spans, start = [], 0
-    for match in re.finditer(r"[.!?](?=\s+[A-Z(\\`'\"]|[A-Z][a-z])|[.!?]\s*$", text):
-        if text[: match.end()].endswith(_ABBREVIATIONS):
-            continue
-        spans.append((start, match.end()))
-        start = match.end()
-        while start < len(text) and text[start].isspace():
-            start += 1
-    if start < len(text):
-        spans.append((start, len(text)))
-    return spans
-
 
 _CLAUSE_BREAK_RE = re.compile(
     r";|,\s+(?:while|whereas|which|thereby|thus)\b|\s+(?:while|but|whereas)\s+"
@@ -438,3 +506,175 @@ def condition_of(text: str, end: int, clause: tuple[int, int]) -> str | None:
     window = text[end : min(clause[1], end + 60)]
     match = _CONDITION_RE.match(window) or _CONDITION_RE.search(window)
     return match.group(1).rstrip(".") if match else None
+
+
+# ---------------------------------------------------------------- is it the paper's own result
+
+# A result cue: a comparison or a change ("than", "over", "outperforms", "reduces", "2x faster").
+_RESULT_CUE_RE = re.compile(
+    r"\b(?:than|over|compared|relative|versus|vs\.?|against|outperform\w*|surpass\w*|beat\w*|"
+    r"exceed\w*|improv\w*|reduc\w*|increas\w*|decreas\w*|boost\w*|accelerat\w*|speed\w*|"
+    r"faster|slower|higher|lower|better|fewer|less|more|saving\w*|sav(?:e|es|ed)|cut\w*|"
+    r"gain\w*|achiev\w*|attain\w*|reach\w*|deliver\w*|yield\w*|obtain\w*|enabl\w*|up to|"
+    r"overhead|throughput|latency|accuracy|outperform|state-of-the-art|sota|baseline\w*|"
+    r"drop\w*|shrink\w*|lift\w*|rais\w*|halv\w*|doubl\w*)\b",
+    re.I,
+)
+
+
+def presents_result(text: str, sentence: tuple[int, int], method: str | None) -> bool:
+    """Whether the sentence presents a result of the paper: its own work named ("we", "our",
+    "the proposed", the method) or a comparison or change stated. A number in a sentence with
+    neither (a measured constant, a definition, a sample description) is not a claimed gain."""
+    words = text[sentence[0] : sentence[1]]
+    own = _OWN_WORK_RE.search(words) or (method is not None and method in words)
+    return bool(own or _RESULT_CUE_RE.search(words))
+
+
+# ---------------------------------------------------------------- "respectively" lists
+
+_RESPECTIVELY_RE = re.compile(r",?\s*respectively\b", re.I)
+_LIST_ITEM_SPLIT_RE = re.compile(r"\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+")
+_LIST_INTRO_RE = re.compile(r"\b(?:in|on|for|of)\s+(?:the\s+)?(?:terms\s+of\s+)?", re.I)
+
+
+def respective_metric(text: str, mention: Mention, sentence: tuple[int, int]) -> str | None:
+    """'279x and 480x speedups in initialization and query time, respectively': the i-th
+    number takes the i-th item of the list before "respectively" (with the noun the numbers
+    share: "initialization speedup"). None when the sentence has no such pairing."""
+    end = sentence[1]
+    resp = _RESPECTIVELY_RE.search(text, mention.end, end)
+    if resp is None:
+        return None
+    # The numbers of the list: the mention and its neighbours joined by ",", "and", "/".
+    numbers = list(_NUMBER_RE.finditer(text, sentence[0], resp.start()))
+    group: list[re.Match[str]] = []
+    for match in numbers:
+        if group and not re.fullmatch(
+            r"\s?(?:[x×%]|times|percent)?\s*(?:,\s*|,?\s*and\s+|/)\s*(?:up to\s+)?[+~]?",
+            text[group[-1].end() : match.start()],
+            re.I,
+        ):
+            if any(g.start() <= mention.start < g.end() + 1 for g in group):
+                break
+            group = []
+        group.append(match)
+    if len(group) < 2 or not any(g.start() <= mention.start <= g.end() for g in group):
+        return None
+    position = next(i for i, g in enumerate(group) if g.start() <= mention.start <= g.end())
+    tail = text[group[-1].end() : resp.start()]
+    if unit := _UNIT_RE.match(tail):
+        tail = tail[unit.end() :]
+    intro = None
+    for found in _LIST_INTRO_RE.finditer(tail):
+        intro = found  # the last "in"/"on"/"for" before "respectively"
+    if intro is None:
+        return None
+    noun = _noun_phrase(_WORD_RE.findall(tail[: intro.start()]))
+    items = [i.strip() for i in _LIST_ITEM_SPLIT_RE.split(tail[intro.end() :]) if i.strip()]
+    if len(items) != len(group):
+        return None
+    item = " ".join(_WORD_RE.findall(items[position])[:4])
+    last = _WORD_RE.findall(items[-1])
+    if len(item.split()) == 1 and len(last) >= 3 and names_quantity(" ".join(last[1:])):
+        # "offline, online and total communication overhead": the head noun is shared
+        item = f"{item} {' '.join(last[1:])}" if position < len(items) - 1 else " ".join(last)
+    noun = _TRAILING_CHANGE_RE.sub("", noun) if noun else ""
+    noun = re.sub(r"(?<=up)s$", "", noun) if noun and names_quantity(noun) else ""
+    label = f"{item} {noun}".strip() if noun and noun.lower() not in item.lower() else item
+    return label or None
+
+
+# ---------------------------------------------------------------- plain labels
+
+_FRAGMENT_START_RE = re.compile(r"^(?:only|just|this|that|these|those|it|which)\b", re.I)
+
+
+def plain_baseline(baseline: str | None) -> str | None:
+    """A baseline a reader can use, or None: plain words with a content word, not a number or
+    a pronoun ("only 21%", "this result", "a" are not baselines)."""
+    if baseline is None:
+        return None
+    cleaned = " ".join(baseline.split()).strip(" ,;:.")
+    if not cleaned or _FRAGMENT_START_RE.match(cleaned):
+        return None
+    if len(cleaned) > 80:
+        return None
+    if re.match(r"\d", cleaned):
+        # "from 35.0 GPU hours to": the starting value, with its unit, is the baseline
+        if not re.match(rf"{_NUM}\s?(?:%|[A-Za-z])", cleaned):
+            return None
+    elif not re.search(r"[A-Za-z]{2,}", cleaned):
+        return None
+    if re.fullmatch(r"(?:the\s+)?(?:performance|results?|models?|methods?)", cleaned, re.I):
+        return None
+    return cleaned
+
+
+# ---------------------------------------------------------------- metric named elsewhere
+
+# Nouns that name a measured quantity (the families of ANNOTATION.md and a few general ones).
+_QUANTITY = (
+    r"speed-?ups?|speed|throughput|latency|latencies|runtime|run-time|time|FPS|memory|footprint|"
+    r"VRAM|KV[- ]cache|storage|accuracy|accuracies|error(?: rate)?s?|F1|BLEU|ROUGE(?:-\w+)?|"
+    r"precision|recall|mAP|AP|WER|CER|perplexity|FID|PSNR|SSIM|mIoU|success rates?|win rates?|"
+    r"cost|costs|price|energy|power|overheads?|bandwidth|traffic|communication|parameters|"
+    r"compression(?: ratio)?|performance|efficiency|utili[sz]ation|usage|consumption|"
+    r"Exact Match|EM|AUC|AUROC|correlation|scores?"
+)
+_QUANTITY_RE = re.compile(rf"(?<![\w-])(?:{_QUANTITY})(?![\w-])", re.I)
+_SUBJECT_WORDS = re.compile(
+    r"(?:method|approach|framework|system|model|kernel|scheme|technique|design|algorithm|"
+    r"it|ours|work|paper)s?",
+    re.I,
+)
+
+
+def names_quantity(phrase: str) -> bool:
+    """Whether a metric phrase names a measured quantity ('top-1 accuracy', 'memory')."""
+    return bool(_QUANTITY_RE.search(phrase))
+
+
+def quantity_phrase(text: str, mention: Mention, clause: tuple[int, int]) -> str | None:
+    """The quantity the clause says the number measures when it is not written next to it:
+    "improves the top-1 accuracy of ViT on ImageNet by up to 1.7%" gives "top-1 accuracy".
+    The nearest quantity noun before the number in the clause, else the nearest after; with
+    the modifiers right before it ("end-to-end", "top-1", "query")."""
+    before = list(_QUANTITY_RE.finditer(text, clause[0], mention.start))
+    after = list(_QUANTITY_RE.finditer(text, mention.end, clause[1]))
+    found = before[-1] if before else (after[0] if after else None)
+    if found is None or found.group(0).lower() in {"score", "scores"}:
+        return None
+    words = _WORD_RE.findall(text[max(clause[0], found.start() - 40) : found.start()])
+    modifiers: list[str] = []
+    for word in reversed(words[-2:]):
+        if (
+            len(word) < 2
+            or _STOP_RE.fullmatch(word)
+            or _VERB_RE.match(word)
+            or _SUBJECT_WORDS.fullmatch(word)
+            or _QUANTITY_RE.fullmatch(word)
+        ):
+            break
+        modifiers.insert(0, word)
+    return " ".join([*modifiers, found.group(0)])
+
+
+def is_name_label(phrase: str) -> bool:
+    """A label made only of names ('ViT', 'NYUD-v2 dataset', 'DRAM', 'PostgreSQL'): where the
+    number holds, not what it measures."""
+    words = [w for w in phrase.split() if not re.fullmatch(r"(?i:dataset|benchmark)s?", w)]
+    return (
+        bool(words)
+        and all(re.search(r"[A-Z].*[A-Z]|\d|[A-Z][a-z]+[A-Z]", w) for w in words)
+        and not names_quantity(phrase)
+    )
+
+
+def is_subject_label(phrase: str, method: str | None) -> bool:
+    """A label that names the method or its kind ('kernel', 'our method', 'ViT'), not what
+    was measured."""
+    words = phrase.split()
+    if method and method.lower() in phrase.lower():
+        return True
+    return all(_SUBJECT_WORDS.fullmatch(w) or _STOP_RE.fullmatch(w) for w in words)
