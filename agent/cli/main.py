@@ -217,7 +217,7 @@ def run(
     """
     started = time.perf_counter()
     settings = settings_from_flags(db, engine, model, base_url)
-    store = open_store(settings)
+    store = open_store(settings, writes=True)
     run_row, summarizer = _start(
         store, settings, "run", concurrency, source=", ".join(map(str, sources))
     )
@@ -258,7 +258,7 @@ def ingest(sources: SourcesArg, db: DbOption = None, fmt: FormatOption = None) -
     reported with their file and line; the other records still go in.
     """
     settings = settings_from_flags(db)
-    report = _ingest(open_store(settings), sources, fmt)
+    report = _ingest(open_store(settings, writes=True), sources, fmt)
     out.print(
         f"{report.new} new, {report.updated} changed, {report.unchanged} already stored, "
         f"{len(report.errors)} invalid records"
@@ -280,7 +280,7 @@ def summarize(
     interrupted run loses nothing and the next one continues where it stopped.
     """
     settings = settings_from_flags(db, engine, model, base_url)
-    store = open_store(settings)
+    store = open_store(settings, writes=True)
     run_row, summarizer = _start(store, settings, "summarize", concurrency)
     with closed_on_error(store, run_row):
         report = _summarize(store, summarizer, run_row, limit)

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from agent.ingest.records import Format, RecordError, parse_file
+from store.db import writer
 from store.papers import public_id, upsert_paper
 from store.tables import Paper, utcnow
 
@@ -42,7 +43,9 @@ def ingest_files(
 ) -> IngestReport:
     """Read every record of every file into the store; bad records are reported, not fatal."""
     report = IngestReport()
-    with Session(store) as session:
+    # writer(): each commit's look-ups and inserts are one locked transaction, so two ingests
+    # at once never both insert the same new paper.
+    with Session(writer(store)) as session:
         pending = 0
         for path in paths:
             started = utcnow()
