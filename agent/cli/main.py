@@ -37,6 +37,7 @@ from agent.config import Settings
 from agent.core.errors import NotFoundError, PaperskimError
 from agent.core.labels import OFFLINE_LABEL
 from agent.core.labels import engine_label as maker_label
+from agent.core.text import printable
 from agent.core.units import format_number
 from agent.core.urls import safe_url
 from agent.digest.select import collect, engine_label, record_digest, render_markdown
@@ -78,10 +79,15 @@ def _progress(label: str) -> Any:
         yield progress
 
 
+def _shown(text: str | None) -> str:
+    """Paper text for console markup: control sequences removed, rich's [tags] escaped."""
+    return escape(printable(text or ""))
+
+
 def _print_lines(label: str, style: str, lines: list[str], hint: str = "") -> None:
     """At most 20 problem lines on stderr, then a count of the rest."""
     for line in lines[:20]:
-        err.print(f"[{style}]{label}[/] {escape(line)}")
+        err.print(f"[{style}]{label}[/] {_shown(line)}")
     if len(lines) > 20:
         err.print(f"[{style}]… and {len(lines) - 20} more[/]{hint}")
 
@@ -350,9 +356,9 @@ def export(
 
 
 def _highlight(abstract: str, quotes: list[str]) -> str:
-    text = escape(abstract)
+    text = _shown(abstract)
     for quote in sorted(set(quotes), key=len, reverse=True):
-        text = text.replace(escape(quote), f"[bold yellow]{escape(quote)}[/]", 1)
+        text = text.replace(_shown(quote), f"[bold yellow]{_shown(quote)}[/]", 1)
     return text
 
 
@@ -371,9 +377,9 @@ def show(
             )
         summary = current_summary(session, paper)
         gains = gains_of(session, summary) if summary else []
-        out.print(f"[bold]{escape(paper.title)}[/]")
+        out.print(f"[bold]{_shown(paper.title)}[/]")
         meta = f"{public_id(paper)} · version {paper.version} · from {paper.source}"
-        out.print(escape(meta + (f" · {paper.url}" if paper.url else "")))
+        out.print(_shown(meta + (f" · {paper.url}" if paper.url else "")))
         out.print()
         out.print(_highlight(paper.abstract, [g.quote for g in gains]))
         out.print()
@@ -381,19 +387,19 @@ def show(
             out.print("[italic]No summary yet.[/]")
         else:
             maker = escape(engine_label(summary))
-            out.print(f"[bold]Takeaway[/] ({maker}): {escape(summary.takeaway or '')}")
+            out.print(f"[bold]Takeaway[/] ({maker}): {_shown(summary.takeaway)}")
             if gains:
                 table = Table("value", "unit", "metric", "kind", "qualifier", "baseline", "quote")
                 for g in gains:
                     value = format_number(g.value, g.value_high)
                     table.add_row(
                         value,
-                        g.unit,
-                        escape(g.metric),
+                        _shown(g.unit),
+                        _shown(g.metric),
                         g.kind,
-                        g.qualifier or "",
-                        escape(g.baseline or "⚠ none named"),
-                        escape(g.quote),
+                        _shown(g.qualifier),
+                        _shown(g.baseline or "⚠ none named"),
+                        _shown(g.quote),
                     )
                 out.print(table)
             else:
@@ -403,7 +409,7 @@ def show(
             out.print("\n[bold]History[/]")
             for s in history:
                 what = "ok" if s.status == "ok" else f"failed: {s.error}"
-                out.print(escape(f"  {s.created_at:%Y-%m-%d %H:%M} {engine_label(s)}: {what}"))
+                out.print(_shown(f"  {s.created_at:%Y-%m-%d %H:%M} {engine_label(s)}: {what}"))
 
 
 @app.command()
