@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from agent.core.models import PaperSummary
+from agent.core.text import spreadsheet_cell
 from store.papers import public_id
 from store.reviews import vouched_summaries
 from store.summaries import as_paper_summary
@@ -78,7 +79,11 @@ def write_export(store: Engine, out: TextIO, fmt: ExportFormat) -> int:
     writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\n")
     writer.writeheader()
     for row in export_rows(store):
-        writer.writerow({**row, "gains": json.dumps(row["gains"], ensure_ascii=False)})
+        cells = {**row, "gains": json.dumps(row["gains"], ensure_ascii=False)}
+        # Paper text opened in a spreadsheet must not run as a formula (=HYPERLINK(...)).
+        writer.writerow(
+            {k: spreadsheet_cell(v) if isinstance(v, str) else v for k, v in cells.items()}
+        )
         count += 1
     return count
 

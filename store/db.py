@@ -9,26 +9,54 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, event, make_url
+from sqlalchemy import Connection, Engine, event, make_url, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import create_engine
 
 from agent.core.errors import StoreError
 from agent.core.urls import safe_url
+from store.failures import check_integrity, raise_as_store_error
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000
+# Execution option naming a SQLite engine whose transactions take the write lock at BEGIN.
+_IMMEDIATE = "paperskim_begin_immediate"
+# Any fixed number: the PostgreSQL advisory lock every process takes to migrate.
+_MIGRATION_LOCK = 7_316_104_117
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets readers (digest, review) work while a summarize run writes; the busy timeout makes
-    # a second writer wait instead of failing with "database is locked".
+    # a second writer wait instead of failing with "database is locked" (set first: switching a
+    # fresh file to WAL needs a lock another process may hold at that moment).
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _begin(conn: Connection) -> None:
+    # pysqlite starts a transaction lazily, at the first INSERT/UPDATE/DELETE, as DEFERRED: the
+    # reads before it see a snapshot another process may change before our write. On a writer()
+    # engine the transaction starts here, holding the write lock (waiting up to the busy
+    # timeout for it); pysqlite sees it is in a transaction and adds no BEGIN of its own.
+    if conn.get_execution_options().get(_IMMEDIATE):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def writer(store: Engine) -> Engine:
+    """`store` for transactions that read, then write what they read (check-then-insert).
+
+    On SQLite each transaction of the returned engine holds the database's write lock from its
+    first statement (BEGIN IMMEDIATE), so two processes never act on the same stale read; other
+    processes still read meanwhile (WAL). PostgreSQL callers lock rows themselves
+    (`FOR UPDATE`, unique keys); there it is `store` itself.
+    """
+    if store.dialect.name != "sqlite":
+        return store
+    return store.execution_options(**{_IMMEDIATE: True})
 
 
 def _alembic_config() -> Config:
@@ -42,11 +70,22 @@ def migrate(engine: Engine) -> list[str]:
 
     Upgrades to every head: features developed side by side may add migrations on parallel
     branches of the history, and a database needs all of them.
+
+    Two processes opening one fresh database must not both create its tables: the version is
+    read and the migrations applied under a lock (SQLite's write lock, taken at BEGIN; a
+    PostgreSQL advisory lock held until commit), so the second one waits, then sees the schema
+    up to date.
     """
     cfg = _alembic_config()
     script = ScriptDirectory.from_config(cfg)
     heads = set(script.get_heads())
-    with engine.begin() as conn:
+    # Up to date (nearly always): a plain read, so a read-only database still opens.
+    with engine.connect() as conn:
+        if set(MigrationContext.configure(conn).get_current_heads()) == heads:
+            return []
+    with writer(engine).begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
         current = set(MigrationContext.configure(conn).get_current_heads())
         if current == heads:
             return []
@@ -77,12 +116,17 @@ def _hide_password(text: str, url: str) -> str:
     return text.replace(str(password), "***") if password else text
 
 
-def open_engine(url: str, *, migrate_schema: bool = True) -> Engine:
-    """An engine for `url` (sqlite:///path or postgresql://...), migrated to the latest schema."""
+def open_engine(url: str, *, migrate_schema: bool = True, check: bool = False) -> Engine:
+    """An engine for `url` (sqlite:///path or postgresql://...), migrated to the latest schema.
+
+    `check`: first make sure a SQLite file is not damaged (for commands that write).
+    """
     url = normalize_url(url)
     kwargs: dict[str, Any] = {}
+    where = safe_url(url)
     if url.startswith("sqlite"):
         path = url.removeprefix("sqlite:///")
+        where = path or where
         if path and path != ":memory:":
             try:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -93,6 +137,12 @@ def open_engine(url: str, *, migrate_schema: bool = True) -> Engine:
         engine = create_engine(url, **kwargs)
         if url.startswith("sqlite"):
             event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "begin", _begin)
+        # A full disk, a read-only file or a damaged database: one clear line, whatever
+        # query meets it first (the handler raises a StoreError in place of SQLAlchemy's error).
+        event.listen(engine, "handle_error", raise_as_store_error(where))
+        if check:
+            check_integrity(engine, where)
         if migrate_schema:
             migrate(engine)
     except SQLAlchemyError as exc:

@@ -4,20 +4,58 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, and_, exists, func
 from sqlmodel import Session, col, select
 
+from store.owner import is_gone, new_worker_id
 from store.tables import EvalRun, LLMCall, Run, Summary, utcnow
+
+INTERRUPTED = "interrupted"
+# Runs from before runs recorded their process cannot be checked; one still "running" after
+# this long was killed (no paperskim command runs for a day).
+UNOWNED_STALE_AFTER = timedelta(days=1)
 
 
 def start_run(store: Engine, command: str, **fields: Any) -> Run:
+    """A new "running" row for this process; first close the runs whose process is gone."""
+    close_dead_runs(store)
     with Session(store, expire_on_commit=False) as session:
-        run = Run(command=command, **fields)
+        run = Run(command=command, worker=new_worker_id(), **fields)
         session.add(run)
         session.commit()
         return run
+
+
+def close_dead_runs(store: Engine) -> list[int]:
+    """Mark "interrupted" every run still "running" whose process died (SIGKILL, power loss).
+
+    A run on this machine is judged by its pid; one on another machine is left alone (its
+    host will close it). Returns the ids closed. Their LLM calls stay in the log, so
+    agent/summarize/recovery.py still uses the answers they paid for.
+    """
+    now = utcnow()
+    with Session(store) as session:
+        running = session.exec(select(Run).where(col(Run.status) == "running")).all()
+        dead = [
+            run
+            for run in running
+            if is_gone(run.worker)
+            or (run.worker is None and _aware(run.started_at) < now - UNOWNED_STALE_AFTER)
+        ]
+        for run in dead:
+            run.status = INTERRUPTED
+            run.finished_at = now
+            session.add(run)
+        session.commit()
+        return [run.id for run in dead if run.id is not None]
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite gives datetimes back naive; paperskim stores UTC.
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def finish_run(store: Engine, run: Run, status: str = "done", **fields: Any) -> Run:

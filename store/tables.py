@@ -78,7 +78,13 @@ class Run(SQLModel, table=True):
     source: str | None = None
     started_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
-    status: str = Field(default="running", description="running, done or error")
+    status: str = Field(
+        default="running",
+        description="running, done, error, or interrupted (its process died while running)",
+    )
+    worker: str | None = Field(
+        default=None, description="host:pid:nonce of the process running it (store/owner.py)"
+    )
     papers_new: int = 0
     papers_updated: int = 0
     papers_unchanged: int = 0

@@ -4,8 +4,9 @@ A worker claims a few papers at a time (a lease row per paper and task, unique),
 and deletes its leases in the same transaction that stores the results. So:
 
 * two workers never get the same paper: on PostgreSQL the candidate rows are locked with
-  `FOR UPDATE SKIP LOCKED` (workers do not queue behind each other), and on every database the
-  lease is an upsert on a unique key that only takes a row whose lease has expired;
+  `FOR UPDATE SKIP LOCKED` (workers do not queue behind each other), on SQLite the look and the
+  lease are one `BEGIN IMMEDIATE` transaction, and on every database the lease is an upsert on a
+  unique key that only takes a row whose lease has expired;
 * a worker that dies leaves leases that expire (`lease_seconds`); one that died on this same
   machine is noticed at once (its pid is gone) and its papers are claimed again;
 * a result is stored only by the worker that still holds the lease.
@@ -13,9 +14,6 @@ and deletes its leases in the same transaction that stores the results. So:
 
 from __future__ import annotations
 
-import os
-import socket
-import uuid
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 
@@ -23,6 +21,8 @@ from sqlalchemy import ColumnElement, Engine, and_, delete, exists, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
+from store.db import writer
+from store.owner import is_gone, new_worker_id
 from store.summaries import MadeBy, needs_summary_clause
 from store.tables import Paper, Summary, WorkLease, utcnow
 
@@ -32,20 +32,6 @@ DEFAULT_LEASE_SECONDS = 900.0
 def task_of(made_by: MadeBy) -> str:
     """The key a lease is taken under: same engine, model and prompt → same work."""
     return f"{made_by.engine}:{made_by.model or '-'}:{made_by.prompt_version}"
-
-
-def new_worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    return True
 
 
 class WorkQueue:
@@ -105,7 +91,10 @@ class WorkQueue:
             )
         )
         for _ in range(20):  # lost races (SQLite has no SKIP LOCKED): look again
-            with Session(self.store, expire_on_commit=False) as session:
+            # One transaction reads the candidates and takes their leases; on SQLite it holds
+            # the write lock from its first read (BEGIN IMMEDIATE), so no other worker can
+            # store a summary for a candidate between our look and our lease.
+            with Session(writer(self.store), expire_on_commit=False) as session:
                 query = (
                     select(Paper).where(self._candidates(), ~held).order_by(col(Paper.id)).limit(n)
                 )
@@ -208,7 +197,6 @@ class WorkQueue:
 
     def reclaim_dead_workers(self) -> int:
         """Expire the leases of workers on this machine whose process is gone."""
-        host = socket.gethostname()
         now = utcnow()
         with Session(self.store) as session:
             workers = session.exec(
@@ -216,12 +204,7 @@ class WorkQueue:
                 .where(col(WorkLease.task) == self.task, col(WorkLease.expires_at) > now)
                 .distinct()
             ).all()
-            dead = []
-            for worker in workers:
-                parts = worker.split(":")
-                local = len(parts) == 3 and parts[0] == host and parts[1].isdigit()
-                if local and worker != self.worker and not _pid_alive(int(parts[1])):
-                    dead.append(worker)
+            dead = [worker for worker in workers if is_gone(worker, me=self.worker)]
             if not dead:
                 return 0
             result = session.execute(

@@ -24,6 +24,7 @@ from typer.testing import CliRunner
 from agent.cli.main import app
 from agent.config import SmtpSettings, load_settings
 from agent.core.errors import ConfigError
+from agent.core.text import markdown_text
 from agent.digest.mailer import MailError, send_message
 from store.db import open_engine
 from store.tables import Digest
@@ -161,7 +162,8 @@ def test_the_digest_arrives_with_text_and_html_and_an_escaped_title(
     assert text_part is not None and html_part is not None
     text, page = text_part.get_content(), html_part.get_content()
     assert "Zeta: KV Cache Paging for Serving" in text and "Zeta: KV Cache" in page
-    assert HOSTILE in text  # plain text is shown as text
+    # The text part is the Markdown digest: the title is there as text, its HTML escaped.
+    assert markdown_text(HOSTILE) in text and "<script>" not in text
     assert "<script>" not in page and "<img" not in page
     assert "&lt;script&gt;" in page and "<table>" in page
 

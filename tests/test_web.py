@@ -51,7 +51,7 @@ def db(tmp_path: Path) -> Path:
 
 def make_client(db: Path, **settings: Any) -> TestClient:
     app = build_review_app(load_settings(db=str(db), **settings), reviewer="ana")
-    return TestClient(app)
+    return TestClient(app, base_url="http://127.0.0.1:8000")  # the host it serves
 
 
 @pytest.fixture

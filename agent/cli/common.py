@@ -66,5 +66,7 @@ def settings_from_flags(
     return load_settings(db=db, engine=engine, llm=llm or None)
 
 
-def open_store(settings: Settings) -> Engine:
-    return open_engine(settings.database_url)
+def open_store(settings: Settings, *, writes: bool = False) -> Engine:
+    """The store the settings name; `writes`: a command that stores papers or summaries, which
+    first checks that a SQLite file is not damaged (store/failures.py)."""
+    return open_engine(settings.database_url, check=writes)

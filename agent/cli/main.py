@@ -47,6 +47,7 @@ from agent.config import Settings
 from agent.core.errors import NotFoundError, PaperskimError
 from agent.core.labels import OFFLINE_LABEL
 from agent.core.labels import engine_label as maker_label
+from agent.core.text import printable
 from agent.core.units import format_number
 from agent.core.urls import safe_url
 from agent.digest.mailer import send_message
@@ -90,10 +91,15 @@ def _progress(label: str) -> Any:
         yield progress
 
 
+def _shown(text: str | None) -> str:
+    """Paper text for console markup: control sequences removed, rich's [tags] escaped."""
+    return escape(printable(text or ""))
+
+
 def _print_lines(label: str, style: str, lines: list[str], hint: str = "") -> None:
     """At most 20 problem lines on stderr, then a count of the rest."""
     for line in lines[:20]:
-        err.print(f"[{style}]{label}[/] {escape(line)}")
+        err.print(f"[{style}]{label}[/] {_shown(line)}")
     if len(lines) > 20:
         err.print(f"[{style}]… and {len(lines) - 20} more[/]{hint}")
 
@@ -269,7 +275,7 @@ def run(
     """
     started = time.perf_counter()
     settings = settings_from_flags(db, engine, model, base_url)
-    store = open_store(settings)
+    store = open_store(settings, writes=True)
     run_row, summarizer = _start(
         store, settings, "run", concurrency, source=", ".join(sources or settings.fetch.sources)
     )
@@ -347,7 +353,7 @@ def ingest(
     other files are read. Exit code: 0 every file read; 3 a file failed; 1 none could be read.
     """
     settings = settings_from_flags(db)
-    report = _ingest(open_store(settings), sources, fmt, mapping)
+    report = _ingest(open_store(settings, writes=True), sources, fmt, mapping)
     out.print(
         f"{report.new} new, {report.updated} changed, {report.unchanged} already stored, "
         f"{len(report.errors)} invalid records"
@@ -371,7 +377,7 @@ def summarize(
     interrupted run loses nothing and the next one continues where it stopped.
     """
     settings = settings_from_flags(db, engine, model, base_url)
-    store = open_store(settings)
+    store = open_store(settings, writes=True)
     run_row, summarizer = _start(store, settings, "summarize", concurrency)
     with closed_on_error(store, run_row):
         report = _summarize(store, summarizer, run_row, limit)
@@ -441,9 +447,9 @@ def export(
 
 
 def _highlight(abstract: str, quotes: list[str]) -> str:
-    text = escape(abstract)
+    text = _shown(abstract)
     for quote in sorted(set(quotes), key=len, reverse=True):
-        text = text.replace(escape(quote), f"[bold yellow]{escape(quote)}[/]", 1)
+        text = text.replace(_shown(quote), f"[bold yellow]{_shown(quote)}[/]", 1)
     return text
 
 
@@ -462,9 +468,9 @@ def show(
             )
         summary = current_summary(session, paper)
         gains = gains_of(session, summary) if summary else []
-        out.print(f"[bold]{escape(paper.title)}[/]")
+        out.print(f"[bold]{_shown(paper.title)}[/]")
         meta = f"{public_id(paper)} · version {paper.version} · from {paper.source}"
-        out.print(escape(meta + (f" · {paper.url}" if paper.url else "")))
+        out.print(_shown(meta + (f" · {paper.url}" if paper.url else "")))
         out.print()
         out.print(_highlight(paper.abstract, [g.quote for g in gains]))
         out.print()
@@ -472,19 +478,19 @@ def show(
             out.print("[italic]No summary yet.[/]")
         else:
             maker = escape(engine_label(summary))
-            out.print(f"[bold]Takeaway[/] ({maker}): {escape(summary.takeaway or '')}")
+            out.print(f"[bold]Takeaway[/] ({maker}): {_shown(summary.takeaway)}")
             if gains:
                 table = Table("value", "unit", "metric", "kind", "qualifier", "baseline", "quote")
                 for g in gains:
                     value = format_number(g.value, g.value_high)
                     table.add_row(
                         value,
-                        g.unit,
-                        escape(g.metric),
+                        _shown(g.unit),
+                        _shown(g.metric),
                         g.kind,
-                        g.qualifier or "",
-                        escape(g.baseline or "⚠ none named"),
-                        escape(g.quote),
+                        _shown(g.qualifier),
+                        _shown(g.baseline or "⚠ none named"),
+                        _shown(g.quote),
                     )
                 out.print(table)
             else:
@@ -494,7 +500,7 @@ def show(
             out.print("\n[bold]History[/]")
             for s in history:
                 what = "ok" if s.status == "ok" else f"failed: {s.error}"
-                out.print(escape(f"  {s.created_at:%Y-%m-%d %H:%M} {engine_label(s)}: {what}"))
+                out.print(_shown(f"  {s.created_at:%Y-%m-%d %H:%M} {engine_label(s)}: {what}"))
 
 
 @app.command()

@@ -51,16 +51,25 @@ def build_review_app(
     store: Engine | None = None,
     reviewer: str | None = None,
     csrf_secret: bytes | None = None,
+    host: str = "127.0.0.1",
+    allow_hosts: tuple[str, ...] = (),
 ) -> FastAPI:
     """The review web app wired to the stages it needs: Regenerate summarizes through the
-    summarize stage, the digest preview renders through the digest stage."""
+    summarize stage, the digest preview renders through the digest stage. It answers only
+    requests addressed to `host` or `allow_hosts` (and this machine's loopback names)."""
     from agent.digest.render import preview_page
     from agent.review.web import ReviewServices, create_app
     from agent.summarize.engines import summarize_papers
 
     services = ReviewServices(resummarize=summarize_papers, digest_page=preview_page)
     return create_app(
-        settings, services=services, store=store, reviewer=reviewer, csrf_secret=csrf_secret
+        settings,
+        services=services,
+        store=store,
+        reviewer=reviewer,
+        csrf_secret=csrf_secret,
+        host=host,
+        allow_hosts=allow_hosts,
     )
 
 
@@ -74,6 +83,14 @@ def serve_command(
         ),
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+    allow_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-host",
+            help="Another name this server is reached by (e.g. the machine's DNS name); "
+            "requests for any name not allowed are refused. Repeatable.",
+        ),
+    ] = None,
     reviewer: ReviewerOption = None,
     engine: EngineOption = None,
     model: ModelOption = None,
@@ -95,6 +112,8 @@ def serve_command(
         settings,
         store=open_store(settings),
         reviewer=reviewer or default_reviewer(settings.review.reviewer),
+        host=host,
+        allow_hosts=tuple(allow_host or ()),
     )
     if not _is_loopback(host):
         err.print(f"[yellow]Warning:[/] serving on {host}: anyone who can reach it can review.")

@@ -20,6 +20,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import Engine
 
 from agent.config import Settings
+from agent.core.text import http_url
 from agent.core.units import format_value
 from agent.digest.editor_note import Note
 from agent.digest.select import (
@@ -45,13 +46,6 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-
-
-def safe_url(url: str | None) -> str | None:
-    """The link if it is http(s); anything else (javascript:, data:) is never made a link."""
-    if url and url.strip().lower().startswith(("http://", "https://")):
-        return url.strip()
-    return None
 
 
 def anchor(public_id: str) -> str:
@@ -80,7 +74,7 @@ def _paper_view(n: int, item: DigestItem) -> dict[str, Any]:
         "id": item.public_id,
         "anchor": anchor(item.public_id),
         "title": item.paper.title,
-        "url": safe_url(item.paper.url),
+        "url": http_url(item.paper.url),
         "authors": item.paper.authors,
         "maker": engine_label(item.summary),
         "offline": item.summary.engine == "offline",
@@ -181,14 +175,14 @@ def render_atom(
     sub(feed, "generator", "paperskim")
     if note is not None and note.sentences:
         sub(feed, "subtitle", note.as_text())
-    if feed_link and safe_url(feed_link):
+    if feed_link and http_url(feed_link):
         sub(feed, "link", rel="self", href=feed_link)
     for it in items:
         entry = sub(feed, "entry")
         sub(entry, "title", it.paper.title)
         sub(entry, "id", f"urn:paperskim:{quote(it.paper.key, safe='')}:v{it.paper.version}")
         sub(entry, "updated", _utc(it.summary.created_at).isoformat())
-        if url := safe_url(it.paper.url):
+        if url := http_url(it.paper.url):
             sub(entry, "link", rel="alternate", href=url)
         for name in it.paper.authors or ["unknown"]:
             sub(sub(entry, "author"), "name", name)

@@ -21,6 +21,7 @@ from sqlmodel import Session
 from agent.config import ProfileSettings
 from agent.core.labels import engine_label as _label
 from agent.core.models import Gain
+from agent.core.text import http_url, markdown_code, markdown_text
 from agent.core.units import format_value, gain_strength
 from agent.digest.editor_note import Note
 from agent.digest.relevance import Relevance, score_paper
@@ -177,7 +178,7 @@ def made_by_line(items: list[DigestItem]) -> str:
 
 
 def _cell(text: str | None) -> str:
-    return (text or "").replace("|", "\\|").replace("\n", " ")
+    return markdown_text(text)  # one line, its `|` escaped, no markup or links
 
 
 def meta_parts(item: DigestItem) -> list[str]:
@@ -202,7 +203,14 @@ def render_markdown(
         "",
     ]
     if note is not None and note.sentences:
-        lines += [f"**Editor's note** ({note.made_by}): {note.as_text()}", ""]
+        # The note's sentences are model text, escaped; its citations are ours (a bracketed
+        # id with no link target after it is plain text in Markdown).
+        said = " ".join(
+            markdown_text(s.text)
+            + (f" [{', '.join(markdown_text(p) for p in s.paper_ids)}]" if s.paper_ids else "")
+            for s in note.sentences
+        )
+        lines += [f"**Editor's note** ({markdown_text(note.made_by)}): {said}", ""]
     if any(it.summary.engine == "offline" for it in items):
         lines += [
             "> Summaries marked *offline engine* were made without an LLM: gains found by "
@@ -216,14 +224,18 @@ def render_markdown(
         lines += [f"## {section.name}", ""]
         for it in section.items:
             n += 1
+            # Paper text is escaped (no HTML, no links of its own); the only link is the
+            # paper's url, and only when it is http(s).
+            url = http_url(it.paper.url)
             lines += [
-                f"### {n}. {it.paper.title}",
+                f"### {n}. {markdown_text(it.paper.title)}",
                 "",
-                f"`{it.public_id}` · "
-                + " · ".join(meta_parts(it))
-                + (f" · [link]({it.paper.url})" if it.paper.url else ""),
+                markdown_code(it.public_id)
+                + " · "
+                + " · ".join(markdown_text(part) for part in meta_parts(it))
+                + (f" · [link]({url})" if url else ""),
                 "",
-                it.summary.takeaway or "",
+                markdown_text(it.summary.takeaway),
                 "",
             ]
             if it.gains:

@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from agent.ingest.opening import IngestError
 from agent.ingest.records import Format, PaperRecord, RecordError, parse_file
+from store.db import writer
 from store.papers import public_id, upsert_paper
 from store.tables import Paper, utcnow
 
@@ -72,7 +73,9 @@ def ingest_files(
     """Read every record of every file into the store; bad records and bad files are reported,
     never fatal. `labels` names a file's source (the URL it was fetched from)."""
     report = IngestReport()
-    with Session(store) as session:
+    # writer(): each commit's look-ups and inserts are one locked transaction, so two ingests
+    # at once never both insert the same new paper.
+    with Session(writer(store)) as session:
         for path in paths:
             label = (labels or {}).get(path)
             outcome = SourceOutcome(label or str(path))

@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 from agent.core.errors import CorrectionRefused
 from agent.core.models import PaperSummary
+from agent.core.text import printable
 from agent.core.units import format_number
 from agent.review.actions import approve, correct, reject
 from agent.review.web.highlight import quote_spans
@@ -48,8 +49,15 @@ def stream_reader(stream: IO[str], console: Console) -> Reader:
     return read
 
 
+def plain_text(value: str | None, style: str = "") -> Text:
+    """Paper text for the terminal: no control sequence reaches it (Text is never markup)."""
+    return Text(printable(value or ""), style=style)
+
+
 def marked_abstract(abstract: str, quotes: list[str]) -> Text:
     """The abstract with every quoted gain marked (and numbered like its gain)."""
+    # Cleaned before the spans are found, so the marks fall on what is shown.
+    abstract, quotes = printable(abstract), [printable(q) for q in quotes]
     text = Text(abstract)
     for start, end, members in quote_spans(abstract, quotes):
         text.stylize("bold black on yellow", start, end)
@@ -60,18 +68,20 @@ def marked_abstract(abstract: str, quotes: list[str]) -> Text:
 def show_paper(console: Console, row: QueueRow, position: int, total: int) -> None:
     paper = row.paper
     console.rule(f"{position} of {total}", style="dim")
-    console.print(Text(paper.title, style="bold"))
+    console.print(plain_text(paper.title, style="bold"))
     console.print(
-        Text(f"{row.public_id} · version {paper.version} · status: {row.status} · {row.maker}")
+        plain_text(
+            f"{row.public_id} · version {paper.version} · status: {row.status} · {row.maker}"
+        )
     )
     console.print()
     console.print(marked_abstract(paper.abstract, [g.quote for g in row.gains]))
     console.print()
     if row.summary is None:
         reason = f": last attempt failed ({row.failure.error})" if row.failure else ""
-        console.print(Text(f"No summary yet{reason}.", style="italic"))
+        console.print(plain_text(f"No summary yet{reason}.", style="italic"))
         return
-    console.print(Text.assemble(("Takeaway: ", "bold"), row.summary.takeaway or ""))
+    console.print(Text.assemble(("Takeaway: ", "bold"), plain_text(row.summary.takeaway)))
     if not row.gains:
         console.print("No quantitative claims.")
         return
@@ -85,11 +95,11 @@ def show_paper(console: Console, row: QueueRow, position: int, total: int) -> No
         )
         table.add_row(
             str(n),
-            Text(claim),
-            Text(g.metric),
+            plain_text(claim),
+            plain_text(g.metric),
             g.kind,
-            Text(g.baseline or "⚠ none named"),
-            Text(g.quote),
+            plain_text(g.baseline or "⚠ none named"),
+            plain_text(g.quote),
         )
     console.print(table)
 
@@ -117,7 +127,7 @@ def _edit_takeaway(
             except CorrectionRefused as refused:
                 console.print(Text("Correction refused, nothing stored:", style="bold red"))
                 for reason in refused.errors:
-                    console.print(Text(f"  - {reason}", style="red"))
+                    console.print(plain_text(f"  - {reason}", style="red"))
                 continue
             session.commit()
             console.print(Text("Correction saved.", style="green"))

@@ -14,9 +14,11 @@ from sqlalchemy import Engine
 
 from agent import __version__
 from agent.config import Settings
+from agent.core.text import http_url
 from agent.review.actions import default_reviewer
 from agent.review.web.actions import Resummarize
 from agent.review.web.csrf import CsrfSigner
+from agent.review.web.security import HostGuard, allowed_hosts
 from store.db import open_engine
 
 HERE = Path(__file__).parent
@@ -40,8 +42,14 @@ def create_app(
     store: Engine | None = None,
     reviewer: str | None = None,
     csrf_secret: bytes | None = None,
+    host: str = "127.0.0.1",
+    allow_hosts: tuple[str, ...] = (),
 ) -> FastAPI:
-    """The app over the store the settings name (or `store`), recording actions as `reviewer`."""
+    """The app over the store the settings name (or `store`), recording actions as `reviewer`.
+
+    It answers only requests addressed to `host` (the address it is served on), this machine's
+    loopback names and `allow_hosts` (agent/review/web/security.py).
+    """
     from agent.review.web.routes import router
 
     app = FastAPI(title="paperskim review", version=__version__, docs_url=None, redoc_url=None)
@@ -51,6 +59,9 @@ def create_app(
     app.state.reviewer = reviewer or default_reviewer(settings.review.reviewer)
     app.state.csrf = CsrfSigner(csrf_secret)
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
+    # A paper's url becomes a link only when it is http(s); otherwise the page shows it as text.
+    app.state.templates.env.filters["http_url"] = http_url
+    app.add_middleware(HostGuard, hosts=allowed_hosts(host, allow_hosts))
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(router)
 

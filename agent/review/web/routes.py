@@ -294,4 +294,5 @@ def digest_document(request: Request) -> HTMLResponse:
         "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
         "frame-ancestors 'self'"
     )
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
     return response
