@@ -1,14 +1,14 @@
 """summary lookup index covers the engine, prompt and model, so the work queue's "is this paper
 done?" probe reads the index alone
 
-Revision ID: 0008_summary_work_index
-Revises: 0007_llm_relevance
+Revision ID: 0009_summary_work_index
+Revises: 0008_endpoint_capability
 """
 
 from alembic import op
 
-revision = "0008_summary_work_index"
-down_revision = "0007_llm_relevance"
+revision = "0009_summary_work_index"
+down_revision = "0008_endpoint_capability"
 branch_labels = None
 depends_on = None
 
