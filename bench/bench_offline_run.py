@@ -205,8 +205,10 @@ def main() -> int:
                 w = workers or OfflineSummarizer().workers
                 out = subprocess.run(
                     [sys.executable, __file__, "--child", mode, str(db), str(w)],
-                    capture_output=True, text=True, check=True,
+                    capture_output=True, text=True, check=False,
                 )  # fmt: skip
+                if out.returncode:
+                    sys.exit(f"{mode} at {n} papers failed:\n{out.stderr[-2000:]}")
                 results[(mode, workers)] = json.loads(out.stdout.strip().splitlines()[-1])
                 db.unlink()
             floor, one, many = results[("floor", 1)], results[("run", 1)], results[("run", 0)]
