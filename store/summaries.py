@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists
+from sqlalchemy import ColumnElement, and_, exists, insert
 from sqlmodel import Session, col, select
 
 from agent.core.models import Gain, PaperSummary
-from store.tables import GainRecord, Paper, Summary
+from store.tables import GainRecord, Paper, Summary, utcnow
 
 # When several engines summarized the same abstract, readers see the best one: a human
 # correction first, then an LLM summary, then the offline engine.
@@ -115,6 +117,71 @@ def save_failure(
     row = _new_summary(paper, made_by, run_id, llm_call_id, status="failed", error=reason)
     session.add(row)
     return row
+
+
+@dataclass(frozen=True)
+class NewSummary:
+    """One result to store in bulk: a validated summary, or (summary None) why there is none."""
+
+    paper: Paper
+    summary: PaperSummary | None
+    error: str | None = None
+    llm_call_id: int | None = None
+
+
+def papers_by_id(session: Session, paper_ids: Iterable[int]) -> dict[int, Paper]:
+    """The papers with these ids, in one query (those deleted meanwhile are missing)."""
+    ids = sorted(set(paper_ids))
+    if not ids:
+        return {}
+    rows = session.exec(select(Paper).where(col(Paper.id).in_(ids))).all()
+    return {row.id: row for row in rows if row.id is not None}
+
+
+def save_summaries(
+    session: Session, results: Sequence[NewSummary], made_by: MadeBy, *, run_id: int | None
+) -> None:
+    """Store many summaries and failures at once, in `session`'s transaction (the caller
+    commits): one multi-row insert of the summaries, whose ids come back in order, then one of
+    all their gains. The same rows `save_summary` and `save_failure` write one at a time."""
+    if not results:
+        return
+    now = utcnow()
+    rows: list[dict[str, Any]] = []
+    for result in results:
+        summary = result.summary
+        rating = getattr(summary, "relevance", None)  # SummaryAnswer from an LLM with interests
+        rows.append(
+            {
+                "paper_id": result.paper.id,
+                "abstract_hash": result.paper.abstract_hash,
+                "engine": made_by.engine,
+                "model": made_by.model,
+                "prompt_version": made_by.prompt_version,
+                "run_id": run_id,
+                "llm_call_id": result.llm_call_id,
+                "status": "failed" if summary is None else "ok",
+                "takeaway": None if summary is None else summary.takeaway,
+                "has_claims": None if summary is None else summary.has_claims,
+                "error": result.error if summary is None else None,
+                "relevance_score": None if rating is None else rating.score,
+                "relevance_reason": None if rating is None else rating.reason,
+                "created_at": now,
+            }
+        )
+    table = Summary.__table__  # type: ignore[attr-defined]
+    # Ids are matched back by paper (one result per paper here), not by the order rows come
+    # back in: asking for that order makes SQLAlchemy insert one row at a time on SQLite.
+    statement = insert(table).returning(table.c.paper_id, table.c.id)
+    ids = {int(paper_id): int(row_id) for paper_id, row_id in session.execute(statement, rows)}
+    gains = [
+        {"summary_id": ids[result.paper.id or 0], "position": position, **gain.model_dump()}
+        for result in results
+        if result.summary is not None
+        for position, gain in enumerate(result.summary.gains)
+    ]
+    if gains:
+        session.execute(insert(GainRecord.__table__), gains)  # type: ignore[attr-defined]
 
 
 def gains_of(session: Session, summary: Summary) -> list[Gain]:

@@ -124,7 +124,19 @@ class LLMCall(SQLModel, table=True):
 class Summary(SQLModel, table=True):
     """A validated takeaway for one version of a paper's abstract, or the reason there is none."""
 
-    __table_args__ = (Index("ix_summary_lookup", "paper_id", "abstract_hash", "status"),)
+    # Covers the work queue's probe "has this abstract a summary from this engine, prompt and
+    # model?" (store/summaries.needs_summary_clause), so it never reads the table itself.
+    __table_args__ = (
+        Index(
+            "ix_summary_lookup",
+            "paper_id",
+            "abstract_hash",
+            "status",
+            "engine",
+            "prompt_version",
+            "model",
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     paper_id: int = Field(foreign_key="paper.id", index=True)

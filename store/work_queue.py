@@ -53,6 +53,12 @@ class WorkQueue:
         # Failures recorded after this moment are not retried by this worker (the next run
         # retries them); without it a paper that always fails would be claimed forever.
         self.started = utcnow()
+        # Claims walk the papers in id order from where the last one stopped, so a claim reads
+        # the next few candidates instead of every paper already done (a scan of the whole
+        # table per claim made a run quadratic in the store's size). Papers behind the cursor
+        # that need work again (a dead worker's lease expired, an abstract changed) are found
+        # by one walk from the start when the walk ahead finds nothing.
+        self._after = 0
 
     # -- what is left ------------------------------------------------------------------------
 
@@ -95,20 +101,30 @@ class WorkQueue:
             # the write lock from its first read (BEGIN IMMEDIATE), so no other worker can
             # store a summary for a candidate between our look and our lease.
             with Session(writer(self.store), expire_on_commit=False) as session:
-                query = (
-                    select(Paper).where(self._candidates(), ~held).order_by(col(Paper.id)).limit(n)
-                )
-                if self.store.dialect.name == "postgresql":
-                    query = query.with_for_update(skip_locked=True, of=Paper)
-                papers = list(session.exec(query).all())
+                papers = self._next_candidates(session, held, n)
+                if not papers and self._after:
+                    self._after = 0  # walk again from the start before calling it done
+                    papers = self._next_candidates(session, held, n)
                 if not papers:
                     return []
+                self._after = max(p.id or 0 for p in papers)
                 got = self._lease(session, papers, now)
                 session.commit()
             mine = [p for p in papers if p.id in got]
             if mine:
                 return mine
         return []
+
+    def _next_candidates(self, session: Session, held: ColumnElement[bool], n: int) -> list[Paper]:
+        query = (
+            select(Paper)
+            .where(col(Paper.id) > self._after, self._candidates(), ~held)
+            .order_by(col(Paper.id))
+            .limit(n)
+        )
+        if self.store.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True, of=Paper)
+        return list(session.exec(query).all())
 
     def claim_ids(self, paper_ids: list[int]) -> list[Paper]:
         """Lease these papers, whether or not they need a summary (summarizing one again on
@@ -156,6 +172,12 @@ class WorkQueue:
 
     def stream(self, chunk: int, limit: int | None = None) -> Iterator[Paper]:
         """Papers claimed `chunk` at a time, just before they are needed, up to `limit`."""
+        for papers in self.chunks(chunk, limit):
+            yield from papers
+
+    def chunks(self, chunk: int, limit: int | None = None) -> Iterator[list[Paper]]:
+        """The same claims as `stream`, one list per claim: an engine that works a claim at a
+        time can finish it (and have it stored) before the next claim is made."""
         taken = 0
         while limit is None or taken < limit:
             want = chunk if limit is None else min(chunk, limit - taken)
@@ -163,7 +185,7 @@ class WorkQueue:
             if not papers:
                 return
             taken += len(papers)
-            yield from papers
+            yield papers
 
     # -- finishing ---------------------------------------------------------------------------
 

@@ -30,6 +30,8 @@ RUNS = {
     ],
     "ingest": ["bench/bench_ingest.py", "--size", "3000", "--max-growth", "200"],
     "search": ["bench/bench_search.py", "--papers", "2000", "--rounds", "1"],
+    "offline_run": ["bench/bench_offline_run.py", "--sizes", "300"],
+    "offline_claims": ["bench/bench_offline_run.py", "--sizes", "300", "--claims"],
 }
 
 

@@ -65,7 +65,7 @@ def test_answers_logged_before_a_crash_are_stored_by_the_next_run_without_asking
     def die(*_args: Any, **_kwargs: Any) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(summarize_module, "save_summary", die)
+    monkeypatch.setattr(summarize_module, "save_summaries", die)
     crashed = start_run(store, "summarize", engine="llm")
     with pytest.raises(KeyboardInterrupt):
         summarize_pending(store, summarizer(crashed.id), run_id=crashed.id)

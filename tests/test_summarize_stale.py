@@ -25,8 +25,8 @@ def test_a_new_version_arriving_mid_run_is_not_overwritten_by_the_old_answer(
     ingest_files(store, [source])
 
     class NewVersionMidRun(OfflineSummarizer):
-        def run(self, papers: Iterable[Paper]) -> Iterator[list[PaperOutcome]]:
-            for outcomes in super().run(papers):
+        def run_chunks(self, chunks: Iterable[list[Paper]]) -> Iterator[list[PaperOutcome]]:
+            for outcomes in super().run_chunks(chunks):
                 v2 = tmp_path / "v2.jsonl"
                 v2.write_text(
                     '{"id": "z1", "title": "Zeta: Fast", "abstract": "Zeta is 1.1x faster now."}\n'

@@ -1,0 +1,102 @@
+"""Offline results stored a chunk at a time, claims that walk ahead, and the process pool."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, event
+from sqlmodel import Session, col, select
+
+from agent.summarize.engines import OfflineSummarizer, summarize_pending
+from store.db import open_engine
+from store.tables import GainRecord, Summary, WorkLease
+from store.work_queue import WorkQueue
+from tests.scale_data import load_synthetic
+
+
+def _stored(store: Engine) -> list[tuple[Any, ...]]:
+    """Every stored summary with its gains, in a form two stores can be compared by."""
+    with Session(store) as session:
+        summaries = session.exec(select(Summary).order_by(col(Summary.paper_id))).all()
+        gains = session.exec(select(GainRecord).order_by(col(GainRecord.id))).all()
+    by_summary: dict[int, list[tuple[Any, ...]]] = {}
+    for g in gains:
+        by_summary.setdefault(g.summary_id, []).append(
+            (g.position, g.metric, g.value, g.value_high, g.unit, g.kind, g.baseline, g.quote)
+        )
+    return [
+        (
+            s.paper_id,
+            s.abstract_hash,
+            s.status,
+            s.takeaway,
+            s.has_claims,
+            s.error,
+            *tuple(by_summary.get(s.id or 0, [])),
+        )
+        for s in summaries
+    ]
+
+
+def _two_stores(tmp_path: Path, n: int) -> tuple[Engine, Engine]:
+    first = tmp_path / "one.db"
+    store = open_engine(f"sqlite:///{first}")
+    load_synthetic(store, tmp_path, n)
+    store.dispose()
+    shutil.copy(first, tmp_path / "two.db")
+    return open_engine(f"sqlite:///{first}"), open_engine(f"sqlite:///{tmp_path / 'two.db'}")
+
+
+def test_processes_store_exactly_what_one_process_stores(tmp_path: Path) -> None:
+    one, two = _two_stores(tmp_path, 300)
+    single = OfflineSummarizer(workers=1)
+    single.claim_chunk = 16
+    spread = OfflineSummarizer(workers=2, parallel_from=32)
+    spread.claim_chunk = 16
+    assert summarize_pending(one, single).summarized == 300
+    assert summarize_pending(two, spread).summarized == 300
+    stored = _stored(one)
+    assert len(stored) == 300 and all(row[2] == "ok" for row in stored)
+    assert any(len(row) > 6 for row in stored), "the synthetic papers have gains"
+    assert _stored(two) == stored
+
+
+def test_a_chunk_is_stored_in_a_few_statements_whatever_its_size(tmp_path: Path) -> None:
+    counts = {}
+    for n in (20, 200):
+        store = open_engine(f"sqlite:///{tmp_path / f'{n}.db'}")
+        (tmp_path / str(n)).mkdir()
+        load_synthetic(store, tmp_path / str(n), n)
+        engine = OfflineSummarizer(workers=1)
+        engine.claim_chunk = n  # the whole store in one chunk
+        statements: list[str] = []
+
+        def count(*args: Any, into: list[str] = statements) -> None:
+            into.append(str(args[2]))
+
+        event.listen(store, "before_cursor_execute", count)
+        assert summarize_pending(store, engine).summarized == n
+        event.remove(store, "before_cursor_execute", count)
+        counts[n] = len([s for s in statements if "INSERT INTO summary" in s or "gain" in s])
+    # Ten times the papers, the same number of summary and gain inserts.
+    assert counts[20] == counts[200] <= 4, counts
+
+
+def test_claims_go_back_for_papers_left_behind_the_walk(tmp_path: Path) -> None:
+    store = open_engine(f"sqlite:///{tmp_path / 'q.db'}")
+    load_synthetic(store, tmp_path, 30)
+    engine = OfflineSummarizer(workers=1)
+    other = WorkQueue(store, engine.made_by, worker="elsewhere:1:x")
+    taken = other.claim(5)  # another worker holds the first five
+    assert [p.id for p in taken] == [1, 2, 3, 4, 5]
+    queue = WorkQueue(store, engine.made_by)
+    first = queue.claim(10)
+    assert [p.id for p in first] == list(range(6, 16))
+    other.release_all()  # ...and gives them back unfinished (its leases are gone)
+    rest = [p.id for p in queue.stream(10)]
+    # The walk goes on ahead, then back to the start for what it passed over.
+    assert rest == [*range(16, 31), *range(1, 6)]
+    with Session(store) as session:
+        assert len(session.exec(select(WorkLease)).all()) == 30
