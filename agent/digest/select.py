@@ -10,7 +10,9 @@ HTML, Atom and email versions are in agent/digest_render.py; history in agent/di
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -26,7 +28,7 @@ from agent.digest.editor_note import Note
 from agent.digest.relevance import Relevance, score_paper
 from store.papers import public_id
 from store.tables import Digest, DigestEntry, Paper, Summary
-from store.views import paper_views
+from store.views import iter_paper_views
 
 NO_BASELINE = "⚠ no baseline named"
 UP_TO_ONLY = "⚠ “up to” (best case) only"
@@ -118,16 +120,35 @@ def collect(
     profile: ProfileSettings | None = None,
     approved_only: bool = False,
     below_threshold: bool = False,
+    top: int | None = None,
 ) -> list[DigestItem]:
     """Summarized papers for a digest, most relevant and strongest claims first.
 
     `since_last` skips papers already in a digest; rejected summaries are left out, and with
     `approved_only` so are unreviewed ones; with a profile, papers under its threshold are left
-    out unless `below_threshold`.
+    out unless `below_threshold`; `top` keeps only the first N.
+
+    The papers are read in keyset chunks (store/views.iter_paper_views): the store picks the
+    summary shown, its gains and the review status in SQL, a chunk at a time; relevance (the
+    profile's whole-word keyword rules, agent/digest/relevance.py) and claim strength (the unit
+    table, agent/core/units.py) are scored here, and with `top` only the best N are kept while
+    the rest stream past, so memory is bounded by the chunk and N, not by the store.
     """
+    ranked = _candidates(store, since_last, profile, approved_only, below_threshold)
+    if top is not None:
+        return heapq.nsmallest(max(top, 0), ranked, key=rank_key)
+    return sorted(ranked, key=rank_key)
+
+
+def _candidates(
+    store: Engine,
+    since_last: bool,
+    profile: ProfileSettings | None,
+    approved_only: bool,
+    below_threshold: bool,
+) -> Iterator[DigestItem]:
     wanted = APPROVED_STATUSES if approved_only else SHOWN_STATUSES
-    items = []
-    for view in paper_views(store, not_in_digest=since_last):
+    for view in iter_paper_views(store, not_in_digest=since_last):
         paper, summary = view.paper, view.summary
         if summary is None or view.status not in wanted:
             continue
@@ -144,18 +165,14 @@ def collect(
             )
             if not below_threshold and not relevance.passes(profile.threshold):
                 continue
-        items.append(
-            DigestItem(
-                paper,
-                summary,
-                view.gains,
-                relevance=relevance,
-                review=view.status,
-                section=section_of(paper, relevance),
-            )
+        yield DigestItem(
+            paper,
+            summary,
+            view.gains,
+            relevance=relevance,
+            review=view.status,
+            section=section_of(paper, relevance),
         )
-    items.sort(key=rank_key)
-    return items
 
 
 def sections(items: list[DigestItem]) -> list[Section]:
