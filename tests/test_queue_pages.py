@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -200,17 +201,10 @@ def test_the_queue_page_links_to_the_next_and_previous_page(db: Path) -> None:
         assert client.get("/?after=-1").status_code == 422
 
 
-def _old_export(store: Engine, fmt: str) -> str:
-    """The export as it was written before streaming: one pass over every paper's view."""
-    import agent.export as export
-
+def _export(store: Engine, fmt: str, views: Any, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setattr("agent.export.iter_paper_views", views)
     out = io.StringIO()
-    original = export.iter_paper_views
-    export.iter_paper_views = lambda s, **_: iter(paper_views(s))  # type: ignore[assignment]
-    try:
-        write_export(store, out, fmt)  # type: ignore[arg-type]
-    finally:
-        export.iter_paper_views = original
+    assert write_export(store, out, fmt) == N  # type: ignore[arg-type]
     return out.getvalue()
 
 
@@ -218,17 +212,13 @@ def _old_export(store: Engine, fmt: str) -> str:
 def test_export_streamed_in_chunks_is_byte_identical(
     store: Engine, fmt: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import store.views as views
+    from store.views import iter_paper_views
 
-    expected = _old_export(store, fmt)
-    original = views.iter_paper_views
-    monkeypatch.setattr(
-        "agent.export.iter_paper_views",
-        lambda s, **kw: original(s, **{**kw, "chunk": 17}),  # many chunks, one ragged
-    )
-    out = io.StringIO()
-    assert write_export(store, out, fmt) == N  # type: ignore[arg-type]
-    assert out.getvalue() == expected
+    # before streaming: one pass over every paper's view, all loaded at once
+    expected = _export(store, fmt, lambda s, **_: iter(paper_views(s)), monkeypatch)
+    # many chunks, the last one ragged
+    chunked = _export(store, fmt, lambda s, **kw: iter_paper_views(s, **kw, chunk=17), monkeypatch)
+    assert chunked == expected and expected.count("\n") >= N
     assert len(list(export_rows(store))) == N
 
 
