@@ -218,3 +218,119 @@ def _call_and_run_counts(session: Session, stats: StoreStats) -> None:
     stats.input_tokens, stats.output_tokens, stats.cost_usd = tokens_in, tokens_out, cost
     stats.digests = session.exec(select(func.count(col(Digest.id)))).one()
     stats.runs = session.exec(select(func.count(col(Run.id)))).one()
+
+
+@dataclass(frozen=True)
+class GainFacts:
+    """What ranking reads of a claimed gain (agent/core/units.GainLike and its caveats)."""
+
+    kind: str
+    value: float
+    value_high: float | None
+    unit: str
+    baseline: str | None
+    qualifier: str | None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """What a digest ranks a paper by, without loading the paper and its summary as objects."""
+
+    paper_id: int
+    title: str
+    abstract: str
+    authors: list[str]
+    categories: list[str]
+    takeaway: str
+    status: str
+    llm_relevance: tuple[int, str] | None
+    gains: list[GainFacts]
+
+
+def digest_candidates(
+    store: Engine,
+    statuses: Iterable[str],
+    *,
+    not_in_digest: bool = False,
+    chunk: int = 5_000,
+) -> Iterator[Candidate]:
+    """Papers with a summary shown and a review status in `statuses`, in id order, as plain
+    rows read in keyset chunks (two statements a chunk: papers with their shown summary, status
+    and newest LLM rating; the gains of those summaries). The digest ranks these and loads
+    only the ones it keeps (paper_views(ids=...))."""
+    from store.queue import review_status
+
+    wanted = list(statuses)
+    shown = aliased(Summary)
+    rated = aliased(Summary)
+    rating = (
+        select(col(rated.id))
+        .where(
+            col(rated.paper_id) == col(Paper.id),
+            col(rated.abstract_hash) == col(Paper.abstract_hash),
+            col(rated.status) == "ok",
+            col(rated.relevance_score).is_not(None),
+        )
+        .order_by(col(rated.id).desc())
+        .limit(1)
+        .correlate(Paper)
+        .scalar_subquery()
+    )
+    rater = aliased(Summary)
+    status = review_status()
+    only = [~col(Paper.id).in_(select(DigestEntry.paper_id))] if not_in_digest else []
+    after = 0
+    while True:
+        with Session(store) as session:
+            rows = session.execute(
+                core_select(
+                    col(Paper.id),
+                    col(Paper.title),
+                    col(Paper.abstract),
+                    col(Paper.authors),
+                    col(Paper.categories),
+                    col(shown.id),
+                    col(shown.takeaway),
+                    status,
+                    col(rater.relevance_score),
+                    col(rater.relevance_reason),
+                )
+                .select_from(Paper)
+                .join(shown, col(shown.id) == shown_summary_id())
+                .outerjoin(rater, col(rater.id) == rating)
+                .where(col(Paper.id) > after, status.in_(wanted), *only)
+                .order_by(col(Paper.id))
+                .limit(chunk)
+            ).all()
+            if not rows:
+                return
+            gains: dict[int, list[GainFacts]] = {}
+            for g in session.execute(
+                core_select(
+                    col(GainRecord.summary_id),
+                    col(GainRecord.kind),
+                    col(GainRecord.value),
+                    col(GainRecord.value_high),
+                    col(GainRecord.unit),
+                    col(GainRecord.baseline),
+                    col(GainRecord.qualifier),
+                )
+                .where(col(GainRecord.summary_id).in_([r[5] for r in rows]))
+                .order_by(col(GainRecord.summary_id), col(GainRecord.position))
+            ):
+                gains.setdefault(g[0], []).append(GainFacts(*g[1:]))
+        for pid, title, abstract, authors, categories, sid, takeaway, st, score, why in rows:
+            yield Candidate(
+                pid,
+                title,
+                abstract,
+                list(authors or []),
+                list(categories or []),
+                takeaway or "",
+                st,
+                None if score is None else (score, why or ""),
+                gains.get(sid, []),
+            )
+        if len(rows) < chunk:
+            return
+        after = rows[-1][0]

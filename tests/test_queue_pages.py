@@ -236,3 +236,26 @@ def test_stats_by_group_by_agree_with_every_paper_counted(store: Engine) -> None
     assert stats.failed == sum(v.summary is None and v.last_failure is not None for v in views)
     assert stats.pending == sum(v.summary is None and v.last_failure is None for v in views)
     assert (stats.failed, stats.pending) == (3, 2)
+
+
+@pytest.mark.parametrize(
+    "profile",
+    [None, {"keywords": ["Method12", "memory"], "threshold": 0.0}, {"keywords": ["Method1"]}],
+)
+@pytest.mark.parametrize("approved_only", [False, True])
+def test_digest_top_n_is_the_head_of_the_whole_ranking(
+    store: Engine, profile: dict[str, Any] | None, approved_only: bool
+) -> None:
+    from agent.config import ProfileSettings
+    from agent.digest.select import collect
+
+    settings = ProfileSettings(**profile) if profile is not None else None
+    every = collect(store, profile=settings, approved_only=approved_only)
+    for top in (1, 7, 50, 1000):
+        head = collect(store, profile=settings, approved_only=approved_only, top=top)
+        assert [
+            (it.paper.id, it.summary.id, it.relevance, it.section, it.review) for it in head
+        ] == [
+            (it.paper.id, it.summary.id, it.relevance, it.section, it.review) for it in every[:top]
+        ]
+        assert [it.gains for it in head] == [it.gains for it in every[:top]]
