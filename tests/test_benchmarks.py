@@ -30,6 +30,8 @@ RUNS = {
     ],
     "ingest": ["bench/bench_ingest.py", "--size", "3000", "--max-growth", "200"],
     "search": ["bench/bench_search.py", "--papers", "2000", "--rounds", "1"],
+    "pages": ["bench/bench_pages.py", "--papers", "300", "--rounds", "1"],
+    "commands": ["bench/bench_commands.py", "--papers", "300", "--rounds", "1"],
 }
 
 
