@@ -16,7 +16,7 @@ from store.papers import public_id
 from store.reviews import vouched_summaries
 from store.summaries import as_paper_summary
 from store.tables import Paper
-from store.views import paper_views
+from store.views import iter_paper_views
 
 ExportFormat = Literal["jsonl", "csv"]
 CSV_FIELDS = [
@@ -36,8 +36,9 @@ CSV_FIELDS = [
 
 
 def export_rows(store: Engine) -> Iterator[dict[str, Any]]:
-    """Every paper with its current summary (or its status when it has none)."""
-    for view in paper_views(store):
+    """Every paper with its current summary (or its status when it has none), streamed from the
+    store in keyset chunks with their gains, so memory stays flat at any size."""
+    for view in iter_paper_views(store):
         paper = view.paper
         row: dict[str, Any] = {
             "id": public_id(paper),

@@ -32,6 +32,8 @@ RUNS = {
     "search": ["bench/bench_search.py", "--papers", "2000", "--rounds", "1"],
     "offline_run": ["bench/bench_offline_run.py", "--sizes", "300"],
     "offline_claims": ["bench/bench_offline_run.py", "--sizes", "300", "--claims"],
+    "pages": ["bench/bench_pages.py", "--papers", "300", "--rounds", "1"],
+    "commands": ["bench/bench_commands.py", "--papers", "300", "--rounds", "1"],
 }
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, event
 
 from agent.digest.select import collect
 from agent.export import export_rows
-from agent.review.web.queue import load_queue, status_counts
+from agent.review.web.queue import QueueFilter, load_page, neighbours, status_counts
 from agent.summarize.engines import OfflineSummarizer, summarize_pending
 from store.db import open_engine
 from store.views import store_stats
@@ -44,10 +44,12 @@ def _store(tmp_path: Path, n: int) -> Engine:
 
 
 READS: dict[str, Callable[[Engine], object]] = {
-    "review queue": load_queue,
+    "review queue": load_page,
+    "paper neighbours": lambda store: neighbours(store, 50, QueueFilter(claims="yes")),
     "status counts": status_counts,
     "digest": lambda store: collect(store),
     "digest since last": lambda store: collect(store, since_last=True),
+    "digest top 10": lambda store: collect(store, top=10),
     "export": lambda store: list(export_rows(store)),
     "stats": store_stats,
 }

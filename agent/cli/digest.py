@@ -104,6 +104,16 @@ def digest(
             "default but stay in the store).",
         ),
     ] = False,
+    top: Annotated[
+        int | None,
+        typer.Option(
+            "--top",
+            min=1,
+            help="Only the N most relevant papers with the strongest claims (default: every "
+            "paper that qualifies). With --since last, the papers left out stay new for the "
+            "next digest.",
+        ),
+    ] = None,
     note: Annotated[
         bool,
         typer.Option(
@@ -144,6 +154,7 @@ def digest(
         profile=settings.profile,
         approved_only=approved_only,
         below_threshold=everything,
+        top=top,
     )
     opening = note_for(settings, store, items) if note else None
     today = date.today()

@@ -237,8 +237,11 @@ def render(
     return render_markdown(items, today, note)
 
 
+PREVIEW_TOP = 50  # the preview shows what a reader meets first, not the whole store
+
+
 def preview_page(store: Engine, settings: Settings) -> tuple[str, int]:
     """The HTML digest as `paperskim digest --format html` would write it now (the reader's
     profile applies, nothing is recorded), and how many papers it has: the review UI's preview."""
-    items = collect(store, profile=settings.profile)
+    items = collect(store, profile=settings.profile, top=PREVIEW_TOP)
     return render_html_page(items), len(items)

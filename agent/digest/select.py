@@ -10,10 +10,13 @@ HTML, Atom and email versions are in agent/digest_render.py; history in agent/di
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -22,12 +25,12 @@ from agent.config import ProfileSettings
 from agent.core.labels import engine_label as _label
 from agent.core.models import Gain
 from agent.core.text import http_url, markdown_code, markdown_text
-from agent.core.units import format_value, gain_strength
+from agent.core.units import GainLike, format_value, gain_strength
 from agent.digest.editor_note import Note
 from agent.digest.relevance import Relevance, score_paper
 from store.papers import public_id
 from store.tables import Digest, DigestEntry, Paper, Summary
-from store.views import paper_views
+from store.views import Candidate, PaperView, digest_candidates, iter_paper_views, paper_views
 
 NO_BASELINE = "⚠ no baseline named"
 UP_TO_ONLY = "⚠ “up to” (best case) only"
@@ -75,7 +78,16 @@ def hype_marks(gain: Gain) -> list[str]:
     return marks
 
 
-def claim_strength(gains: list[Gain]) -> float:
+class RankedGain(GainLike, Protocol):
+    """What claim strength reads of a gain (a Gain, or store/views.GainFacts)."""
+
+    @property
+    def baseline(self) -> str | None: ...
+    @property
+    def qualifier(self) -> str | None: ...
+
+
+def claim_strength(gains: Sequence[RankedGain]) -> float:
     """A paper's strongest claimed improvement; a claim with no baseline, or only an "up to"
     best case, counts for less."""
     return max(
@@ -119,16 +131,84 @@ def collect(
     profile: ProfileSettings | None = None,
     approved_only: bool = False,
     below_threshold: bool = False,
+    top: int | None = None,
 ) -> list[DigestItem]:
     """Summarized papers for a digest, most relevant and strongest claims first.
 
     `since_last` skips papers already in a digest; rejected summaries are left out, and with
     `approved_only` so are unreviewed ones; with a profile, papers under its threshold are left
-    out unless `below_threshold`.
+    out unless `below_threshold`; `top` keeps only the first N.
+
+    The papers are read in keyset chunks (store/views.iter_paper_views): the store picks the
+    summary shown, its gains and the review status in SQL, a chunk at a time; relevance (the
+    profile's whole-word keyword rules, agent/digest/relevance.py) and claim strength (the unit
+    table, agent/core/units.py) are scored here, and with `top` only the best N are kept while
+    the rest stream past, so memory is bounded by the chunk and N, not by the store.
     """
+    if top is not None:
+        return _top(store, top, since_last, profile, approved_only, below_threshold)
+    return sorted(
+        _candidates(store, since_last, profile, approved_only, below_threshold), key=rank_key
+    )
+
+
+def _relevance(profile: ProfileSettings | None, c: Candidate) -> Relevance:
+    if profile is None:
+        return Relevance()
+    return score_paper(
+        profile,
+        title=c.title,
+        abstract=c.abstract,
+        takeaway=c.takeaway,
+        authors=c.authors,
+        categories=c.categories,
+        llm_rating=c.llm_relevance,
+    )
+
+
+def _top(
+    store: Engine,
+    top: int,
+    since_last: bool,
+    profile: ProfileSettings | None,
+    approved_only: bool,
+    below_threshold: bool,
+) -> list[DigestItem]:
+    """The first `top` items: every candidate ranked from plain rows (store/views.py
+    digest_candidates), only the kept ones loaded as views (the same order as sorting all)."""
     wanted = APPROVED_STATUSES if approved_only else SHOWN_STATUSES
-    items = []
-    for view in paper_views(store, not_in_digest=since_last):
+    ranked = []
+    for c in digest_candidates(store, wanted, not_in_digest=since_last):
+        relevance = _relevance(profile, c)
+        if profile is not None and not below_threshold and not relevance.passes(profile.threshold):
+            continue
+        ranked.append((-relevance.score, -claim_strength(c.gains), c.title.lower(), c.paper_id))
+    kept = {key[3]: key for key in heapq.nsmallest(max(top, 0), ranked)}
+    views = paper_views(store, ids=list(kept)) if kept else []
+    items = [
+        DigestItem(
+            v.paper,
+            v.summary,
+            v.gains,
+            relevance=(rel := _relevance(profile, _as_candidate(v))),
+            review=v.status,
+            section=section_of(v.paper, rel),
+        )
+        for v in views
+        if v.summary is not None
+    ]
+    return sorted(items, key=lambda it: kept[it.paper.id or 0])
+
+
+def _candidates(
+    store: Engine,
+    since_last: bool,
+    profile: ProfileSettings | None,
+    approved_only: bool,
+    below_threshold: bool,
+) -> Iterator[DigestItem]:
+    wanted = APPROVED_STATUSES if approved_only else SHOWN_STATUSES
+    for view in iter_paper_views(store, not_in_digest=since_last):
         paper, summary = view.paper, view.summary
         if summary is None or view.status not in wanted:
             continue
@@ -145,18 +225,23 @@ def collect(
             )
             if not below_threshold and not relevance.passes(profile.threshold):
                 continue
-        items.append(
-            DigestItem(
-                paper,
-                summary,
-                view.gains,
-                relevance=relevance,
-                review=view.status,
-                section=section_of(paper, relevance),
-            )
+        yield DigestItem(
+            paper,
+            summary,
+            view.gains,
+            relevance=relevance,
+            review=view.status,
+            section=section_of(paper, relevance),
         )
-    items.sort(key=rank_key)
-    return items
+
+
+def _as_candidate(v: PaperView) -> Candidate:
+    p = v.paper
+    assert p.id is not None and v.summary is not None
+    takeaway = v.summary.takeaway or ""
+    return Candidate(
+        p.id, p.title, p.abstract, p.authors, p.categories, takeaway, v.status, v.llm_relevance, []
+    )
 
 
 def sections(items: list[DigestItem]) -> list[Section]:

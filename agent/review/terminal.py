@@ -24,7 +24,7 @@ from agent.core.text import printable
 from agent.core.units import format_number
 from agent.review.actions import approve, correct, reject
 from agent.review.web.highlight import quote_spans
-from agent.review.web.queue import QueueFilter, QueueRow, load_queue, queue_row
+from agent.review.web.queue import QueueFilter, QueueRow, queue_ids, queue_row
 from store.summaries import as_paper_summary
 from store.tables import Paper
 
@@ -143,7 +143,7 @@ def review_in_terminal(
 ) -> Counter[str]:
     """Walk the queue one paper at a time; returns how many papers got each action."""
     wanted = wanted if wanted is not None else QueueFilter(status="draft")
-    ids = [row.paper.id for row in load_queue(store, wanted) if row.paper.id is not None]
+    ids = queue_ids(store, wanted)
     done: Counter[str] = Counter()
     if not ids:
         console.print("Nothing to review with this filter.")

@@ -1,4 +1,5 @@
-"""The review queue: every paper with its review status and shown summary, filtered.
+"""The review queue: papers with their review status and shown summary, filtered and paged in
+SQL (store/queue.py), a page at a time.
 
 Shared by the web UI and the terminal review, so both show the same papers in the same order.
 """
@@ -14,11 +15,13 @@ from sqlmodel import Session
 from agent.core.labels import engine_label
 from agent.core.models import Gain
 from store.papers import public_id
+from store.queue import PAGE_SIZE, Neighbours, QueueQuery, matching_ids, queue_page
+from store.queue import neighbours as find_neighbours
+from store.queue import status_counts as count_statuses
 from store.reviews import STATUSES, review_status
 from store.summaries import current_summary, gains_of, newest_machine_failure
 from store.tables import Paper, Summary
 from store.views import PaperView, paper_views
-from store.views import status_counts as count_statuses
 
 ENGINES = ("human", "llm", "offline", "none")
 ClaimsFilter = Literal["any", "yes", "no"]
@@ -52,6 +55,10 @@ class QueueFilter:
             failed=flag,
             q=(q or "").strip(),
         )
+
+    def query(self) -> QueueQuery:
+        """The filter as the store's queue query."""
+        return QueueQuery(self.status, self.engine, self.claims, self.failed, self.q)
 
     def query_string(self) -> str:
         """The filter as URL query parameters (for links that keep the filter)."""
@@ -109,29 +116,6 @@ def queue_row(session: Session, paper: Paper) -> QueueRow:
     )
 
 
-def _matches(row: QueueRow, wanted: QueueFilter) -> bool:
-    if wanted.status and row.status != wanted.status:
-        return False
-    if wanted.engine and row.engine != wanted.engine:
-        return False
-    if wanted.claims != "any" and row.has_claims != (wanted.claims == "yes"):
-        return False
-    if wanted.failed and not row.failed:
-        return False
-    if wanted.q:
-        needle = wanted.q.casefold()
-        haystack = " ".join(
-            [
-                row.public_id,
-                row.paper.title,
-                row.paper.abstract,
-                (row.summary.takeaway or "") if row.summary else "",
-            ]
-        ).casefold()
-        return needle in haystack
-    return True
-
-
 def _row(view: PaperView) -> QueueRow:
     return QueueRow(
         paper=view.paper,
@@ -143,13 +127,42 @@ def _row(view: PaperView) -> QueueRow:
     )
 
 
-def load_queue(store: Engine, wanted: QueueFilter | None = None) -> list[QueueRow]:
-    """Papers matching `wanted`, in the order they were stored (a fixed few statements)."""
-    wanted = wanted or QueueFilter()
-    rows = [_row(view) for view in paper_views(store)]
-    return [row for row in rows if _matches(row, wanted)]
+@dataclass(frozen=True)
+class QueuePage:
+    """One page of the queue, with the keys of the pages before and after it."""
+
+    rows: list[QueueRow]
+    prev_before: int | None
+    next_after: int | None
+
+
+def load_page(
+    store: Engine,
+    wanted: QueueFilter | None = None,
+    *,
+    after: int | None = None,
+    before: int | None = None,
+    size: int = PAGE_SIZE,
+) -> QueuePage:
+    """A page of papers matching `wanted`, in the order they were stored: the ids from one
+    keyset statement (store/queue.py), then the views of just those papers."""
+    page = queue_page(
+        store, (wanted or QueueFilter()).query(), after=after, before=before, size=size
+    )
+    views = paper_views(store, ids=page.ids) if page.ids else []
+    return QueuePage([_row(v) for v in views], page.prev_before, page.next_after)
+
+
+def queue_ids(store: Engine, wanted: QueueFilter | None = None) -> list[int]:
+    """Every matching paper id in order (one statement), for walking the queue paper by paper."""
+    return matching_ids(store, (wanted or QueueFilter()).query())
+
+
+def neighbours(store: Engine, paper_id: int, wanted: QueueFilter) -> Neighbours:
+    """The matching papers just before and after `paper_id` (two keyset statements)."""
+    return find_neighbours(store, paper_id, wanted.query())
 
 
 def status_counts(store: Engine) -> dict[str, int]:
-    """How many papers have each review status."""
+    """How many papers have each review status (one statement)."""
     return count_statuses(store, STATUSES)

@@ -21,7 +21,7 @@ from agent.review.actions import approve, correct, reject, reopen
 from agent.review.web.actions import GAIN_FIELDS, regenerate, summary_from_form
 from agent.review.web.csrf import COOKIE, FIELD, require_csrf, token_for
 from agent.review.web.highlight import highlight_quotes
-from agent.review.web.queue import QueueFilter, load_queue, queue_row, status_counts
+from agent.review.web.queue import QueueFilter, load_page, neighbours, queue_row, status_counts
 from store.papers import public_id
 from store.reviews import review_history
 from store.summaries import attempts_on_current
@@ -68,14 +68,26 @@ Filter = Annotated[QueueFilter, Depends(_filter)]
 
 
 @router.get("/", response_class=HTMLResponse)
-def queue_page(request: Request, wanted: Filter) -> HTMLResponse:
-    """The queue: every paper matching the filter, with its status and who summarized it."""
+def queue_page(
+    request: Request,
+    wanted: Filter,
+    after: Annotated[int | None, Query(ge=0)] = None,
+    before: Annotated[int | None, Query(ge=0)] = None,
+) -> HTMLResponse:
+    """The queue, a page at a time: papers matching the filter after row id `after` (or just
+    before `before`), with their status and who summarized them."""
     store = _store(request)
-    rows = load_queue(store, wanted)
+    page = load_page(store, wanted, after=after, before=before)
     return _render(
         request,
         "queue.html",
-        {"rows": rows, "filter": wanted, "counts": status_counts(store)},
+        {
+            "rows": page.rows,
+            "page": page,
+            "filter": wanted,
+            "counts": status_counts(store),
+            "first_page": after is None and before is None,
+        },
     )
 
 
@@ -87,17 +99,9 @@ def _paper(session: Session, paper_id: int) -> Paper:
 
 
 def _neighbours(store: Engine, paper_id: int, wanted: QueueFilter) -> dict[str, Any]:
-    """Previous and next paper ids in the filtered queue, and where this one stands in it."""
-    ids = [row.paper.id for row in load_queue(store, wanted)]
-    before = [i for i in ids if i is not None and i < paper_id]
-    after = [i for i in ids if i is not None and i > paper_id]
-    return {
-        "prev_id": before[-1] if before else None,
-        "next_id": after[0] if after else None,
-        "position": len(before) + (1 if paper_id in ids else 0),
-        "total": len(ids),
-        "in_queue": paper_id in ids,
-    }
+    """Previous and next paper ids in the filtered queue (keyset look-ups, not the queue)."""
+    found = neighbours(store, paper_id, wanted)
+    return {"prev_id": found.prev_id, "next_id": found.next_id, "in_queue": found.in_queue}
 
 
 def _draft(row_summary: Any, gains: list[Any]) -> dict[str, Any]:
