@@ -186,7 +186,7 @@ def test_counts_by_status_agree_with_the_one_paper_rule(store: Engine) -> None:
 
 def test_the_queue_page_links_to_the_next_and_previous_page(db: Path) -> None:
     app = build_review_app(load_settings(db=str(db)), reviewer="ana")
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://127.0.0.1:8000") as client:
         page = client.get("/").text
         assert page.count('<a href="/papers/') == 50
         assert 'rel="next" href="/?after=50"' in page and 'rel="prev"' not in page
