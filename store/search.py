@@ -464,3 +464,25 @@ def read_paper(engine: Engine, public_id: str) -> PaperDetail | None:
         takeaway=row[4],
         gains=gains,
     )
+
+
+def read_paper_by_id(engine: Engine, paper_id: int) -> PaperDetail | None:
+    """A paper by its row id, with its current takeaway and gains."""
+    with engine.connect() as conn:
+        ref = conn.execute(
+            text("SELECT COALESCE(source_id, key) FROM paper WHERE id = :id"), {"id": paper_id}
+        ).scalar()
+    return read_paper(engine, ref) if ref is not None else None
+
+
+def public_ids(engine: Engine, paper_ids: list[int]) -> list[str]:
+    """The ids users see of `paper_ids`, in the same order."""
+    if not paper_ids:
+        return []
+    ids = ", ".join(str(int(p)) for p in paper_ids)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(f"SELECT id, COALESCE(source_id, key) FROM paper WHERE id IN ({ids})")
+        ).all()
+    by_id = {r[0]: r[1] for r in rows}
+    return [by_id[p] for p in paper_ids if p in by_id]

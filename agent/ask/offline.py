@@ -24,8 +24,10 @@ from store.search import (
     SearchHit,
     document_frequencies,
     filter_gains,
+    public_ids,
     query_terms,
     read_paper,
+    read_paper_by_id,
     search_papers,
     term_matches,
     words,
@@ -139,6 +141,7 @@ def parse_question(question: str) -> ParsedQuestion:
 
 
 Mode = Literal["offline", "llm"]
+RetrievalMode = Literal["bm25", "dense", "hybrid"]
 
 
 @dataclass
@@ -174,6 +177,7 @@ class Answer:
     model: str | None = None
     llm_calls: int = 0
     parsed: dict[str, Any] | None = None
+    more: int = 0  # matching papers not shown (beyond the limit)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -188,6 +192,7 @@ class Answer:
             "evidence": [e.to_json() for e in self.evidence],
             "llm_calls": self.llm_calls,
             "parsed": self.parsed,
+            "more": self.more,
         }
 
 
@@ -277,24 +282,55 @@ def evidence_of(hits: list[SearchHit]) -> list[Evidence]:
     ]
 
 
-def answer_offline(engine: Engine, question: str, *, limit: int = 5) -> Answer:
-    """The offline answer: the matching papers, best first, with their takeaways and gains."""
-    parsed = parse_question(question)
-    hits = offline_search(engine, parsed, limit=limit)
-    evidence = evidence_of(hits)
+def answer_offline(
+    engine: Engine,
+    question: str,
+    *,
+    limit: int = 5,
+    mode: RetrievalMode = "hybrid",
+    use_filter: bool = True,
+) -> Answer:
+    """The offline answer: only the papers that match, best first, with their gains.
+
+    Papers are ranked by BM25 and dense similarity fused (agent/ask/retrieve.py), kept when
+    they pass the question's gain condition (or, with none, when they are close enough to the
+    best match), and the first `limit` are shown with "and N more" for the rest.
+    """
+    from agent.ask import questions, retrieve
+
+    parsed = questions.parse_question(question)
+    matched, ranking = retrieve.answer_set(
+        engine, parsed, question, mode=mode, use_filter=use_filter
+    )
+    shown = matched[:limit]
+    details = {r.paper_id: read_paper_by_id(engine, r.paper_id) for r in shown}
+    evidence = []
+    for r in shown:
+        detail = details[r.paper_id]
+        if detail is None:
+            continue
+        gains = r.gains or detail.gains
+        evidence.append(
+            Evidence(
+                public_id=detail.public_id,
+                title=detail.title,
+                takeaway=detail.takeaway,
+                gains=[g.describe() for g in gains],
+                score=r.dense if mode != "bm25" else r.bm25,
+            )
+        )
+    shown_ids = {r.paper_id for r in shown}
+    rest = [r.paper_id for r in ranking if r.paper_id not in shown_ids][: max(0, 20 - len(shown))]
     answer = Answer(
         question=question,
         text="",
         mode="offline",
         evidence=evidence,
-        retrieved=[e.public_id for e in evidence],
+        retrieved=[e.public_id for e in evidence] + public_ids(engine, rest),
         citations=[e.public_id for e in evidence],
         no_answer=not evidence,
-        parsed={
-            "keywords": parsed.keywords,
-            "concepts": parsed.concepts,
-            "gain_filter": _filter_json(parsed.gain_filter),
-        },
+        parsed=parsed.to_json(),
+        more=max(0, len(matched) - len(shown)),
     )
     answer.text = render_offline(answer)
     return answer
@@ -307,14 +343,17 @@ def _filter_json(flt: GainFilter | None) -> dict[str, Any] | None:
 
 
 def render_offline(answer: Answer) -> str:
-    head = f"Offline answer ({NO_LLM}): stored papers that match, best first."
     if answer.no_answer:
         return f"Offline answer ({NO_LLM}): {NO_ANSWER}"
-    lines = [head]
+    found = len(answer.evidence) + answer.more
+    noun = "paper matches" if found == 1 else "papers match"
+    lines = [f"Offline answer ({NO_LLM}): {found} stored {noun}, best first."]
     for n, e in enumerate(answer.evidence, 1):
         lines.append(f"{n}. [{e.public_id}] {e.title}")
         if e.takeaway:
             lines.append(f"   {e.takeaway}")
         for gain in e.gains:
             lines.append(f"   - {gain}")
+    if answer.more:
+        lines.append(f"... and {answer.more} more (see them all with --all).")
     return "\n".join(lines)

@@ -1,0 +1,108 @@
+"""Hybrid retrieval for `ask`: BM25 and dense similarity fused by reciprocal rank, then the gain
+filter, then a relevance cut so that an answer names only papers that match.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from sqlalchemy import Engine
+
+from agent.ask.embed import dense_scores
+from agent.ask.questions import GainQuery, ParsedQuestion
+from agent.core.metrics import in_family
+from store.search import GainFilter, GainMatch, filter_gains, search_papers
+
+Mode = Literal["bm25", "dense", "hybrid"]
+RRF_K = 60
+DEPTH = 50  # ranks of each list that take part in the fusion
+# Calibrated on the dev questions (evals/ask_eval.py): below MIN_DENSE cosine the best paper
+# does not answer the question; papers further than MARGIN below the best are not cited.
+MIN_DENSE = 0.33
+MARGIN = 0.03
+# With BM25 alone there is no cosine: a paper is cited when its score is this share of the best.
+BM25_SHARE = 0.6
+
+
+@dataclass
+class Ranked:
+    paper_id: int
+    score: float  # fused (RRF) score, higher is better
+    dense: float = 0.0
+    bm25: float = 0.0
+    gains: list[GainMatch] = field(default_factory=list)
+
+
+def _gain_filter(q: GainQuery) -> GainFilter:
+    return GainFilter(
+        unit=q.unit,
+        greater_than=q.greater_than,
+        at_least=q.at_least,
+        less_than=q.less_than,
+        at_most=q.at_most,
+        kind=q.kind,
+    )
+
+
+def passing_gains(engine: Engine, q: GainQuery) -> dict[int, list[GainMatch]]:
+    """Papers with a claimed gain meeting the question's condition and of its metric family."""
+    by_paper: dict[int, list[GainMatch]] = {}
+    for g in filter_gains(engine, _gain_filter(q), limit=100_000):
+        text = f"{g.metric} {g.quote}"
+        if q.families and not any(in_family(f, text) for f in q.families):
+            continue
+        # The high end of a range counts: "8.2-87.7x" is a claim of more than 20x.
+        by_paper.setdefault(g.paper_id, []).append(g)
+    return by_paper
+
+
+def rank(
+    engine: Engine, parsed: ParsedQuestion, question: str, mode: Mode = "hybrid"
+) -> list[Ranked]:
+    """Every paper either list found, best fused score first."""
+    ranked: dict[int, Ranked] = {}
+    if mode in ("bm25", "hybrid"):
+        words = " ".join(parsed.keywords) or question
+        for n, hit in enumerate(search_papers(engine, words, limit=DEPTH, with_gains=False)):
+            r = ranked.setdefault(hit.paper_id, Ranked(hit.paper_id, 0.0))
+            r.bm25 = hit.score
+            r.score += 1.0 / (RRF_K + n + 1)
+    if mode in ("dense", "hybrid"):
+        sims = dense_scores(engine, question)
+        order = sorted(sims, key=lambda p: -sims[p])
+        for n, pid in enumerate(order):
+            r = ranked.setdefault(pid, Ranked(pid, 0.0))
+            r.dense = sims[pid]
+            if n < DEPTH:
+                r.score += 1.0 / (RRF_K + n + 1)
+    return sorted(ranked.values(), key=lambda r: (-r.score, -r.dense, r.paper_id))
+
+
+def answer_set(
+    engine: Engine,
+    parsed: ParsedQuestion,
+    question: str,
+    *,
+    mode: Mode = "hybrid",
+    use_filter: bool = True,
+) -> tuple[list[Ranked], list[Ranked]]:
+    """(papers that answer the question, best first; the whole ranking)."""
+    ranking = rank(engine, parsed, question, mode)
+    gain = parsed.gain
+    if use_filter and gain is not None and not gain.is_empty:
+        passing = passing_gains(engine, gain)
+        matched = [r for r in ranking if r.paper_id in passing]
+        for r in matched:
+            r.gains = passing[r.paper_id]
+        return matched, ranking
+    if not ranking:
+        return [], ranking
+    if mode == "bm25":
+        best = max(r.bm25 for r in ranking)
+        return [r for r in ranking if best > 0 and r.bm25 >= BM25_SHARE * best], ranking
+    best_dense = max(r.dense for r in ranking)
+    if best_dense < MIN_DENSE:
+        return [], ranking
+    matched = [r for r in ranking if r.dense >= max(MIN_DENSE, best_dense - MARGIN)]
+    return matched, ranking
