@@ -16,6 +16,8 @@ from store.search import GainFilter, GainMatch, filter_gains, search_papers
 
 Mode = Literal["bm25", "dense", "hybrid"]
 RRF_K = 60
+# The bundled static embeddings rank worse than BM25 on dev, so BM25's ranks weigh more.
+BM25_WEIGHT = 2.0
 DEPTH = 50  # ranks of each list that take part in the fusion
 # Calibrated on the dev questions (evals/ask_eval.py): below MIN_DENSE cosine the best paper
 # does not answer the question; papers further than MARGIN below the best are not cited.
@@ -67,7 +69,7 @@ def rank(
         for n, hit in enumerate(search_papers(engine, words, limit=DEPTH, with_gains=False)):
             r = ranked.setdefault(hit.paper_id, Ranked(hit.paper_id, 0.0))
             r.bm25 = hit.score
-            r.score += 1.0 / (RRF_K + n + 1)
+            r.score += BM25_WEIGHT / (RRF_K + n + 1)
     if mode in ("dense", "hybrid"):
         sims = dense_scores(engine, question)
         order = sorted(sims, key=lambda p: -sims[p])
