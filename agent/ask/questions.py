@@ -271,7 +271,7 @@ def parse_question(question: str) -> ParsedQuestion:
     rest = text
     for m in _GAIN_RE.finditer(text):
         cmp, unit, post = m.group("cmp"), m.group("unit"), m.group("post")
-        if not (cmp or unit or post):
+        if not (cmp or unit or post or m.group("num").lower().startswith("order")):
             continue  # a bare number ("GPT-4", "2025") is no condition
         if unit and unit.lower() == "s" and not cmp:
             continue  # "3 s" alone is too weak a signal ("5 s"-like plurals)
@@ -295,9 +295,13 @@ def parse_question(question: str) -> ParsedQuestion:
         direction = DIRECTIONS.get(word)
         if direction and direction not in directions:
             directions.append(direction)
-        if word not in STOPWORDS and not re.fullmatch(r"[\d.,]+x?", word):
-            if word not in DIRECTIONS and word not in keywords:
-                keywords.append(word)
+        if (
+            word not in STOPWORDS
+            and not re.fullmatch(r"[\d.,]+x?", word)
+            and word not in DIRECTIONS
+            and word not in keywords
+        ):
+            keywords.append(word)
     kind = "cost" if bounds and COST_WORDS.search(text) else None
     if kind is None and "overhead" in families and ("unit" in bounds):
         kind = "cost"
