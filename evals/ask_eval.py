@@ -20,6 +20,7 @@ import json
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from agent.ask.offline import Answer, answer_offline
+from agent.ask.retrieve import Mode
 from agent.config import Settings
 from agent.ingest.step import ingest_files
 from agent.summarize.engines import OfflineSummarizer, summarize_pending
@@ -205,11 +207,12 @@ REAL = Path(__file__).parent / "data" / "real"
 def retrieval_configs() -> dict[str, Answerer]:
     """BM25 alone, dense alone and hybrid, each with and without the gain filter."""
     configs: dict[str, Answerer] = {}
-    for mode in ("bm25", "dense", "hybrid"):
+    modes: tuple[Mode, ...] = ("bm25", "dense", "hybrid")
+    for mode in modes:
         for use_filter in (False, True):
             name = f"{mode} {'+ gain filter' if use_filter else 'no filter'}"
-            configs[name] = lambda store, q, m=mode, f=use_filter: answer_offline(
-                store, q, limit=RECALL_K, mode=m, use_filter=f
+            configs[name] = partial(
+                answer_offline, limit=RECALL_K, mode=mode, use_filter=use_filter
             )
     return configs
 
@@ -235,10 +238,6 @@ def main() -> None:
                 f"{s.no_answer_accuracy:.3f} | {p} |"
             )
     print("\n".join(lines))
-
-
-if __name__ == "__main__":
-    main()
 
 
 def add_ask_scores(settings: Settings, store: Engine, run: EvalRun) -> AskScores:
@@ -272,3 +271,7 @@ def print_ask_scores(console: Console, scores: AskScores) -> None:
     ):
         table.add_row(label, value)
     console.print(table)
+
+
+if __name__ == "__main__":
+    main()

@@ -47,7 +47,7 @@ def save_vectors(engine: Engine, model: str, papers: list[PaperText], vectors: n
     if not rows:
         return
     with engine.begin() as conn:
-        ids = ", ".join(str(int(r["pid"])) for r in rows)
+        ids = ", ".join(str(int(p.paper_id)) for p in papers)
         conn.execute(text(f"DELETE FROM paper_vector WHERE paper_id IN ({ids})"))
         conn.execute(
             text(

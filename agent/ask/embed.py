@@ -50,9 +50,10 @@ def embed(texts: list[str]) -> np.ndarray:
     """Unit-length float32 vectors, one row per text."""
     if not texts:
         return np.zeros((0, DIM), dtype=np.float32)
-    vectors = np.asarray(_model().embed(texts), dtype=np.float32)
+    vectors: np.ndarray = np.asarray(_model().embed(texts), dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors / np.maximum(norms, 1e-9)
+    unit: np.ndarray = vectors / np.maximum(norms, 1e-9)
+    return unit
 
 
 def paper_text(title: str, abstract: str) -> str:

@@ -99,6 +99,7 @@ STOPWORDS = frozenset(
         "can",
         "do",
         "does",
+        "did",
         "for",
         "from",
         "has",
@@ -276,11 +277,16 @@ def parse_question(question: str) -> ParsedQuestion:
         if unit and unit.lower() == "s" and not cmp:
             continue  # "3 s" alone is too weak a signal ("5 s"-like plurals)
         op = POSTFIX[post.lower()] if post else (_CMP[cmp.lower()] if cmp else "at_least")
+        new_unit = normalize_unit(unit.lower().replace("×", "x")) if unit else None
+        if "unit" in bounds and new_unit and new_unit != bounds["unit"]:
+            # "accuracy over 90% and latency under 5 ms" are two conditions on two gains;
+            # one filter holds one unit, so the first condition stands and the second is topic.
+            continue
         bounds[op] = _number(m.group("num"))
         if m.group("num").lower().startswith("order"):
             bounds["unit"] = "x"
-        if unit:
-            bounds["unit"] = normalize_unit(unit.lower().replace("×", "x"))
+        if new_unit:
+            bounds["unit"] = new_unit
         rest = rest.replace(m.group(0), " ")
     if "unit" not in bounds and (unit_only := _UNIT_ONLY_RE.search(text)):
         bounds["unit"] = normalize_unit(unit_only.group(1).lower())

@@ -10,9 +10,16 @@ from typing import Literal
 from sqlalchemy import Engine
 
 from agent.ask.embed import dense_scores
-from agent.ask.questions import GainQuery, ParsedQuestion
+from agent.ask.questions import GainQuery, ParsedQuestion, parse_question
 from agent.core.metrics import in_family
-from store.search import GainFilter, GainMatch, filter_gains, search_papers
+from store.search import (
+    GainFilter,
+    GainMatch,
+    SearchHit,
+    filter_gains,
+    read_paper_by_id,
+    search_papers,
+)
 
 Mode = Literal["bm25", "dense", "hybrid"]
 RRF_K = 60
@@ -36,7 +43,8 @@ class Ranked:
     gains: list[GainMatch] = field(default_factory=list)
 
 
-def _gain_filter(q: GainQuery) -> GainFilter:
+def gain_filter(q: GainQuery) -> GainFilter:
+    """The store's filter for a parsed gain condition (its families are matched here)."""
     return GainFilter(
         unit=q.unit,
         greater_than=q.greater_than,
@@ -50,7 +58,7 @@ def _gain_filter(q: GainQuery) -> GainFilter:
 def passing_gains(engine: Engine, q: GainQuery) -> dict[int, list[GainMatch]]:
     """Papers with a claimed gain meeting the question's condition and of its metric family."""
     by_paper: dict[int, list[GainMatch]] = {}
-    for g in filter_gains(engine, _gain_filter(q), limit=100_000):
+    for g in filter_gains(engine, gain_filter(q), limit=100_000):
         text = f"{g.metric} {g.quote}"
         if q.families and not any(in_family(f, text) for f in q.families):
             continue
@@ -108,3 +116,28 @@ def answer_set(
         return [], ranking
     matched = [r for r in ranking if r.dense >= max(MIN_DENSE, best_dense - MARGIN)]
     return matched, ranking
+
+
+def search(
+    engine: Engine, query: str, *, limit: int, flt: GainFilter | None = None
+) -> list[SearchHit]:
+    """The hybrid ranking of `query`, optionally only papers with a gain passing `flt`.
+
+    This is what the LLM agent's tools search with, so both answers rank papers one way.
+    """
+    ranking = rank(engine, parse_question(query), query)
+    gains: dict[int, list[GainMatch]] = {}
+    if flt is not None and not flt.is_empty:
+        candidates = [r.paper_id for r in ranking[: DEPTH * 2]]
+        for g in filter_gains(engine, flt, paper_ids=candidates, limit=100_000):
+            gains.setdefault(g.paper_id, []).append(g)
+        ranking = [r for r in ranking if r.paper_id in gains]
+    hits = []
+    for r in ranking[:limit]:
+        detail = read_paper_by_id(engine, r.paper_id)
+        if detail is not None:
+            found = gains.get(r.paper_id, detail.gains)
+            hit = SearchHit(r.paper_id, detail.public_id, detail.title, detail.takeaway, r.score)
+            hit.gains = found
+            hits.append(hit)
+    return hits
