@@ -11,14 +11,18 @@ from sqlalchemy import Engine
 
 from agent.ask.embed import dense_scores
 from agent.ask.questions import GainQuery, ParsedQuestion, parse_question
-from agent.core.metrics import in_family
+from agent.core.metrics import FAMILY_TRIGGERS, in_family
 from store.search import (
     GainFilter,
     GainMatch,
     SearchHit,
+    TermMatches,
+    document_frequencies,
     filter_gains,
+    query_terms,
     read_paper_by_id,
     search_papers,
+    term_matches,
 )
 
 Mode = Literal["bm25", "dense", "hybrid"]
@@ -32,6 +36,12 @@ MIN_DENSE = 0.33
 MARGIN = 0.03
 # With BM25 alone there is no cosine: a paper is cited when its score is this share of the best.
 BM25_SHARE = 0.6
+# A cited paper matches at least this share of the best candidate's topic coverage (IDF-weighted
+# share of the question's topic words in title, abstract and takeaway); calibrated on dev.
+STRUCTURED_SHARE = 0.5
+TOPIC_SHARE = 0.7
+# Words in more than this share of the papers are no topic words.
+COMMON_SHARE = 0.1
 
 
 @dataclass
@@ -52,6 +62,7 @@ def gain_filter(q: GainQuery) -> GainFilter:
         less_than=q.less_than,
         at_most=q.at_most,
         kind=q.kind,
+        range_high=True,
     )
 
 
@@ -89,6 +100,35 @@ def rank(
     return sorted(ranked.values(), key=lambda r: (-r.score, -r.dense, r.paper_id))
 
 
+def topic_coverage(
+    engine: Engine, parsed: ParsedQuestion, paper_ids: list[int]
+) -> tuple[list[str], TermMatches]:
+    """(the question's topic terms, which of them each paper matches, IDF-weighted).
+
+    Topic terms are the question's content words less the metric-family words (the gain
+    filter matches those) and less words in more than COMMON_SHARE of the papers ("compare",
+    "usage"), which say nothing about which paper answers.
+    """
+    words = [w for w in parsed.keywords if w not in FAMILY_TRIGGERS]
+    terms = query_terms(" ".join(words))
+    freq = document_frequencies(engine, terms)
+    terms = [t for t in terms if freq.counts.get(t, 0) <= COMMON_SHARE * max(freq.papers, 1)]
+    return terms, term_matches(engine, terms, paper_ids, freq)
+
+
+def _on_topic(
+    engine: Engine, parsed: ParsedQuestion, candidates: list[Ranked], share: float
+) -> list[Ranked]:
+    """The candidates whose topic coverage is at least `share` of the best candidate's."""
+    terms, matches = topic_coverage(engine, parsed, [r.paper_id for r in candidates])
+    if not terms or not candidates:
+        return candidates
+    best = max(matches.coverage(r.paper_id) for r in candidates)
+    if best <= 0:
+        return candidates  # no candidate has a topic word: they do not tell candidates apart
+    return [r for r in candidates if matches.coverage(r.paper_id) >= share * best]
+
+
 def answer_set(
     engine: Engine,
     parsed: ParsedQuestion,
@@ -97,7 +137,12 @@ def answer_set(
     mode: Mode = "hybrid",
     use_filter: bool = True,
 ) -> tuple[list[Ranked], list[Ranked]]:
-    """(papers that answer the question, best first; the whole ranking)."""
+    """(papers that answer the question, best first; the whole ranking).
+
+    A paper is cited when it passes the gain condition (if the question states one) and
+    matches the topic about as well as the best candidate does: a filter passes many papers,
+    and listing every one of them is padding, not an answer.
+    """
     ranking = rank(engine, parsed, question, mode)
     gain = parsed.gain
     if use_filter and gain is not None and not gain.is_empty:
@@ -105,17 +150,18 @@ def answer_set(
         matched = [r for r in ranking if r.paper_id in passing]
         for r in matched:
             r.gains = passing[r.paper_id]
-        return matched, ranking
+        return _on_topic(engine, parsed, matched, STRUCTURED_SHARE), ranking
     if not ranking:
         return [], ranking
     if mode == "bm25":
         best = max(r.bm25 for r in ranking)
-        return [r for r in ranking if best > 0 and r.bm25 >= BM25_SHARE * best], ranking
-    best_dense = max(r.dense for r in ranking)
-    if best_dense < MIN_DENSE:
-        return [], ranking
-    matched = [r for r in ranking if r.dense >= max(MIN_DENSE, best_dense - MARGIN)]
-    return matched, ranking
+        close = [r for r in ranking if best > 0 and r.bm25 >= BM25_SHARE * best]
+    else:
+        best_dense = max(r.dense for r in ranking)
+        if best_dense < MIN_DENSE:
+            return [], ranking
+        close = [r for r in ranking if r.dense >= max(MIN_DENSE, best_dense - MARGIN)]
+    return _on_topic(engine, parsed, close[:DEPTH], TOPIC_SHARE), ranking
 
 
 def search(
