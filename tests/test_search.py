@@ -269,3 +269,11 @@ def test_postgresql_search_has_the_same_interface(postgres_server: object) -> No
     matches = term_matches(store, ["promoe", "model"], [hits[0].paper_id])
     assert matches.coverage(hits[0].paper_id) > 0.5
     check_index_follows_the_tables(store)
+
+
+def test_range_high_compares_lower_bounds_on_the_high_end(seed_store: Engine) -> None:
+    low = GainFilter(unit="x", greater_than=2)
+    high = GainFilter(unit="x", greater_than=2, range_high=True)
+    assert "seed-110" not in {g.public_id for g in filter_gains(seed_store, low)}
+    # MoE++ claims 1.1-2.1x: its high end is more than 2x.
+    assert "seed-110" in {g.public_id for g in filter_gains(seed_store, high)}

@@ -1,11 +1,12 @@
 """The LLM answers a question through tool calls over the store, then its citations are checked.
 
-A bounded loop: the model calls search_papers / filter_gains / read_paper (store/search.py) as
-it likes for at most `max_steps` requests, then writes an answer citing paper ids. The answer is
-checked in code (agent/citations.py): an id that is not stored or was never returned by a tool
-is removed, and numbers must be ones the cited papers state. A failing answer is sent back with
-what was wrong (a re-ask, at most `max_reasks` times); what still fails afterwards is removed or
-flagged on the answer. Every request goes through `LLM.complete_with_tools`, which logs it.
+A bounded loop: the model calls search_papers / filter_gains / read_paper (the hybrid retrieval
+of agent/ask/retrieve.py, the one the offline answer uses) as it likes for at most `max_steps`
+requests, then writes an answer citing paper ids. The answer is checked in code
+(agent/ask/citations.py): an id that is not stored or was never returned by a tool is removed,
+and numbers must be ones the cited papers state. A failing answer is sent back with what was
+wrong (a re-ask, at most `max_reasks` times); what still fails afterwards is removed or flagged
+on the answer. Every request goes through `LLM.complete_with_tools`, which logs it.
 """
 
 from __future__ import annotations
@@ -16,17 +17,12 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from agent.ask import retrieve
 from agent.ask.citations import check_answer, cited_ids
 from agent.ask.offline import NO_ANSWER, Answer, Evidence, evidence_of
 from agent.llm.client import LLM
 from prompts import load_prompt
-from store.search import (
-    GainFilter,
-    SearchHit,
-    filter_gains,
-    read_paper,
-    search_papers,
-)
+from store.search import GainFilter, SearchHit, filter_gains, read_paper
 
 MAX_STEPS = 6
 MAX_REASKS = 2
@@ -39,8 +35,8 @@ TOOLS: list[dict[str, Any]] = [
         "type": "function",
         "function": {
             "name": "search_papers",
-            "description": "Full-text search (BM25) over stored papers' titles, abstracts and "
-            "takeaways. Returns the best matches with their ids, takeaways and claimed gains.",
+            "description": "Search (keywords and meaning) over stored papers' titles, abstracts "
+            "and takeaways. Returns the best matches with their ids, takeaways and claimed gains.",
             "parameters": {
                 "type": "object",
                 "properties": {
@@ -123,7 +119,7 @@ def run_tool(engine: Engine, name: str, raw_args: str, seen: Retrieval) -> dict[
     try:
         if name == "search_papers":
             limit = min(int(args.get("limit") or TOOL_RESULT_LIMIT), 20)
-            hits = search_papers(engine, str(args.get("query") or ""), limit=limit)
+            hits = retrieve.search(engine, str(args.get("query") or ""), limit=limit)
         elif name == "filter_gains":
             hits = _filter(engine, args)
         elif name == "read_paper":
@@ -152,7 +148,7 @@ def _filter(engine: Engine, args: dict[str, Any]) -> list[SearchHit]:
     )
     keywords = str(args.get("keywords") or "")
     if keywords.strip():
-        return search_papers(engine, keywords, limit=TOOL_RESULT_LIMIT, gains=flt)
+        return retrieve.search(engine, keywords, limit=TOOL_RESULT_LIMIT, flt=flt)
     by_paper: dict[str, list[Any]] = {}
     for g in filter_gains(engine, flt, limit=200):
         by_paper.setdefault(g.public_id, []).append(g)

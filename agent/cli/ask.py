@@ -52,6 +52,9 @@ def ask_command(
     limit: Annotated[
         int, typer.Option(help="Offline answers: list at most this many papers.", min=1)
     ] = 5,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Offline answers: list every matching paper.")
+    ] = False,
 ) -> None:
     """Ask a question about the stored papers; the answer cites them by id, e.g. [seed-011].
 
@@ -67,7 +70,7 @@ def ask_command(
     """
     settings = settings_from_flags(db, engine, model, base_url)
     store = open_store(settings)
-    answer = ask(settings, store, question, limit=limit)
+    answer = ask(settings, store, question, limit=1_000_000 if show_all else limit)
     if json_out:
         out.print_json(json.dumps(answer.to_json(), ensure_ascii=False))
         return

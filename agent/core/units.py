@@ -40,6 +40,15 @@ _SPELLINGS: dict[str, str] = {
 RATIO_UNIT_RE = r"percentage\s+points?|per\s*cent|percent|pct\b|pp\b|times\b|-?fold\b|x\b|×|%"
 
 
+# Any unit of the table written after a number, for the question grammar of `ask`; longest
+# spellings first so "percentage points" wins over "%" and "ms" over "s".
+ANY_UNIT_RE = (
+    r"percentage\s+points?|per\s*cent|percent|pct\b|pp\b|p\.p\.|times\b|-?fold\b|"
+    r"points?\b|pts\b|milliseconds?\b|msec\b|ms\b|seconds?\b|secs?\b|s\b|"
+    r"gib\b|gb\b|mib\b|mb\b|db\b|bleu\b|fid\b|x\b|×|%"
+)
+
+
 class GainLike(Protocol):
     """What formatting and ranking read of a gain (agent/core/models.Gain, a stored GainRecord)."""
 

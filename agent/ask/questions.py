@@ -1,0 +1,322 @@
+"""The question grammar of `ask`: what a question says about claimed gains, and its topic words.
+
+    question   := ... [comparator] value [unit] [postfix] ...
+    comparator := more than | greater than | higher than | over | above | exceeding | beyond
+                | at least | no less than | no fewer than | ≥ | >= | >
+                | at most | no more than | up to | within | under | below | less than
+                | fewer than | ≤ | <= | <
+    postfix    := or more | or higher | or greater | or above | and up
+                | or less | or lower | or fewer | or below
+    value      := a number (1,000 / 2.5) | "order of magnitude" (= 10x)
+    unit       := any spelling of the unit table (agent/core/units.py)
+
+A direction word (faster, higher, lower, cut, reduce, lose …) and a metric family (the table in
+agent/core/metrics.py) are read from the words around it; "lose at most 1% accuracy",
+"overhead under 5 ms" and "bound the latency overhead … in milliseconds" are cost bounds.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from agent.core.metrics import FAMILY_TRIGGERS
+from agent.core.units import ANY_UNIT_RE, normalize_unit
+
+LOWER = {
+    "more than": "greater_than", "greater than": "greater_than", "higher than": "greater_than",
+    "larger than": "greater_than", "over": "greater_than", "above": "greater_than",
+    "exceeding": "greater_than", "beyond": "greater_than", ">": "greater_than",
+    "at least": "at_least", "no less than": "at_least", "no fewer than": "at_least",
+    "≥": "at_least", ">=": "at_least", "minimum of": "at_least",
+}  # fmt: skip
+UPPER = {
+    "at most": "at_most", "no more than": "at_most", "up to": "at_most", "within": "at_most",
+    "≤": "at_most", "<=": "at_most", "under": "less_than", "below": "less_than",
+    "less than": "less_than", "fewer than": "less_than", "lower than": "less_than",
+    "<": "less_than",
+}  # fmt: skip
+POSTFIX = {
+    "or more": "at_least", "or higher": "at_least", "or greater": "at_least",
+    "or above": "at_least", "and up": "at_least", "or better": "at_least", "+": "at_least",
+    "or less": "at_most", "or lower": "at_most", "or fewer": "at_most", "or below": "at_most",
+}  # fmt: skip
+_CMP = {**LOWER, **UPPER}
+
+
+def _alts(options: dict[str, str]) -> str:
+    return "|".join(re.escape(o) for o in sorted(options, key=len, reverse=True))
+
+
+_GAIN_RE = re.compile(
+    rf"(?:(?P<cmp>{_alts(_CMP)})\s*(?:an?\s+|the\s+)?)?"
+    r"(?P<num>\d+(?:,\d{3})*(?:\.\d+)?|order[- ]of[- ]magnitude)"
+    rf"\s*(?P<unit>{ANY_UNIT_RE})?"
+    rf"(?:\s*\(?(?P<post>{_alts(POSTFIX)})\)?)?",
+    re.IGNORECASE,
+)
+# "in milliseconds", "in ms": a unit asked for without a number.
+_UNIT_ONLY_RE = re.compile(r"\bin (milliseconds|ms|seconds|percent|gb|mb)\b", re.IGNORECASE)
+COST_WORDS = re.compile(
+    r"\b(lose|loses|losing|loss|drop|drops|degrad\w*|overhead|overheads|penalty|sacrific\w*|"
+    r"bound|bounds|bounded|cost of|slowdown|extra)\b",
+    re.IGNORECASE,
+)
+DIRECTIONS = {
+    **dict.fromkeys(
+        ["faster", "quicker", "higher", "increase", "increases", "boost", "boosts", "improve"], "up"
+    ),
+    **dict.fromkeys(
+        [
+            "lower",
+            "lowers",
+            "cut",
+            "cuts",
+            "reduce",
+            "reduces",
+            "reducing",
+            "reduction",
+            "shrink",
+            "save",
+            "saves",
+            "less",
+        ],
+        "down",
+    ),
+    **dict.fromkeys(["lose", "loses", "losing", "drop", "degrade"], "lose"),
+}
+STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "can",
+        "do",
+        "does",
+        "did",
+        "for",
+        "from",
+        "has",
+        "have",
+        "how",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "that",
+        "the",
+        "their",
+        "them",
+        "these",
+        "this",
+        "those",
+        "to",
+        "was",
+        "were",
+        "what",
+        "which",
+        "who",
+        "with",
+        "any",
+        "there",
+        "show",
+        "me",
+        "papers",
+        "paper",
+        "work",
+        "works",
+        "method",
+        "methods",
+        "approach",
+        "approaches",
+        "system",
+        "systems",
+        "claim",
+        "claims",
+        "claimed",
+        "claiming",
+        "report",
+        "reports",
+        "reported",
+        "reporting",
+        "state",
+        "states",
+        "stated",
+        "achieve",
+        "achieves",
+        "more",
+        "less",
+        "than",
+        "least",
+        "most",
+        "over",
+        "under",
+        "above",
+        "below",
+        "up",
+        "x",
+        "times",
+        "fold",
+        "percent",
+        "percentage",
+        "points",
+        "point",
+        "their",
+        "they",
+        "than",
+        "while",
+        "keeping",
+        "keep",
+        "gain",
+        "gains",
+        "improvement",
+        "improvements",
+        "compared",
+        "against",
+        "relative",
+        "versus",
+        "vs",
+        "prior",
+        "baseline",
+        "baselines",
+        "existing",
+        "alternatives",
+        "one",
+        "ones",
+        "some",
+        "get",
+        "gets",
+        "make",
+        "makes",
+        "help",
+        "helps",
+        "using",
+        "use",
+        "used",
+        "via",
+        "when",
+        "where",
+        "whose",
+        "order",
+        "magnitude",
+        "like",
+        "such",
+        "other",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class GainQuery:
+    """The gain condition a question states; None fields mean any."""
+
+    greater_than: float | None = None
+    at_least: float | None = None
+    less_than: float | None = None
+    at_most: float | None = None
+    unit: str | None = None
+    kind: str | None = None  # "cost" for a bound on what a method gives up
+    direction: str | None = None  # up / down / lose
+    families: tuple[str, ...] = ()
+
+    @property
+    def has_number(self) -> bool:
+        return any(
+            v is not None for v in (self.greater_than, self.at_least, self.less_than, self.at_most)
+        )
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.has_number and self.unit is None and self.kind is None
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: v for k, v in vars(self).items() if v not in (None, ())}
+
+
+@dataclass(frozen=True)
+class ParsedQuestion:
+    keywords: list[str]
+    families: list[str]
+    gain: GainQuery | None
+    directions: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "keywords": self.keywords,
+            "families": self.families,
+            "directions": self.directions,
+            "gain_filter": self.gain.to_json() if self.gain else None,
+        }
+
+
+def _number(raw: str) -> float:
+    if raw.lower().startswith("order"):
+        return 10.0
+    return float(raw.replace(",", ""))
+
+
+def parse_question(question: str) -> ParsedQuestion:
+    """The gain filter, metric families, directions and topic words of a question."""
+    text = question.replace("\u2265", "≥").replace("\u2264", "≤")
+    bounds: dict[str, Any] = {}
+    rest = text
+    for m in _GAIN_RE.finditer(text):
+        cmp, unit, post = m.group("cmp"), m.group("unit"), m.group("post")
+        if not (cmp or unit or post or m.group("num").lower().startswith("order")):
+            continue  # a bare number ("GPT-4", "2025") is no condition
+        if unit and unit.lower() == "s" and not cmp:
+            continue  # "3 s" alone is too weak a signal ("5 s"-like plurals)
+        op = POSTFIX[post.lower()] if post else (_CMP[cmp.lower()] if cmp else "at_least")
+        new_unit = normalize_unit(unit.lower().replace("×", "x")) if unit else None
+        if "unit" in bounds and new_unit and new_unit != bounds["unit"]:
+            # "accuracy over 90% and latency under 5 ms" are two conditions on two gains;
+            # one filter holds one unit, so the first condition stands and the second is topic.
+            continue
+        bounds[op] = _number(m.group("num"))
+        if m.group("num").lower().startswith("order"):
+            bounds["unit"] = "x"
+        if new_unit:
+            bounds["unit"] = new_unit
+        rest = rest.replace(m.group(0), " ")
+    if "unit" not in bounds and (unit_only := _UNIT_ONLY_RE.search(text)):
+        bounds["unit"] = normalize_unit(unit_only.group(1).lower())
+    words = re.findall(r"[\w][\w-]*", rest.lower())
+    families: list[str] = []
+    directions: list[str] = []
+    keywords: list[str] = []
+    for word in words:
+        family = FAMILY_TRIGGERS.get(word)
+        if family and family not in families:
+            families.append(family)
+        direction = DIRECTIONS.get(word)
+        if direction and direction not in directions:
+            directions.append(direction)
+        if (
+            word not in STOPWORDS
+            and not re.fullmatch(r"[\d.,]+x?", word)
+            and word not in DIRECTIONS
+            and word not in keywords
+        ):
+            keywords.append(word)
+    kind = "cost" if bounds and COST_WORDS.search(text) else None
+    if kind is None and "overhead" in families and ("unit" in bounds):
+        kind = "cost"
+    gain = None
+    if bounds or kind:
+        gain = GainQuery(
+            **bounds,
+            kind=kind,
+            direction=directions[0] if directions else None,
+            families=tuple(families),
+        )
+    return ParsedQuestion(keywords=keywords, families=families, gain=gain, directions=directions)

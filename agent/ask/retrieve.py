@@ -1,0 +1,189 @@
+"""Hybrid retrieval for `ask`: BM25 and dense similarity fused by reciprocal rank, then the gain
+filter, then a relevance cut so that an answer names only papers that match.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from sqlalchemy import Engine
+
+from agent.ask.embed import dense_scores
+from agent.ask.questions import GainQuery, ParsedQuestion, parse_question
+from agent.core.metrics import FAMILY_TRIGGERS, in_family
+from store.search import (
+    GainFilter,
+    GainMatch,
+    SearchHit,
+    TermMatches,
+    document_frequencies,
+    filter_gains,
+    query_terms,
+    read_paper_by_id,
+    search_papers,
+    term_matches,
+)
+
+Mode = Literal["bm25", "dense", "hybrid"]
+RRF_K = 60
+# The bundled static embeddings rank worse than BM25 on dev, so BM25's ranks weigh more.
+BM25_WEIGHT = 2.0
+DEPTH = 50  # ranks of each list that take part in the fusion
+# Calibrated on the dev questions (evals/ask_eval.py): below MIN_DENSE cosine the best paper
+# does not answer the question; papers further than MARGIN below the best are not cited.
+MIN_DENSE = 0.33
+MARGIN = 0.03
+# With BM25 alone there is no cosine: a paper is cited when its score is this share of the best.
+BM25_SHARE = 0.6
+# A cited paper matches at least this share of the best candidate's topic coverage (IDF-weighted
+# share of the question's topic words in title, abstract and takeaway); calibrated on dev.
+STRUCTURED_SHARE = 0.5
+TOPIC_SHARE = 0.7
+# Words in more than this share of the papers are no topic words.
+COMMON_SHARE = 0.1
+
+
+@dataclass
+class Ranked:
+    paper_id: int
+    score: float  # fused (RRF) score, higher is better
+    dense: float = 0.0
+    bm25: float = 0.0
+    gains: list[GainMatch] = field(default_factory=list)
+
+
+def gain_filter(q: GainQuery) -> GainFilter:
+    """The store's filter for a parsed gain condition (its families are matched here)."""
+    return GainFilter(
+        unit=q.unit,
+        greater_than=q.greater_than,
+        at_least=q.at_least,
+        less_than=q.less_than,
+        at_most=q.at_most,
+        kind=q.kind,
+        range_high=True,
+    )
+
+
+def passing_gains(engine: Engine, q: GainQuery) -> dict[int, list[GainMatch]]:
+    """Papers with a claimed gain meeting the question's condition and of its metric family."""
+    by_paper: dict[int, list[GainMatch]] = {}
+    for g in filter_gains(engine, gain_filter(q), limit=100_000):
+        text = f"{g.metric} {g.quote}"
+        if q.families and not any(in_family(f, text) for f in q.families):
+            continue
+        # The high end of a range counts: "8.2-87.7x" is a claim of more than 20x.
+        by_paper.setdefault(g.paper_id, []).append(g)
+    return by_paper
+
+
+def rank(
+    engine: Engine, parsed: ParsedQuestion, question: str, mode: Mode = "hybrid"
+) -> list[Ranked]:
+    """Every paper either list found, best fused score first."""
+    ranked: dict[int, Ranked] = {}
+    if mode in ("bm25", "hybrid"):
+        words = " ".join(parsed.keywords) or question
+        for n, hit in enumerate(search_papers(engine, words, limit=DEPTH, with_gains=False)):
+            r = ranked.setdefault(hit.paper_id, Ranked(hit.paper_id, 0.0))
+            r.bm25 = hit.score
+            r.score += BM25_WEIGHT / (RRF_K + n + 1)
+    if mode in ("dense", "hybrid"):
+        sims = dense_scores(engine, question)
+        order = sorted(sims, key=lambda p: -sims[p])
+        for n, pid in enumerate(order):
+            r = ranked.setdefault(pid, Ranked(pid, 0.0))
+            r.dense = sims[pid]
+            if n < DEPTH:
+                r.score += 1.0 / (RRF_K + n + 1)
+    return sorted(ranked.values(), key=lambda r: (-r.score, -r.dense, r.paper_id))
+
+
+def topic_coverage(
+    engine: Engine, parsed: ParsedQuestion, paper_ids: list[int]
+) -> tuple[list[str], TermMatches]:
+    """(the question's topic terms, which of them each paper matches, IDF-weighted).
+
+    Topic terms are the question's content words less the metric-family words (the gain
+    filter matches those) and less words in more than COMMON_SHARE of the papers ("compare",
+    "usage"), which say nothing about which paper answers.
+    """
+    words = [w for w in parsed.keywords if w not in FAMILY_TRIGGERS]
+    terms = query_terms(" ".join(words))
+    freq = document_frequencies(engine, terms)
+    terms = [t for t in terms if freq.counts.get(t, 0) <= COMMON_SHARE * max(freq.papers, 1)]
+    return terms, term_matches(engine, terms, paper_ids, freq)
+
+
+def _on_topic(
+    engine: Engine, parsed: ParsedQuestion, candidates: list[Ranked], share: float
+) -> list[Ranked]:
+    """The candidates whose topic coverage is at least `share` of the best candidate's."""
+    terms, matches = topic_coverage(engine, parsed, [r.paper_id for r in candidates])
+    if not terms or not candidates:
+        return candidates
+    best = max(matches.coverage(r.paper_id) for r in candidates)
+    if best <= 0:
+        return candidates  # no candidate has a topic word: they do not tell candidates apart
+    return [r for r in candidates if matches.coverage(r.paper_id) >= share * best]
+
+
+def answer_set(
+    engine: Engine,
+    parsed: ParsedQuestion,
+    question: str,
+    *,
+    mode: Mode = "hybrid",
+    use_filter: bool = True,
+) -> tuple[list[Ranked], list[Ranked]]:
+    """(papers that answer the question, best first; the whole ranking).
+
+    A paper is cited when it passes the gain condition (if the question states one) and
+    matches the topic about as well as the best candidate does: a filter passes many papers,
+    and listing every one of them is padding, not an answer.
+    """
+    ranking = rank(engine, parsed, question, mode)
+    gain = parsed.gain
+    if use_filter and gain is not None and not gain.is_empty:
+        passing = passing_gains(engine, gain)
+        matched = [r for r in ranking if r.paper_id in passing]
+        for r in matched:
+            r.gains = passing[r.paper_id]
+        return _on_topic(engine, parsed, matched, STRUCTURED_SHARE), ranking
+    if not ranking:
+        return [], ranking
+    if mode == "bm25":
+        best = max(r.bm25 for r in ranking)
+        close = [r for r in ranking if best > 0 and r.bm25 >= BM25_SHARE * best]
+    else:
+        best_dense = max(r.dense for r in ranking)
+        if best_dense < MIN_DENSE:
+            return [], ranking
+        close = [r for r in ranking if r.dense >= max(MIN_DENSE, best_dense - MARGIN)]
+    return _on_topic(engine, parsed, close[:DEPTH], TOPIC_SHARE), ranking
+
+
+def search(
+    engine: Engine, query: str, *, limit: int, flt: GainFilter | None = None
+) -> list[SearchHit]:
+    """The hybrid ranking of `query`, optionally only papers with a gain passing `flt`.
+
+    This is what the LLM agent's tools search with, so both answers rank papers one way.
+    """
+    ranking = rank(engine, parse_question(query), query)
+    gains: dict[int, list[GainMatch]] = {}
+    if flt is not None and not flt.is_empty:
+        candidates = [r.paper_id for r in ranking[: DEPTH * 2]]
+        for g in filter_gains(engine, flt, paper_ids=candidates, limit=100_000):
+            gains.setdefault(g.paper_id, []).append(g)
+        ranking = [r for r in ranking if r.paper_id in gains]
+    hits = []
+    for r in ranking[:limit]:
+        detail = read_paper_by_id(engine, r.paper_id)
+        if detail is not None:
+            found = gains.get(r.paper_id, detail.gains)
+            hit = SearchHit(r.paper_id, detail.public_id, detail.title, detail.takeaway, r.score)
+            hit.gains = found
+            hits.append(hit)
+    return hits

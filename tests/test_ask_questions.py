@@ -1,0 +1,96 @@
+"""The question grammar of `ask`: comparators, units, directions, families and cost bounds."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.ask.questions import parse_question
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Which papers claim at least a 10x improvement?", {"at_least": 10.0, "unit": "x"}),
+        ("a speedup of 100x or more?", {"at_least": 100.0, "unit": "x"}),
+        ("run more than 25x faster", {"greater_than": 25.0, "unit": "x"}),
+        ("5 times faster than prior systems", {"at_least": 5.0, "unit": "x"}),
+        ("a 3-fold gain", {"at_least": 3.0, "unit": "x"}),
+        ("speedups over 2.5× on GPUs", {"greater_than": 2.5, "unit": "x"}),
+        ("cut memory by more than 40%", {"greater_than": 40.0, "unit": "%"}),
+        ("no less than 30 percent", {"at_least": 30.0, "unit": "%"}),
+        ("at least 10 percentage points", {"at_least": 10.0, "unit": "%"}),
+        ("by 5 pp or more", {"at_least": 5.0, "unit": "%"}),
+        ("above 2 points", {"greater_than": 2.0, "unit": "points"}),
+        ("latency below 50 milliseconds", {"less_than": 50.0, "unit": "ms"}),
+        ("under 2 s per query", {"less_than": 2.0, "unit": "s"}),
+        ("within 8 GB of memory", {"at_most": 8.0, "unit": "GB"}),
+        ("up to 512 MB", {"at_most": 512.0, "unit": "MB"}),
+        ("≥ 3 dB PSNR", {"at_least": 3.0, "unit": "dB"}),
+        (">= 2 BLEU", {"at_least": 2.0, "unit": "BLEU"}),
+        ("FID below 5 FID", {"less_than": 5.0, "unit": "FID"}),
+        ("an order-of-magnitude throughput increase", {"at_least": 10.0, "unit": "x"}),
+        ("accuracy of 95% or higher", {"at_least": 95.0, "unit": "%"}),
+        ("at most 1,000 ms", {"at_most": 1000.0, "unit": "ms"}),
+    ],
+)
+def test_comparators_values_and_units(question: str, expected: dict[str, object]) -> None:
+    gain = parse_question(question).gain
+    assert gain is not None
+    got = {k: v for k, v in gain.to_json().items() if k in expected}
+    assert got == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "family"),
+    [
+        ("speedups over 10x", "speed"),
+        ("more than 2x throughput", "speed"),
+        ("reduce memory by 30%", "memory"),
+        ("accuracy above 90%", "accuracy"),
+        ("energy savings of 20%", "cost"),
+        ("communication cut by 10x", "communication"),
+        ("model size under 100 MB", "size"),
+        ("overhead under 5 ms", "overhead"),
+    ],
+)
+def test_metric_families(question: str, family: str) -> None:
+    parsed = parse_question(question)
+    assert parsed.gain is not None
+    assert family in parsed.gain.families
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Which methods claim to lose at most 1% accuracy?",
+        "overhead under 5 ms",
+        "Which papers bound the latency overhead they add in milliseconds?",
+        "an accuracy drop of less than 0.5 points",
+    ],
+)
+def test_cost_bounds(question: str) -> None:
+    gain = parse_question(question).gain
+    assert gain is not None and gain.kind == "cost"
+
+
+def test_improvement_is_not_a_cost_bound() -> None:
+    gain = parse_question("cut memory by at least 30%").gain
+    assert gain is not None and gain.kind is None and gain.direction == "down"
+
+
+def test_same_condition_in_two_wordings() -> None:
+    a = parse_question("at least 30% memory reduction").gain
+    b = parse_question("reduce memory by at least 30%").gain
+    assert a is not None and b is not None
+    assert (a.at_least, a.unit, a.families) == (b.at_least, b.unit, b.families)
+
+
+def test_bare_numbers_are_no_condition() -> None:
+    parsed = parse_question("What did GPT-4 papers from 2025 find about tokenizers?")
+    assert parsed.gain is None
+    assert "tokenizers" in parsed.keywords
+
+
+def test_unit_only_question() -> None:
+    gain = parse_question("Which papers report latency in milliseconds?").gain
+    assert gain is not None and gain.unit == "ms" and not gain.has_number
