@@ -137,7 +137,7 @@ def digest(
         raise typer.BadParameter("--since takes 'last'", param_hint="--since")
     output = _output_format(fmt)
     settings = settings_from_flags(db, engine, model, base_url)
-    store = open_store(settings)
+    store = open_store(settings, reads_only=True)
     items = collect(
         store,
         since_last=since == "last",
@@ -201,7 +201,7 @@ def digests(
     `paperskim digests` lists them newest first; `paperskim digests 3 --format html --out
     d3.html` renders digest 3 with the same papers, text, sections and editor's note it had.
     """
-    store = open_store(settings_from_flags(db))
+    store = open_store(settings_from_flags(db), reads_only=True)
     if digest_id is None:
         table = Table("id", "made", "format", "papers", "file", "sent to", "editor's note")
         for d in list_digests(store, limit):
