@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from agent.cli.main import app
 from tests.conftest import LISTING
+
+runner = CliRunner()
 
 
 def paperskim(*args: str) -> subprocess.CompletedProcess[str]:
@@ -46,3 +51,19 @@ def test_read_only_commands_open_a_database_that_exists(tmp_path: Path) -> None:
     stats = paperskim("stats", "--db", str(db))
     assert stats.returncode == 0, stats.stderr
     assert "119" in stats.stdout
+
+
+def test_engine_llm_without_endpoint_or_key_fails_at_once(tmp_path: Path) -> None:
+    db = tmp_path / "p.db"
+    ingested = runner.invoke(app, ["ingest", str(LISTING), "--db", str(db)])
+    assert ingested.exit_code == 0, ingested.output
+    result = paperskim("summarize", "--engine", "llm", "--db", str(db))
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert lines[0].startswith("Error: --engine llm needs an endpoint or a key")
+    assert "Traceback" not in result.stderr
+    # Nothing was tried: every paper is still waiting, none marked failed, no run recorded.
+    stats = runner.invoke(app, ["stats", "--db", str(db)]).output
+    assert re.search(r"not yet summarized\s*│\s*119\s", stats), stats
+    assert re.search(r"│ failed\s*│\s*0\s", stats), stats
+    assert re.search(r"│ runs\s*│\s*0\s", stats), stats
