@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -119,10 +119,12 @@ def collect(
     profile: ProfileSettings | None = None,
     approved_only: bool = False,
     below_threshold: bool = False,
+    stored_since: datetime | None = None,
 ) -> list[DigestItem]:
     """Summarized papers for a digest, most relevant and strongest claims first.
 
-    `since_last` skips papers already in a digest; rejected summaries are left out, and with
+    `since_last` skips papers already in a digest; `stored_since` keeps papers stored (or given
+    a new version) at or after that moment; rejected summaries are left out, and with
     `approved_only` so are unreviewed ones; with a profile, papers under its threshold are left
     out unless `below_threshold`.
     """
@@ -131,6 +133,8 @@ def collect(
     for view in paper_views(store, not_in_digest=since_last):
         paper, summary = view.paper, view.summary
         if summary is None or view.status not in wanted:
+            continue
+        if stored_since is not None and _as_utc(paper.updated_at) < _as_utc(stored_since):
             continue
         relevance = Relevance()
         if profile is not None:
@@ -157,6 +161,11 @@ def collect(
         )
     items.sort(key=rank_key)
     return items
+
+
+def _as_utc(moment: datetime) -> datetime:
+    # SQLite gives back naive datetimes; paperskim stores UTC.
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def sections(items: list[DigestItem]) -> list[Section]:

@@ -1,0 +1,59 @@
+"""The `digest` command end to end on a temporary store: --since, authors and links, headings."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from agent.cli.digest import parse_since
+from agent.cli.main import app
+from tests.conftest import LISTING
+
+runner = CliRunner()
+
+
+def cli(*args: str) -> str:
+    result = runner.invoke(app, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.fixture(scope="module")
+def listing_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("digest") / "p.db"
+    cli("ingest", str(LISTING), "--db", str(db))
+    cli("summarize", "--db", str(db))
+    return db
+
+
+def test_parse_since_takes_dates_and_durations() -> None:
+    now = datetime(2026, 12, 1, 9, 0).astimezone()
+    assert parse_since("36h", now) == now - timedelta(hours=36)
+    assert parse_since("1d", now) == now - timedelta(days=1)
+    assert parse_since("2W", now) == now - timedelta(weeks=2)
+    assert parse_since("2026-11-30", now) == datetime(2026, 11, 30).astimezone()
+    for bad in ("yesterday", "3m", "-1d", "2026-13-01", ""):
+        with pytest.raises(typer.BadParameter):
+            parse_since(bad, now)
+
+
+def test_since_a_duration_or_a_date_picks_papers_by_when_they_were_stored(
+    listing_db: Path,
+) -> None:
+    db = ["--db", str(listing_db)]
+    assert "119 papers" in cli("digest", "--since", "1d", "--no-note", *db)
+    assert "119 papers" in cli("digest", "--since", "2000-01-01", "--no-note", *db)
+    future = cli("digest", "--since", "2999-01-01", "--no-note", *db)
+    assert "0 papers" in future and "### " not in future
+    # A dated digest is not remembered: `--since last` still sees every paper.
+    assert "119 papers" in cli("digest", "--since", "last", "--no-note", *db)
+
+
+def test_since_refuses_what_it_cannot_read(listing_db: Path) -> None:
+    result = runner.invoke(app, ["digest", "--since", "lastweek", "--db", str(listing_db)])
+    assert result.exit_code == 2
+    assert "a date (2026-11-30) or a duration" in result.output
