@@ -11,8 +11,9 @@ from typer.testing import CliRunner
 
 from agent.cli.digest import parse_since
 from agent.cli.main import app
-from tests.conftest import LISTING
+from tests.conftest import LISTING, ROOT
 
+FIXTURES = ROOT / "tests" / "fixtures" / "feeds"
 runner = CliRunner()
 
 
@@ -57,3 +58,15 @@ def test_since_refuses_what_it_cannot_read(listing_db: Path) -> None:
     result = runner.invoke(app, ["digest", "--since", "lastweek", "--db", str(listing_db)])
     assert result.exit_code == 2
     assert "a date (2026-11-30) or a duration" in result.output
+
+
+def test_markdown_shows_authors_date_and_the_arxiv_page(tmp_path: Path) -> None:
+    # Hugging Face daily papers give an arXiv id, authors and a date, but no url.
+    db = ["--db", str(tmp_path / "hf.db")]
+    cli("ingest", str(FIXTURES / "hf_daily_papers_2026-08-20.json"), *db)
+    cli("summarize", *db)
+    text = cli("digest", "--no-note", *db)
+    assert "Xin Ding, Liang Mi, Mingzhe Huang et al. · 2026-08-16" in text
+    assert "Zixuan Wang" not in text
+    assert "[link](https://arxiv.org/abs/2608.16590)" in text
+    assert text.count("](https://arxiv.org/abs/") == 15

@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -186,6 +187,28 @@ def made_by_line(items: list[DigestItem]) -> str:
     return ", ".join(f"{label}: {n}" for label, n in makers.most_common()) or "none"
 
 
+def paper_link(paper: Paper) -> str | None:
+    """The paper's http(s) url, else its arXiv abstract page (sources such as Hugging Face
+    daily papers give an arXiv id and no url)."""
+    if url := http_url(paper.url):
+        return url
+    return f"https://arxiv.org/abs/{quote(paper.arxiv_id)}" if paper.arxiv_id else None
+
+
+def author_line(authors: list[str], shown: int = 3) -> str:
+    """The first `shown` authors, then "et al." when there are more."""
+    if len(authors) <= shown:
+        return ", ".join(authors)
+    return ", ".join(authors[:shown]) + " et al."
+
+
+def shown_date(published: str | None) -> str:
+    """A paper's date for readers: the day of an ISO date-time, else as the source gave it."""
+    if published and len(published) >= 10 and published[4] == "-" and published[7] == "-":
+        return published[:10]
+    return published or ""
+
+
 def _cell(text: str | None) -> str:
     return markdown_text(text)  # one line, its `|` escaped, no markup or links
 
@@ -234,11 +257,17 @@ def render_markdown(
         for it in section.items:
             n += 1
             # Paper text is escaped (no HTML, no links of its own); the only link is the
-            # paper's url, and only when it is http(s).
-            url = http_url(it.paper.url)
+            # paper's url, and only when it is http(s), or its arXiv page.
+            url = paper_link(it.paper)
+            byline = [
+                markdown_text(part)
+                for part in (author_line(it.paper.authors), shown_date(it.paper.published))
+                if part
+            ]
             lines += [
                 f"### {n}. {markdown_text(it.paper.title)}",
                 "",
+                *([" · ".join(byline), ""] if byline else []),
                 markdown_code(it.public_id)
                 + " · "
                 + " · ".join(markdown_text(part) for part in meta_parts(it))
