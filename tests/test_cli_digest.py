@@ -11,6 +11,8 @@ from typer.testing import CliRunner
 
 from agent.cli.digest import parse_since
 from agent.cli.main import app
+from agent.digest.select import collect
+from store.db import open_engine
 from tests.conftest import LISTING, ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures" / "feeds"
@@ -70,3 +72,18 @@ def test_markdown_shows_authors_date_and_the_arxiv_page(tmp_path: Path) -> None:
     assert "Zixuan Wang" not in text
     assert "[link](https://arxiv.org/abs/2608.16590)" in text
     assert text.count("](https://arxiv.org/abs/") == 15
+
+
+def test_without_a_profile_papers_are_grouped_by_claims_strongest_first(tmp_path: Path) -> None:
+    db = ["--db", str(tmp_path / "hf.db")]
+    cli("ingest", str(FIXTURES / "hf_daily_papers_2026-08-20.json"), *db)
+    cli("summarize", *db)
+    text = cli("digest", "--no-note", *db)
+    headings = [line for line in text.splitlines() if line.startswith("## ")]
+    assert headings == ["## Papers with quantitative claims", "## Other new papers"]
+    claims, others = text.split("## Other new papers")
+    assert "*No quantitative claim in the abstract.*" not in claims
+    assert "| claim |" not in others
+    items = collect(open_engine(f"sqlite:///{tmp_path / 'hf.db'}"))
+    strengths = [it.strength for it in items if it.gains]
+    assert strengths == sorted(strengths, reverse=True) and strengths[0] > 0

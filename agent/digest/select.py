@@ -32,7 +32,11 @@ from store.views import paper_views
 
 NO_BASELINE = "⚠ no baseline named"
 UP_TO_ONLY = "⚠ “up to” (best case) only"
-OTHER_SECTION = "Other papers"
+# Papers with no profile topic and no category (Hugging Face daily papers, most files) are
+# grouped by whether they claim anything measurable, strongest claims first.
+CLAIMS_SECTION = "Papers with quantitative claims"
+OTHER_SECTION = "Other new papers"
+ONLY_SECTION = "New papers"  # the heading when no paper has a topic, a category or a claim
 # Review statuses a reader may see; "rejected" summaries never reach a digest.
 SHOWN_STATUSES = ("draft", "approved", "corrected")
 APPROVED_STATUSES = ("approved", "corrected")
@@ -102,11 +106,14 @@ def review_label(item: DigestItem) -> str:
     return "corrected by a reviewer" if item.review == "corrected" else ""
 
 
-def section_of(paper: Paper, relevance: Relevance) -> str:
-    """A paper's section: the first profile topic it matches, else its first category."""
+def section_of(paper: Paper, relevance: Relevance, gains: list[Gain] | None = None) -> str:
+    """A paper's section: the first profile topic it matches, else its first category, else
+    whether it claims a measurable gain."""
     if relevance.topics:
         return relevance.topics[0]
-    return paper.categories[0] if paper.categories else OTHER_SECTION
+    if paper.categories:
+        return paper.categories[0]
+    return CLAIMS_SECTION if gains else OTHER_SECTION
 
 
 def rank_key(item: DigestItem) -> tuple[float, float, str]:
@@ -157,7 +164,7 @@ def collect(
                 view.gains,
                 relevance=relevance,
                 review=view.status,
-                section=section_of(paper, relevance),
+                section=section_of(paper, relevance, view.gains),
             )
         )
     items.sort(key=rank_key)
@@ -174,6 +181,8 @@ def sections(items: list[DigestItem]) -> list[Section]:
     grouped: dict[str, list[DigestItem]] = {}
     for it in items:
         grouped.setdefault(it.section, []).append(it)
+    if list(grouped) == [OTHER_SECTION]:
+        return [Section(ONLY_SECTION, items)]  # "Other" than nothing reads oddly
     return [Section(name, group) for name, group in grouped.items()]
 
 
