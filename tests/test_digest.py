@@ -99,7 +99,7 @@ def test_profile_ranks_groups_and_keeps_low_scores_out(store: Engine) -> None:
         "matches: KV cache (title)",
         "matches: serving (title) [Serving]",
     )
-    assert [it.section for it in items] == ["Serving", "cs.CL", "Other papers"]
+    assert [it.section for it in items] == ["Serving", "cs.CL", "Other new papers"]
 
     everything = collect(store, profile=PROFILE, below_threshold=True)
     chain = next(it for it in everything if it.public_id == "chain")
@@ -110,12 +110,12 @@ def test_profile_ranks_groups_and_keeps_low_scores_out(store: Engine) -> None:
 
 def test_markdown_marks_hype_sections_and_unreviewed_summaries(store: Engine) -> None:
     text = render_markdown(collect(store, profile=PROFILE))
-    assert text.index("## Serving") < text.index("## cs.CL") < text.index("## Other papers")
+    assert text.index("## Serving") < text.index("## cs.CL") < text.index("## Other new papers")
     assert "### 1. Zeta" in text and "### 3. A Quiet Study" in text
     zeta_block = text[text.index("### 1. Zeta") : text.index("## cs.CL")]
     assert "relevance 4: matches: KV cache (title)" in zeta_block
     assert UP_TO_ONLY in zeta_block  # "up to 40%"
-    evil_block = text[text.index("## cs.CL") : text.index("## Other papers")]
+    evil_block = text[text.index("## cs.CL") : text.index("## Other new papers")]
     assert NO_BASELINE in evil_block  # "3x faster" names nothing it beats
     assert text.count("not reviewed yet") == 1 + 3  # the notice, then each paper
 

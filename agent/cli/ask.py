@@ -69,7 +69,7 @@ def ask_command(
     Ingest and summarize papers first (`paperskim run SOURCE`).
     """
     settings = settings_from_flags(db, engine, model, base_url)
-    store = open_store(settings)
+    store = open_store(settings, reads_only=True)
     answer = ask(settings, store, question, limit=1_000_000 if show_all else limit)
     if json_out:
         out.print_json(json.dumps(answer.to_json(), ensure_ascii=False))

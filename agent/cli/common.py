@@ -10,6 +10,7 @@ from rich.console import Console
 from sqlalchemy import Engine
 
 from agent.config import Settings, load_settings
+from agent.core.errors import ConfigError, StoreError
 from store.db import open_engine
 
 out = Console()
@@ -63,10 +64,28 @@ def settings_from_flags(
     base_url: str | None = None,
 ) -> Settings:
     llm = {k: v for k, v in {"model": model, "base_url": base_url}.items() if v is not None}
-    return load_settings(db=db, engine=engine, llm=llm or None)
+    settings = load_settings(db=db, engine=engine, llm=llm or None)
+    if settings.engine == "llm" and settings.llm.base_url is None and settings.llm.api_key is None:
+        # Said before any request is made: otherwise every paper would be tried, fail on the
+        # missing key and be marked failed, and the user would learn it from a list of failures.
+        raise ConfigError(
+            "--engine llm needs an endpoint or a key: set PAPERSKIM_LLM__BASE_URL (or --base-url) "
+            "or OPENAI_API_KEY"
+        )
+    return settings
 
 
-def open_store(settings: Settings, *, writes: bool = False) -> Engine:
+def open_store(settings: Settings, *, writes: bool = False, reads_only: bool = False) -> Engine:
     """The store the settings name; `writes`: a command that stores papers or summaries, which
-    first checks that a SQLite file is not damaged (store/failures.py)."""
-    return open_engine(settings.database_url, check=writes)
+    first checks that a SQLite file is not damaged (store/failures.py); `reads_only`: a command
+    that only looks (stats, show, digest...), which refuses a SQLite file that does not exist
+    rather than create an empty one (a typo in --db would otherwise answer "0 papers")."""
+    url = settings.database_url
+    if reads_only and url.startswith("sqlite:///"):
+        path = url.removeprefix("sqlite:///")
+        if path and path != ":memory:" and not Path(path).exists():
+            raise StoreError(
+                f"no database at {path} (check --db or $PAPERSKIM_DB; "
+                "`paperskim run` or `paperskim ingest` creates one)"
+            )
+    return open_engine(url, check=writes)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import sys
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -43,6 +44,24 @@ OutArg = Annotated[
 ]
 
 
+_DURATION = re.compile(r"(\d+)\s*([hdw])")
+_UNIT = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
+SINCE_HELP = "--since takes 'last', a date (2026-11-30) or a duration (36h, 1d, 2w)"
+
+
+def parse_since(value: str, now: datetime | None = None) -> datetime:
+    """The moment a --since date (local midnight) or duration (before `now`) names."""
+    now = now or datetime.now().astimezone()
+    text = value.strip().lower()
+    if match := _DURATION.fullmatch(text):
+        return now - int(match[1]) * _UNIT[match[2]]
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(SINCE_HELP, param_hint="--since") from None
+    return datetime(day.year, day.month, day.day).astimezone()
+
+
 def _output_format(fmt: str) -> OutputFormat:
     if fmt not in FORMATS:
         raise typer.BadParameter(
@@ -78,7 +97,8 @@ def digest(
         str | None,
         typer.Option(
             help="'last': only papers not in any earlier digest (and remember this one, so the "
-            "next `--since last` starts after it)."
+            "next `--since last` starts after it). A date (2026-11-30) or a duration (36h, 1d, "
+            "2w): only papers stored or given a new version since then."
         ),
     ] = None,
     fmt: FormatArg = "markdown",
@@ -143,11 +163,10 @@ def digest(
 
       paperskim digest --format atom --out feed.xml
     """
-    if since not in (None, "last"):
-        raise typer.BadParameter("--since takes 'last'", param_hint="--since")
+    stored_since = parse_since(since) if since not in (None, "last") else None
     output = _output_format(fmt)
     settings = settings_from_flags(db, engine, model, base_url)
-    store = open_store(settings)
+    store = open_store(settings, reads_only=True)
     items = collect(
         store,
         since_last=since == "last",
@@ -155,6 +174,7 @@ def digest(
         approved_only=approved_only,
         below_threshold=everything,
         top=top,
+        stored_since=stored_since,
     )
     opening = note_for(settings, store, items) if note else None
     today = date.today()
@@ -212,7 +232,7 @@ def digests(
     `paperskim digests` lists them newest first; `paperskim digests 3 --format html --out
     d3.html` renders digest 3 with the same papers, text, sections and editor's note it had.
     """
-    store = open_store(settings_from_flags(db))
+    store = open_store(settings_from_flags(db), reads_only=True)
     if digest_id is None:
         table = Table("id", "made", "format", "papers", "file", "sent to", "editor's note")
         for d in list_digests(store, limit):

@@ -428,7 +428,7 @@ def export(
             "--format must be jsonl or csv (--reviewed writes jsonl)", param_hint="--format"
         )
     if reviewed:
-        store = open_store(settings_from_flags(db))
+        store = open_store(settings_from_flags(db), reads_only=True)
         if out_path is None:
             write_reviewed(store, sys.stdout)
             return
@@ -437,7 +437,7 @@ def export(
         err.print(f"{count} reviewed papers → {out_path}")
         return
     export_fmt: ExportFormat = "jsonl" if fmt == "jsonl" else "csv"
-    store = open_store(settings_from_flags(db))
+    store = open_store(settings_from_flags(db), reads_only=True)
     if out_path is None:
         write_export(store, sys.stdout, export_fmt)
         return
@@ -459,7 +459,7 @@ def show(
     db: DbOption = None,
 ) -> None:
     """Show one paper: its abstract with the quoted gains marked, takeaway, gains and history."""
-    store = open_store(settings_from_flags(db))
+    store = open_store(settings_from_flags(db), reads_only=True)
     with Session(store) as session:
         paper = get_paper(session, paper_id)
         if paper is None:
@@ -507,7 +507,7 @@ def show(
 def stats(db: DbOption = None) -> None:
     """Counts of papers, summaries, failures, LLM calls, tokens and cost in the store."""
     settings = settings_from_flags(db)
-    s = store_stats(open_store(settings))
+    s = store_stats(open_store(settings, reads_only=True))
     table = Table(
         show_header=False,
         title=f"paperskim · {safe_url(settings.database_url)}",

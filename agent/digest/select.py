@@ -14,9 +14,10 @@ import heapq
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import quote
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -34,7 +35,11 @@ from store.views import Candidate, PaperView, digest_candidates, iter_paper_view
 
 NO_BASELINE = "⚠ no baseline named"
 UP_TO_ONLY = "⚠ “up to” (best case) only"
-OTHER_SECTION = "Other papers"
+# Papers with no profile topic and no category (Hugging Face daily papers, most files) are
+# grouped by whether they claim anything measurable, strongest claims first.
+CLAIMS_SECTION = "Papers with quantitative claims"
+OTHER_SECTION = "Other new papers"
+ONLY_SECTION = "New papers"  # the heading when no paper has a topic, a category or a claim
 # Review statuses a reader may see; "rejected" summaries never reach a digest.
 SHOWN_STATUSES = ("draft", "approved", "corrected")
 APPROVED_STATUSES = ("approved", "corrected")
@@ -113,11 +118,14 @@ def review_label(item: DigestItem) -> str:
     return "corrected by a reviewer" if item.review == "corrected" else ""
 
 
-def section_of(paper: Paper, relevance: Relevance) -> str:
-    """A paper's section: the first profile topic it matches, else its first category."""
+def section_of(paper: Paper, relevance: Relevance, gains: list[Gain] | None = None) -> str:
+    """A paper's section: the first profile topic it matches, else its first category, else
+    whether it claims a measurable gain."""
     if relevance.topics:
         return relevance.topics[0]
-    return paper.categories[0] if paper.categories else OTHER_SECTION
+    if paper.categories:
+        return paper.categories[0]
+    return CLAIMS_SECTION if gains else OTHER_SECTION
 
 
 def rank_key(item: DigestItem) -> tuple[float, float, str]:
@@ -132,10 +140,12 @@ def collect(
     approved_only: bool = False,
     below_threshold: bool = False,
     top: int | None = None,
+    stored_since: datetime | None = None,
 ) -> list[DigestItem]:
     """Summarized papers for a digest, most relevant and strongest claims first.
 
-    `since_last` skips papers already in a digest; rejected summaries are left out, and with
+    `since_last` skips papers already in a digest; `stored_since` keeps papers stored (or given
+    a new version) at or after that moment; rejected summaries are left out, and with
     `approved_only` so are unreviewed ones; with a profile, papers under its threshold are left
     out unless `below_threshold`; `top` keeps only the first N.
 
@@ -145,11 +155,13 @@ def collect(
     table, agent/core/units.py) are scored here, and with `top` only the best N are kept while
     the rest stream past, so memory is bounded by the chunk and N, not by the store.
     """
-    if top is not None:
+    if top is not None and stored_since is None:
         return _top(store, top, since_last, profile, approved_only, below_threshold)
-    return sorted(
-        _candidates(store, since_last, profile, approved_only, below_threshold), key=rank_key
+    items = sorted(
+        _candidates(store, since_last, profile, approved_only, below_threshold, stored_since),
+        key=rank_key,
     )
+    return items if top is None else items[: max(top, 0)]
 
 
 def _relevance(profile: ProfileSettings | None, c: Candidate) -> Relevance:
@@ -192,7 +204,7 @@ def _top(
             v.gains,
             relevance=(rel := _relevance(profile, _as_candidate(v))),
             review=v.status,
-            section=section_of(v.paper, rel),
+            section=section_of(v.paper, rel, v.gains),
         )
         for v in views
         if v.summary is not None
@@ -206,11 +218,14 @@ def _candidates(
     profile: ProfileSettings | None,
     approved_only: bool,
     below_threshold: bool,
+    stored_since: datetime | None = None,
 ) -> Iterator[DigestItem]:
     wanted = APPROVED_STATUSES if approved_only else SHOWN_STATUSES
     for view in iter_paper_views(store, not_in_digest=since_last):
         paper, summary = view.paper, view.summary
         if summary is None or view.status not in wanted:
+            continue
+        if stored_since is not None and _as_utc(paper.updated_at) < _as_utc(stored_since):
             continue
         relevance = Relevance()
         if profile is not None:
@@ -231,7 +246,7 @@ def _candidates(
             view.gains,
             relevance=relevance,
             review=view.status,
-            section=section_of(paper, relevance),
+            section=section_of(paper, relevance, view.gains),
         )
 
 
@@ -244,11 +259,18 @@ def _as_candidate(v: PaperView) -> Candidate:
     )
 
 
+def _as_utc(moment: datetime) -> datetime:
+    # SQLite gives back naive datetimes; paperskim stores UTC.
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def sections(items: list[DigestItem]) -> list[Section]:
     """Items grouped by section, sections in the order of their best paper, ranks kept."""
     grouped: dict[str, list[DigestItem]] = {}
     for it in items:
         grouped.setdefault(it.section, []).append(it)
+    if list(grouped) == [OTHER_SECTION]:
+        return [Section(ONLY_SECTION, items)]  # "Other" than nothing reads oddly
     return [Section(name, group) for name, group in grouped.items()]
 
 
@@ -260,6 +282,28 @@ def in_reading_order(items: list[DigestItem]) -> list[DigestItem]:
 def made_by_line(items: list[DigestItem]) -> str:
     makers = Counter(engine_label(it.summary) for it in items)
     return ", ".join(f"{label}: {n}" for label, n in makers.most_common()) or "none"
+
+
+def paper_link(paper: Paper) -> str | None:
+    """The paper's http(s) url, else its arXiv abstract page (sources such as Hugging Face
+    daily papers give an arXiv id and no url)."""
+    if url := http_url(paper.url):
+        return url
+    return f"https://arxiv.org/abs/{quote(paper.arxiv_id)}" if paper.arxiv_id else None
+
+
+def author_line(authors: list[str], shown: int = 3) -> str:
+    """The first `shown` authors, then "et al." when there are more."""
+    if len(authors) <= shown:
+        return ", ".join(authors)
+    return ", ".join(authors[:shown]) + " et al."
+
+
+def shown_date(published: str | None) -> str:
+    """A paper's date for readers: the day of an ISO date-time, else as the source gave it."""
+    if published and len(published) >= 10 and published[4] == "-" and published[7] == "-":
+        return published[:10]
+    return published or ""
 
 
 def _cell(text: str | None) -> str:
@@ -310,11 +354,17 @@ def render_markdown(
         for it in section.items:
             n += 1
             # Paper text is escaped (no HTML, no links of its own); the only link is the
-            # paper's url, and only when it is http(s).
-            url = http_url(it.paper.url)
+            # paper's url, and only when it is http(s), or its arXiv page.
+            url = paper_link(it.paper)
+            byline = [
+                markdown_text(part)
+                for part in (author_line(it.paper.authors), shown_date(it.paper.published))
+                if part
+            ]
             lines += [
                 f"### {n}. {markdown_text(it.paper.title)}",
                 "",
+                *([" · ".join(byline), ""] if byline else []),
                 markdown_code(it.public_id)
                 + " · "
                 + " · ".join(markdown_text(part) for part in meta_parts(it))
