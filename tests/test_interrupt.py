@@ -117,3 +117,24 @@ def test_run_limit_reports_the_papers_it_never_tried_as_not_tried(tmp_path: Path
     line = next(x for x in result.output.splitlines() if "summarized," in x)
     assert f"{papers - 2} not tried" in line, line
     assert "0 up to date" in line, line
+
+
+def test_the_run_guard_says_interrupted_or_error_with_what_was_done(tmp_path: Path) -> None:
+    from sqlmodel import Session
+
+    from store.db import open_engine
+    from store.runs import closed_on_error, start_run
+    from store.tables import Run
+
+    store = open_engine(f"sqlite:///{tmp_path / 'g.db'}")
+    for raised, status in ((KeyboardInterrupt(), "interrupted"), (RuntimeError("x"), "error")):
+        run = start_run(store, "run", engine="offline")
+        try:
+            with closed_on_error(store, run, lambda: {"papers_new": 30, "failed": 4}):
+                raise raised
+        except (KeyboardInterrupt, RuntimeError):
+            pass
+        with Session(store) as session:
+            row = session.get(Run, run.id)
+            assert row is not None
+            assert (row.status, row.papers_new, row.failed) == (status, 30, 4)
