@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -114,11 +114,22 @@ def unstored_calls(
 
 
 @contextmanager
-def closed_on_error(store: Engine, run: Run) -> Iterator[Run]:
-    """The one run guard: a run interrupted by an error (or Ctrl-C) is closed as such, with
-    what it spent; a run that ends normally is finished by its caller with its counts."""
+def closed_on_error(
+    store: Engine, run: Run, counts: Callable[[], dict[str, Any]] | None = None
+) -> Iterator[Run]:
+    """The one run guard: a run stopped by Ctrl-C is closed as "interrupted", one stopped by
+    an error as "error", each with what it spent and `counts()` (what it had done so far: papers
+    ingested, summarized, failed); a run that ends normally is finished by its caller."""
     try:
         yield run
-    except BaseException:
-        finish_run(store, run, status="error")
+    except BaseException as exc:
+        status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "error"
+        finish_run(store, run, status=status, **(counts() if counts else {}))
         raise
+
+
+def calls_of_run(store: Engine, run_id: int) -> list[LLMCall]:
+    """Every call a run made, in the order sent (what a benchmark totals)."""
+    query = select(LLMCall).where(col(LLMCall.run_id) == run_id).order_by(col(LLMCall.id))
+    with Session(store, expire_on_commit=False) as session:
+        return list(session.exec(query).all())

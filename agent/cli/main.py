@@ -34,6 +34,7 @@ from agent.cli.digest import digest as digest_command
 from agent.cli.digest import digests as digests_command
 from agent.cli.digest import note_for
 from agent.cli.eval import eval_command
+from agent.cli.interrupt import stopped_by_ctrl_c
 from agent.cli.sources import (
     EXIT_NOTHING_READ,
     MapOption,
@@ -59,7 +60,7 @@ from agent.ingest.step import IngestReport, ingest_files
 from agent.summarize.engines import Summarizer, make_summarizer, summarize_pending
 from agent.summarize.outcomes import SummarizeReport
 from store.papers import get_paper, public_id
-from store.runs import closed_on_error, finish_run, start_run
+from store.runs import finish_run, start_run
 from store.summaries import current_summary, gains_of, summary_history
 from store.tables import Run
 from store.views import store_stats
@@ -139,19 +140,21 @@ def _format(fmt: str | None) -> Format | None:
 
 
 def _summarize(
-    store: Engine, summarizer: Summarizer, run: Run, limit: int | None
+    store: Engine, summarizer: Summarizer, run: Run, limit: int | None, report: SummarizeReport
 ) -> SummarizeReport:
+    """Fill `report` (the caller's, so that it still has the counts after a Ctrl-C)."""
     made_by = summarizer.made_by
     label = maker_label(made_by.engine, made_by.model)
     with _progress("summarize") as progress:
         task = progress.add_task(f"Summarizing with {label}", total=None)
-        report = summarize_pending(
+        summarize_pending(
             store,
             summarizer,
             run_id=run.id,
             limit=limit,
             on_start=lambda n: progress.update(task, total=n),
             on_progress=lambda n: progress.advance(task, n),
+            report=report,
         )
     _print_lines("warning", "yellow", [f"{pid}: {text}" for pid, text in report.warnings])
     _print_lines(
@@ -182,7 +185,7 @@ def _exit_if_nothing_worked(report: SummarizeReport) -> None:
         raise typer.Exit(code=1)
 
 
-def _print_run(run: Run, settings: Settings, seconds: float) -> None:
+def _print_run(run: Run, settings: Settings, seconds: float, not_tried: int = 0) -> None:
     table = Table(title=f"paperskim run {run.id}", show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column()
@@ -196,7 +199,9 @@ def _print_run(run: Run, settings: Settings, seconds: float) -> None:
         ),
         (
             "summaries",
-            f"{run.summarized} summarized, {run.failed} failed, {run.skipped} up to date",
+            f"{run.summarized} summarized, {run.failed} failed, "
+            + (f"{not_tried} not tried (--limit), " if not_tried else "")
+            + f"{run.skipped} up to date",
         ),
     ]
     if run.engine == "llm":
@@ -279,15 +284,28 @@ def run(
     run_row, summarizer = _start(
         store, settings, "run", concurrency, source=", ".join(sources or settings.fetch.sources)
     )
-    with closed_on_error(store, run_row):
+    summarized = SummarizeReport()
+    so_far: dict[str, Any] = {}
+
+    def counts() -> dict[str, Any]:
+        # What the run had done when it stopped: the ingest counts once ingest finished.
+        return {**so_far, "summarized": summarized.summarized, "failed": summarized.failed}
+
+    with stopped_by_ctrl_c(store, run_row, counts):
         files, labels, fetched = gather(store, settings, sources)
         ingested = _ingest(store, files, fmt, mapping, labels)
+        so_far.update(
+            papers_new=ingested.new,
+            papers_updated=ingested.updated,
+            papers_unchanged=ingested.unchanged,
+            records_invalid=len(ingested.errors),
+        )
         code = exit_code(ingested, fetched)
         if code == EXIT_NOTHING_READ:
             # Closed as an error by closed_on_error, as the Exit leaves the block.
             err.print("[red]Error:[/] no source could be read; nothing was summarized.")
             raise typer.Exit(code=code)
-        summarized = _summarize(store, summarizer, run_row, limit)
+        _summarize(store, summarizer, run_row, limit, summarized)
         digest_file = _write_run_digest(store, settings, out_path, send=send, note=note)
     run_row = finish_run(
         store,
@@ -300,10 +318,11 @@ def run(
         records_invalid=len(ingested.errors),
         summarized=summarized.summarized,
         failed=summarized.failed,
-        skipped=max(ingested.records - summarized.candidates, 0),
+        # Up to date: read but needing no summary (papers beyond --limit still need one).
+        skipped=max(ingested.records - summarized.pending, 0),
         digest_path=str(digest_file) if digest_file else None,
     )
-    _print_run(run_row, settings, time.perf_counter() - started)
+    _print_run(run_row, settings, time.perf_counter() - started, summarized.not_tried)
     _exit_if_nothing_worked(summarized)
     if code:
         raise typer.Exit(code=code)
@@ -379,8 +398,13 @@ def summarize(
     settings = settings_from_flags(db, engine, model, base_url)
     store = open_store(settings, writes=True)
     run_row, summarizer = _start(store, settings, "summarize", concurrency)
-    with closed_on_error(store, run_row):
-        report = _summarize(store, summarizer, run_row, limit)
+    report = SummarizeReport()
+
+    def counts() -> dict[str, Any]:
+        return {"summarized": report.summarized, "failed": report.failed}
+
+    with stopped_by_ctrl_c(store, run_row, counts):
+        _summarize(store, summarizer, run_row, limit, report)
     run_row = finish_run(
         store,
         run_row,
@@ -390,6 +414,8 @@ def summarize(
         failed=report.failed,
     )
     line = f"{report.summarized} summarized, {report.failed} failed"
+    if report.not_tried:
+        line += f", {report.not_tried} not tried (--limit)"
     if run_row.engine == "llm":
         cost = f"${run_row.cost_usd:.4f}" if run_row.cost_usd is not None else "unknown"
         line += (

@@ -22,6 +22,7 @@ import json
 import logging
 import random
 import re
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -146,6 +147,11 @@ class LLM:
         # Paces every request this LLM sends (concurrency, RPM/TPM budgets, backing off).
         self.limiter = limiter or make_limiter(settings, DEFAULT_MAX_CONCURRENCY)
         self._mode: str | None = None  # the structured-output mode in use, once known
+        # Ctrl-C: set once the run is stopping; requests still on the wire are then abandoned
+        # (logged as such by `abandon`) rather than awaited, and nothing new is sent.
+        self.stopped = threading.Event()
+        self._in_flight: dict[int, tuple[LLMCall, float]] = {}
+        self._in_flight_lock = threading.Lock()
 
     @property
     def endpoint(self) -> str:
@@ -286,12 +292,16 @@ class LLM:
         """
         tries = self.settings.max_retries + 1
         for number in range(1, tries + 1):
+            self._raise_if_stopped()
             self.limiter.acquire(tokens)
             started = time.perf_counter()
+            with self._in_flight_lock:
+                self._in_flight[id(call)] = (call, started)
             try:
                 raw = self.client.chat.completions.with_raw_response.create(**kwargs)
                 response = raw.parse()
             except (openai.APIError, ValueError) as exc:
+                self._raise_if_stopped()
                 # ValueError: the SDK lets a cut-off or non-JSON response body through as a
                 # json.JSONDecodeError rather than an openai error.
                 failed = _copy_call(call)
@@ -316,6 +326,10 @@ class LLM:
                 failed.error = error
                 self._log(failed)
                 raise LLMCallError(f"{self.model} at {self.endpoint}: {error}") from None
+            finally:
+                with self._in_flight_lock:
+                    self._in_flight.pop(id(call), None)
+            self._raise_if_stopped()
             call.latency_ms = int((time.perf_counter() - started) * 1000)
             self.limiter.release(headers=raw.headers, retries=raw.retries_taken)
             break
@@ -487,6 +501,26 @@ class LLM:
         )
         return call, completion
 
+    def _raise_if_stopped(self) -> None:
+        # An answer arriving after Ctrl-C belongs to a request already logged as abandoned.
+        if self.stopped.is_set():
+            raise LLMCallError(f"{self.model} at {self.endpoint}: {ABANDONED}")
+
+    def abandon(self) -> int:
+        """Stop: send nothing more, and log every request still waiting for its answer as
+        abandoned (what it cost is unknown; the server may still be working on it). Returns
+        how many were abandoned."""
+        self.stopped.set()
+        with self._in_flight_lock:
+            waiting = list(self._in_flight.values())
+            self._in_flight.clear()
+        for call, started in waiting:
+            row = _copy_call(call)
+            row.latency_ms = int((time.perf_counter() - started) * 1000)
+            row.error = ABANDONED
+            self._log(row, even_if_stopped=True)
+        return len(waiting)
+
     def _release_after_error(self, exc: Exception) -> None:
         headers = getattr(getattr(exc, "response", None), "headers", None)
         rate_limited = isinstance(exc, openai.RateLimitError)
@@ -499,8 +533,8 @@ class LLM:
         key = self.settings.api_key.get_secret_value() if self.settings.api_key else ""
         return text.replace(key, "***") if len(key) >= 8 else text
 
-    def _log(self, call: LLMCall) -> None:
-        if self.store is None:
+    def _log(self, call: LLMCall, *, even_if_stopped: bool = False) -> None:
+        if self.store is None or (self.stopped.is_set() and not even_if_stopped):
             return
         with Session(self.store, expire_on_commit=False) as session:
             session.add(call)
@@ -524,6 +558,9 @@ def parse_retry_after(headers: Any) -> float | None:
             continue
         return max(when.timestamp() - time.time(), 0.0)
     return None
+
+
+ABANDONED = "abandoned: the run was interrupted (Ctrl-C) before the answer came"
 
 
 class _Unsupported(Exception):

@@ -9,18 +9,18 @@ every finished batch and the next run picks up only what is left.
 from __future__ import annotations
 
 import os
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import (
     FIRST_COMPLETED,
     Future,
     ProcessPoolExecutor,
-    ThreadPoolExecutor,
     as_completed,
     wait,
 )
 from dataclasses import replace
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -220,7 +220,8 @@ class LLMBatchSummarizer:
             overhead=overhead,
             max_papers=max_papers,
         )
-        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+        pool = DaemonPool(self.concurrency)
+        try:
             running: set[Future[list[PaperOutcome]]] = set()
             for batch in batches:
                 if replayed:
@@ -236,6 +237,16 @@ class LLMBatchSummarizer:
                 yield replayed[:]
             for future in as_completed(running):
                 yield future.result()
+        except BaseException:  # Ctrl-C, or the consumer stopped reading: abandon, do not wait
+            self.stop()
+            raise
+        finally:
+            pool.stop()
+
+    def stop(self) -> int:
+        """Stop now: queued batches are not sent, and requests on the wire are abandoned (logged
+        as such) instead of awaited. Returns how many requests were abandoned."""
+        return self.engine.llm.abandon()
 
     def _summarize(self, batch: list[BatchItem], abstracts: dict[str, str]) -> list[PaperOutcome]:
         outcomes = self.engine.summarize_batch(batch, abstracts)
@@ -247,6 +258,40 @@ class LLMBatchSummarizer:
                 )
                 outcome.warning = f"{outcome.warning}; {cut}" if outcome.warning else cut
         return outcomes
+
+
+class DaemonPool:
+    """At most `size` jobs at once, each on its own daemon thread.
+
+    Not a ThreadPoolExecutor: its threads are joined when the interpreter exits, so a request
+    hung on a slow server would hold Ctrl-C for up to the whole timeout. A daemon thread dies
+    with the process; its request is abandoned (and logged as such by `LLM.abandon`).
+    """
+
+    def __init__(self, size: int) -> None:
+        self._slots = threading.Semaphore(size)
+        self._stopped = threading.Event()
+
+    def submit(
+        self, fn: Callable[..., list[PaperOutcome]], *args: Any
+    ) -> Future[list[PaperOutcome]]:
+        future: Future[list[PaperOutcome]] = Future()
+
+        def work() -> None:
+            with self._slots:
+                if self._stopped.is_set() or not future.set_running_or_notify_cancel():
+                    return
+                try:
+                    future.set_result(fn(*args))
+                except BaseException as exc:
+                    future.set_exception(exc)
+
+        threading.Thread(target=work, name="paperskim-batch", daemon=True).start()
+        return future
+
+    def stop(self) -> None:
+        """Jobs not yet started never start."""
+        self._stopped.set()
 
 
 def _distinct_refs(
@@ -276,6 +321,7 @@ def summarize_pending(
     on_progress: ProgressCallback | None = None,
     on_start: Callable[[int], None] | None = None,
     lease_seconds: float | None = None,
+    report: SummarizeReport | None = None,
 ) -> SummarizeReport:
     """Summarize every paper that has no valid summary from this engine/model/prompt yet.
 
@@ -288,7 +334,10 @@ def summarize_pending(
         lease_seconds = float(getattr(summarizer, "lease_seconds", DEFAULT_LEASE_SECONDS))
     queue = WorkQueue(store, summarizer.made_by, lease_seconds=lease_seconds)
     total = queue.pending_count()
-    report = SummarizeReport(candidates=total if limit is None else min(total, limit))
+    # The caller may pass its own report, so that it still has the counts after a Ctrl-C.
+    report = report if report is not None else SummarizeReport()
+    report.pending = total
+    report.candidates = total if limit is None else min(total, limit)
     if on_start:
         on_start(report.candidates)
     chunk = int(getattr(summarizer, "claim_chunk", 32))
@@ -305,6 +354,12 @@ def summarize_pending(
                 session.commit()
             if on_progress:
                 on_progress(len(outcomes))
+    except KeyboardInterrupt:
+        # Ctrl-C while a batch was being stored: the engine's requests are abandoned too.
+        stop = getattr(summarizer, "stop", None)
+        if stop is not None:
+            stop()
+        raise
     finally:
         queue.release_all()
     return report

@@ -25,6 +25,7 @@ class SummarizeReport:
     """What one summarize step did."""
 
     candidates: int = 0
+    pending: int = 0  # papers that needed a summary (candidates is this cut to --limit)
     summarized: int = 0
     failed: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)
@@ -34,6 +35,11 @@ class SummarizeReport:
     # Summaries taken from answers already in the call log instead of a new request.
     replayed: int = 0
     made_by: MadeBy | None = None  # the engine/model/prompt that made them
+
+    @property
+    def not_tried(self) -> int:
+        """Papers that needed a summary but were never sent (beyond --limit, or after Ctrl-C)."""
+        return max(self.pending - self.summarized - self.failed - self.stale, 0)
 
 
 def store_outcomes(
