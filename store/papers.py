@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Literal
 
 from sqlmodel import Session, col, or_, select
@@ -126,13 +127,46 @@ def public_id(paper: Paper) -> str:
     return paper.source_id or paper.key
 
 
+# "2401.12345", "arXiv:2401.12345v2", "https://arxiv.org/abs/hep-th/9901001"
+_ARXIV_REF_RE = re.compile(
+    r"^(?:arxiv:|https?://arxiv\.org/(?:abs|pdf)/)?"
+    r"(?P<id>\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?(?:\.pdf)?$",
+    re.IGNORECASE,
+)
+
+
+def escape_like(text: str) -> str:
+    """`text` matched literally inside a LIKE pattern (with escape="\\")."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def get_paper(session: Session, ref: str) -> Paper | None:
-    """A paper by the id its source gave, its arXiv id, its key, or its row number."""
+    """A paper by the id its source gave, its arXiv id (also written "arXiv:2401.12345v2" or as
+    an arxiv.org link), its key, or its row number."""
     ref = ref.strip()
+    refs = {ref}
+    if match := _ARXIV_REF_RE.match(ref):
+        refs.add(match.group("id"))
     query = select(Paper).where(
-        or_(Paper.source_id == ref, Paper.arxiv_id == ref, Paper.key == ref)
+        or_(
+            col(Paper.source_id).in_(refs),
+            col(Paper.arxiv_id).in_(refs),
+            col(Paper.key).in_(refs),
+        )
     )
     found = session.exec(query).first()
     if found is None and ref.isdigit():
         found = session.get(Paper, int(ref))
     return found
+
+
+def papers_titled(session: Session, text: str, limit: int = 20) -> list[Paper]:
+    """Papers whose title contains `text` (case-insensitive), oldest first."""
+    needle = "%" + escape_like(text.strip()) + "%"
+    query = (
+        select(Paper)
+        .where(col(Paper.title).ilike(needle, escape="\\"))
+        .order_by(col(Paper.id))
+        .limit(limit)
+    )
+    return list(session.exec(query).all())

@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, Engine, and_, case, func, literal, or_, un
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from store.papers import escape_like
 from store.summaries import ENGINE_PREFERENCE
 from store.tables import Paper, Review, Summary
 
@@ -81,10 +82,6 @@ def _newest_machine_status() -> ColumnElement[str]:
     )
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _conditions(wanted: QueueQuery) -> list[ColumnElement[bool]]:
     """The filter as WHERE clauses on `paper`; the summary-shown ones use one subquery."""
     conds: list[ColumnElement[bool]] = []
@@ -103,7 +100,7 @@ def _conditions(wanted: QueueQuery) -> list[ColumnElement[bool]]:
             has = sub.where(col(shown.has_claims).is_(True)).exists()
             conds.append(has if wanted.claims == "yes" else ~has)
         if wanted.q:
-            pattern = f"%{_escape_like(wanted.q)}%"
+            pattern = f"%{escape_like(wanted.q)}%"
             conds.append(
                 or_(
                     col(Paper.source_id).ilike(pattern, escape="\\"),

@@ -59,7 +59,7 @@ from agent.ingest.records import FORMATS, Format
 from agent.ingest.step import IngestReport, ingest_files
 from agent.summarize.engines import Summarizer, make_summarizer, summarize_pending
 from agent.summarize.outcomes import SummarizeReport
-from store.papers import get_paper, public_id
+from store.papers import get_paper, papers_titled, public_id
 from store.runs import finish_run, start_run
 from store.summaries import current_summary, gains_of, summary_history
 from store.tables import Run
@@ -481,17 +481,34 @@ def _highlight(abstract: str, quotes: list[str]) -> str:
 
 @app.command()
 def show(
-    paper_id: Annotated[str, typer.Argument(help="The paper's id, arXiv id or key.")],
+    paper_id: Annotated[
+        str,
+        typer.Argument(
+            help="The paper's id, arXiv id (2401.12345, arXiv:2401.12345v2, an arxiv.org link), "
+            "key, or words of its title."
+        ),
+    ],
     db: DbOption = None,
 ) -> None:
-    """Show one paper: its abstract with the quoted gains marked, takeaway, gains and history."""
+    """Show one paper: its abstract with the quoted gains marked, takeaway, gains and history.
+
+    PAPER_ID may also be part of the title: one match is shown, several are listed.
+    """
     store = open_store(settings_from_flags(db), reads_only=True)
     with Session(store) as session:
         paper = get_paper(session, paper_id)
         if paper is None:
-            raise NotFoundError(
-                f"no paper with id {paper_id!r} (try `paperskim export` to list ids)"
-            )
+            titled = papers_titled(session, paper_id)
+            if len(titled) > 1:
+                out.print(f"{len(titled)} papers have {_shown(paper_id)!r} in their title:")
+                for p in titled:
+                    out.print(f"  {_shown(public_id(p))}  {_shown(p.title)}")
+                raise typer.Exit(code=1)
+            if not titled:
+                raise NotFoundError(
+                    f"no paper with id or title {paper_id!r} (try `paperskim export` to list ids)"
+                )
+            paper = titled[0]
         summary = current_summary(session, paper)
         gains = gains_of(session, summary) if summary else []
         out.print(f"[bold]{_shown(paper.title)}[/]")
