@@ -76,7 +76,7 @@ def main() -> int:
     app = build_review_app(load_settings(db=str(path)), reviewer="bench")
     rng = random.Random(7)
     failed = False
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://127.0.0.1:8000") as client:  # the host it serves
         plan = urls(args.papers, rng, args.rounds)
         for name, pages in plan.items():
             for url in pages[: max(1, len(pages) // args.rounds)]:  # warm-up round, untimed

@@ -83,6 +83,8 @@ def open_store(settings: Settings, *, writes: bool = False, reads_only: bool = F
     url = settings.database_url
     if reads_only and url.startswith("sqlite:///"):
         path = url.removeprefix("sqlite:///")
+        if path.startswith("file:"):  # a SQLite URI ("file:x.db?mode=ro&uri=true")
+            path = path.removeprefix("file:").split("?", 1)[0]
         if path and path != ":memory:" and not Path(path).exists():
             raise StoreError(
                 f"no database at {path} (check --db or $PAPERSKIM_DB; "
