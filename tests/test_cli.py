@@ -188,4 +188,4 @@ def test_errors_are_one_clear_line_and_a_non_zero_exit(tmp_path: Path) -> None:
         text=True,
         check=False,
     )
-    assert unknown.returncode == 1 and "no paper with id 'no-such-paper'" in unknown.stderr
+    assert unknown.returncode == 1 and "no paper with id or title 'no-such-paper'" in unknown.stderr
