@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Engine, and_, exists, func
 from sqlmodel import Session, col, select
 
+from agent.core.clock import as_utc
 from store.owner import is_gone, new_worker_id
 from store.tables import EvalRun, LLMCall, Run, Summary, utcnow
 
@@ -43,7 +44,7 @@ def close_dead_runs(store: Engine) -> list[int]:
             run
             for run in running
             if is_gone(run.worker)
-            or (run.worker is None and _aware(run.started_at) < now - UNOWNED_STALE_AFTER)
+            or (run.worker is None and as_utc(run.started_at) < now - UNOWNED_STALE_AFTER)
         ]
         for run in dead:
             run.status = INTERRUPTED
@@ -51,11 +52,6 @@ def close_dead_runs(store: Engine) -> list[int]:
             session.add(run)
         session.commit()
         return [run.id for run in dead if run.id is not None]
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite gives datetimes back naive; paperskim stores UTC.
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def finish_run(store: Engine, run: Run, status: str = "done", **fields: Any) -> Run:

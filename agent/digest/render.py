@@ -20,6 +20,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import Engine
 
 from agent.config import Settings
+from agent.core.clock import as_utc
 from agent.core.text import http_url
 from agent.core.units import format_value
 from agent.digest.editor_note import Note
@@ -125,11 +126,6 @@ def render_html_page(
     )
 
 
-def _utc(moment: datetime) -> datetime:
-    # SQLite gives back naive datetimes; paperskim stores UTC.
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def _entry_html(item: DigestItem) -> str:
     esc = html.escape
     parts = [f"<p>{esc(item.summary.takeaway or '')}</p>"]
@@ -167,7 +163,7 @@ def render_atom(
             element.text = text
         return element
 
-    updated = _utc(updated or datetime.now(UTC))
+    updated = as_utc(updated or datetime.now(UTC))
     feed = ET.Element(f"{{{ATOM_NS}}}feed")
     sub(feed, "title", "paperskim digest")
     sub(feed, "id", FEED_ID)
@@ -181,7 +177,7 @@ def render_atom(
         entry = sub(feed, "entry")
         sub(entry, "title", it.paper.title)
         sub(entry, "id", f"urn:paperskim:{quote(it.paper.key, safe='')}:v{it.paper.version}")
-        sub(entry, "updated", _utc(it.summary.created_at).isoformat())
+        sub(entry, "updated", as_utc(it.summary.created_at).isoformat())
         if url := http_url(it.paper.url):
             sub(entry, "link", rel="alternate", href=url)
         for name in it.paper.authors or ["unknown"]:

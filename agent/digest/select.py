@@ -14,7 +14,7 @@ import heapq
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import quote
@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from agent.config import ProfileSettings
+from agent.core.clock import as_utc
 from agent.core.labels import engine_label as _label
 from agent.core.models import Gain
 from agent.core.text import http_url, markdown_code, markdown_text
@@ -225,7 +226,7 @@ def _candidates(
         paper, summary = view.paper, view.summary
         if summary is None or view.status not in wanted:
             continue
-        if stored_since is not None and _as_utc(paper.updated_at) < _as_utc(stored_since):
+        if stored_since is not None and as_utc(paper.updated_at) < as_utc(stored_since):
             continue
         relevance = Relevance()
         if profile is not None:
@@ -257,11 +258,6 @@ def _as_candidate(v: PaperView) -> Candidate:
     return Candidate(
         p.id, p.title, p.abstract, p.authors, p.categories, takeaway, v.status, v.llm_relevance, []
     )
-
-
-def _as_utc(moment: datetime) -> datetime:
-    # SQLite gives back naive datetimes; paperskim stores UTC.
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def sections(items: list[DigestItem]) -> list[Section]:

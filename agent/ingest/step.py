@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from agent.core.clock import as_utc
 from agent.ingest.opening import IngestError
 from agent.ingest.records import Format, PaperRecord, RecordError, parse_file
 from store.db import writer
@@ -152,7 +153,4 @@ def _commit(session: Session) -> None:
 def _first_read_here(paper: Paper, source: str, started: datetime) -> bool:
     """True when `paper` was created by this very pass over `source` (so a record again
     naming it is a duplicate within the file)."""
-    created = paper.created_at
-    if created.tzinfo is None:
-        created = created.replace(tzinfo=UTC)
-    return paper.source == source and created >= started
+    return paper.source == source and as_utc(paper.created_at) >= started
