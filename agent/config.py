@@ -98,6 +98,13 @@ class LLMSettings(BaseModel):
         description="json_schema: strict structured outputs; json_object: JSON mode for servers "
         "without schemas; prompt: schema in the prompt only, for servers with neither.",
     )
+    extraction: Literal["full", "confirm"] = Field(
+        default="full",
+        description="full: the model extracts every gain, quote included (prompts/summarize/). "
+        "confirm: the offline rules list the candidate numbers and the model only confirms and "
+        "labels them and writes the takeaway (prompts/confirm/): every quote is verbatim by "
+        "construction; for small local models (bench/bench_real_model.py compares the two).",
+    )
     temperature: float = Field(default=0.0, description="Sampling temperature.")
     timeout: float = Field(default=120.0, description="Seconds before one request times out.")
     max_retries: int = Field(
@@ -123,7 +130,8 @@ class LLMSettings(BaseModel):
     )
     prompt_version: str | None = Field(
         default=None,
-        description="Version of prompts/summarize/ to use, e.g. v1; default: the latest. "
+        description="Version of the prompt to use (prompts/summarize/, or prompts/confirm/ with "
+        "extraction = confirm), e.g. v1; default: the latest. "
         "Summaries made with another version are redone.",
     )
     output_tokens_per_paper: int = Field(

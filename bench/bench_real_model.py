@@ -4,7 +4,10 @@
     .venv/bin/python bench/bench_real_model.py --papers 6 --modes json_schema
     .venv/bin/python bench/bench_real_model.py                 # 40 seed papers, every mode
 
-For each structured-output mode (json_schema, json_object, prompt) it sends the first N seed
+For each structured-output mode (json_schema, json_object, prompt) with full extraction
+(prompts/summarize/: the model writes every gain, quote included), and for the
+confirm-candidates mode (`confirm`: prompts/confirm/, json_schema; the offline rules list the
+candidate numbers and the model only confirms and labels them), it sends the first N seed
 papers (evals/data/seed_papers.jsonl, sorted by id) in batches of the `local` preset's size,
 through the real engine (LLMSummarizer: validation, re-asks, fallbacks), each mode on its own
 fresh store so no learned capability leaks between modes, and scores what validated against
@@ -32,15 +35,15 @@ from agent.config import LLMSettings
 from agent.core.models import PaperSummary
 from agent.llm.client import LLM
 from agent.summarize.batching import make_item
+from agent.summarize.formats import summarize_prompt
 from agent.summarize.llm_engine import LLMSummarizer
 from agent.summarize.offline import summarize_offline
 from evals.gold import load_gold, load_papers
 from evals.scoring import RunScores, score_run
-from prompts import load_prompt
 from store.db import open_engine
 from store.runs import calls_of_run, start_run
 
-MODES = ("json_schema", "json_object", "prompt")
+MODES = ("json_schema", "json_object", "prompt", "confirm")
 LOCAL_URL = "http://127.0.0.1:8088/v1"
 
 
@@ -56,6 +59,7 @@ class ModeResult:
     request_seconds: float
     scores: RunScores
     failures: dict[str, str] = field(default_factory=dict)
+    warnings: dict[str, str] = field(default_factory=dict)  # valid, with a caveat (dropped gains)
 
 
 def served_model(base_url: str) -> str:
@@ -99,21 +103,37 @@ def llm_mode(
     tmp = Path(tempfile.mkdtemp(prefix=f"bench-real-{mode}-"))
     store = open_engine(f"sqlite:///{tmp / 'bench.db'}")
     extra: dict[str, Any] = {} if batch_size is None else {"max_papers_per_batch": batch_size}
+    confirm = mode == "confirm"
     settings = LLMSettings(
-        base_url=base_url, model=model, preset="local", structured_output=mode, **extra
-    )  # type: ignore[arg-type]
+        base_url=base_url,
+        model=model,
+        preset="local",
+        structured_output="json_schema" if confirm else mode,  # type: ignore[arg-type]
+        extraction="confirm" if confirm else "full",
+        **extra,
+    )
     run = start_run(store, "bench", engine="llm")
     assert run.id is not None
-    engine = LLMSummarizer(LLM(settings, store, run_id=run.id), load_prompt("summarize"), settings)
+    prompt = summarize_prompt(settings.extraction)
+    engine = LLMSummarizer(LLM(settings, store, run_id=run.id), prompt, settings)
     preds: dict[str, PaperSummary] = {}
     failures: dict[str, str] = {}
+    warnings: dict[str, str] = {}
     reasks = 0
     size = settings.max_papers_per_batch
     start = time.perf_counter()
     for at in range(0, len(ids), size):
         chunk = ids[at : at + size]
         items = [
-            make_item(n + at + 1, pid, papers[pid].title, papers[pid].abstract, model, 10_000)
+            make_item(
+                n + at + 1,
+                pid,
+                papers[pid].title,
+                papers[pid].abstract,
+                model,
+                10_000,
+                engine.format.paper_json,
+            )
             for n, pid in enumerate(chunk)
         ]
         sent_before = len(calls_of_run(store, run.id))
@@ -123,6 +143,8 @@ def llm_mode(
         for outcome in outcomes:
             if outcome.summary is not None:
                 preds[outcome.item.ref] = outcome.summary
+                if outcome.warning:
+                    warnings[outcome.item.ref] = outcome.warning
             else:
                 failures[outcome.item.ref] = outcome.error or "no summary"
         done = at + len(chunk)
@@ -140,12 +162,14 @@ def llm_mode(
         sum(c.latency_ms for c in calls) / 1000,
         _score(preds, ids, papers, gold),
         failures,
+        warnings,
     )
 
 
 COLUMNS = [
     ("valid", lambda r: f"{r.valid}/{r.papers}"),
     ("re-asks/paper", lambda r: f"{r.reasks / r.papers:.2f}"),
+    ("warned", lambda r: str(len(r.warnings))),
     ("P", lambda r: f"{r.scores.precision:.3f}"),
     ("R", lambda r: f"{r.scores.recall:.3f}"),
     ("F1", lambda r: f"{r.scores.f1:.3f}"),
@@ -205,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
     for r in results:
         for pid, reason in r.failures.items():
             print(f"  {r.name} {pid}: {reason[:300]}")
+        for pid, warning in r.warnings.items():
+            print(f"  {r.name} {pid} (valid, warned): {warning[:300]}")
     if args.json:
         args.json.write_text(
             json.dumps(
@@ -219,6 +245,7 @@ def main(argv: list[str] | None = None) -> int:
                         "output_tokens": r.output_tokens,
                         "request_seconds": r.request_seconds,
                         "failures": r.failures,
+                        "warnings": r.warnings,
                         "scores": {k: v for k, v in r.scores.to_dict().items() if k != "per_paper"},
                     }
                     for r in results

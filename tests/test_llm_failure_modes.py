@@ -4,6 +4,7 @@ each reproduced on the scripted test server (real openai client over HTTP)."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 from sqlalchemy import Engine
 
 from agent.llm.client import LLM
+from agent.summarize.batching import make_item
 from agent.summarize.llm_engine import LLMSummarizer
 from prompts import load_prompt
 from store.capabilities import known_mode
@@ -124,6 +126,66 @@ def test_gains_dropped_under_re_ask_pressure_are_flagged(
     assert outcome.summary is not None
     assert outcome.warning is not None and "dropped 1 gain" in outcome.warning
     assert "2.20x" in outcome.warning
+
+
+# -- 5. copied example values; one paper given another's gain ----------------------------------
+
+
+def test_the_latest_prompt_has_no_example_value_a_model_could_copy() -> None:
+    system = load_prompt("summarize").system
+    # Only the rules' own numbers: the takeaway's 30 words, the 0-3 scale, the 160-char quote.
+    assert set(re.findall(r"\d+(?:\.\d+)?", system)) <= {"30", "0", "3", "160"}
+    assert "training throughput" not in system and "20-90" not in system
+
+
+def test_a_copied_example_and_another_papers_gain_are_refused_and_re_asked(
+    fake_openai: FakeOpenAIServer, store: Engine
+) -> None:
+    batch, abstracts = items(2)
+    bad = good_answer({"messages": [{"role": "user", "content": _block(batch)}]})
+    own_gain = bad["papers"][0]["gains"][0]  # ProMoE's 2.20x
+    bad["papers"][0]["gains"] = [
+        {**own_gain, "metric": "training throughput", "value": 20.0, "value_high": 90.0,
+         "unit": "%", "qualifier": "up to", "quote": "up to 20-90%"}
+    ]  # fmt: skip
+    bad["papers"][1]["gains"] = [own_gain]  # KVQuant given ProMoE's number
+    fake_openai.script(Reply.content(bad))
+    fake_openai.handler = answer_all
+    outcomes = summarizer(fake_openai, store).summarize_batch(batch, abstracts)
+    assert all(o.summary is not None for o in outcomes)
+    assert [g.value for o in outcomes for g in o.summary.gains] == [2.2, 4.0]  # type: ignore[union-attr]
+    reask = last_user_message(fake_openai.chat_requests()[1])
+    assert "id p1: quote 'up to 20-90%' does not occur verbatim" in reask
+    assert "id p2: quote '2.20x' does not occur verbatim" in reask
+
+
+# -- 6. a five-sentence quote; a set-up number as a result ------------------------------------
+
+
+def test_a_long_quote_and_a_set_up_number_are_refused(
+    fake_openai: FakeOpenAIServer, store: Engine
+) -> None:
+    abstract = (
+        "We quantize the weights of a 7B model to 4 bits. QNet keeps accuracy. It runs on one "
+        "GPU. It needs no calibration. QNet is 2.5x faster than FP16 inference."
+    )
+    item = make_item(1, "q1", "QNet", abstract, "gpt-4.1-mini", 10_000)
+    whole = {"metric": "speedup", "value": 2.5, "value_high": None, "unit": "x",
+             "kind": "improvement", "qualifier": None, "baseline": "FP16 inference",
+             "condition": None, "quote": abstract}  # fmt: skip
+    bits = {**whole, "metric": "weights", "value": 4.0, "unit": "bits", "baseline": None,
+            "quote": "to 4 bits"}  # fmt: skip
+    answer = {"id": "q1", "takeaway": "QNet is a faster quantized model.", "has_claims": True}
+    fake_openai.script(
+        Reply.content({"papers": [{**answer, "gains": [whole, bits]}]}),
+        Reply.content({"papers": [{**answer, "gains": [{**whole, "quote": "2.5x faster"}]}]}),
+    )
+    (outcome,) = summarizer(fake_openai, store).summarize_batch([item], {"q1": abstract})
+    assert outcome.summary is not None
+    assert [g.quote for g in outcome.summary.gains] == ["2.5x faster"]
+    reask = last_user_message(fake_openai.chat_requests()[1])
+    assert "longer than 160 characters" in reask or "more than one clause" in reask
+    assert "counts things" in reask or "not a result of the paper" in reask
 
 
 # -- 7. relevance without a profile ---------------------------------------------------------

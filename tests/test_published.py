@@ -15,12 +15,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # SHA-256 of every published prompt. Publishing a new version: add its line here.
 PUBLISHED = {
+    "prompts/confirm/v1.toml": "ab9899823e92e0eae7e54f72933c28310ab9fadf55be1e3d583cd2c23fc7195a",
     "prompts/ask/v1.toml": "b3adca9715ea9c736389c1057c00a0bc10294fa570aa0d6ed97729a4a4b918ef",
     "prompts/editor/v1.toml": "bd439342a58d01fc362a16fdfb5daa56ffa130b6fbedfb93ea62d462309cadba",
     "prompts/judge/v1.toml": "b3a6f0f162855580223a066cdf976d010197a1de353d1f19521146acc86aa143",
     "prompts/summarize/v1.toml": "4ba76d2870a7267db3e2a9c411c3babba4948fc68d039fd01612bba3ba3cf3ce",
     "prompts/summarize/v2.toml": "8e59ad64f78b2aa2f666ea0168dc2a539678c4b14544981e554b4c520180798b",
     "prompts/summarize/v3.toml": "f0ca63631046f7e14827f133b9732c92a82abc7cb4d49e01a55b43bd10eb2e16",
+    "prompts/summarize/v4.toml": "93c501ddad61e944cfd3e0d4d79bb46ff3024ab4d283209dcbd90497e33f59ff",
 }
 
 

@@ -19,7 +19,7 @@ class Gain(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    metric: str = Field(description="Short noun phrase for what changed, e.g. 'prefill speedup'.")
+    metric: str = Field(description="Short noun phrase, in the abstract's words, for what changed.")
     value: float = Field(description="The number exactly as stated (low end of a range).")
     value_high: float | None = Field(description="Upper end of a stated range, else null.")
     unit: str = Field(description="'x' for a factor, '%' for percent, else the literal unit.")
@@ -65,3 +65,38 @@ class SummaryAnswer(PaperSummary):
     relevance: RelevanceRating | None = Field(
         default=None, description="Rating against <reader_interests>, or null when none given."
     )
+
+
+class CandidateLabel(BaseModel):
+    """The model's verdict on one number the rules found (the confirm-candidates prompt): is it
+    a claimed result, and what was measured against what. Value, unit and quote are not asked:
+    they come from the text, so they are verbatim by construction."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    n: int = Field(description="The candidate's number, as given.")
+    claim: bool = Field(description="True when the abstract presents it as the paper's result.")
+    metric: str | None = Field(description="What was measured, in the abstract's words, or null.")
+    baseline: str | None = Field(description="What it is compared against, as stated, or null.")
+    kind: Kind = Field(description="'improvement' for a gain, 'cost' for a bounded price.")
+
+
+class ConfirmAnswer(BaseModel):
+    """What the confirm-candidates prompt answers per paper."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(description="The id of the paper, exactly as given in the input.")
+    takeaway: str = Field(description="One sentence, at most 30 words: method and headline result.")
+    candidates: list[CandidateLabel] = Field(description="One verdict per candidate given.")
+    relevance: RelevanceRating | None = Field(
+        default=None, description="Rating against <reader_interests>, or null when none given."
+    )
+
+
+class ConfirmBatchAnswer(BaseModel):
+    """The answer to one confirm-candidates request: a verdict list for every paper."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    papers: list[ConfirmAnswer]

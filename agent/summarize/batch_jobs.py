@@ -24,18 +24,16 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from agent.config import Settings
-from agent.core.models import BatchAnswer
 from agent.llm.client import LLM
 from agent.summarize.batching import (
     BatchItem,
     make_item,
     pack_batches,
     prompt_overhead,
-    render_request,
 )
-from agent.summarize.llm_engine import PaperOutcome, check_answer
+from agent.summarize.formats import answer_format, summarize_prompt
+from agent.summarize.llm_engine import PaperOutcome
 from agent.summarize.outcomes import SummarizeReport, store_outcomes
-from prompts import load_prompt
 from store.batches import open_batches, release_worker_leases
 from store.papers import public_id
 from store.summaries import MadeBy
@@ -77,7 +75,8 @@ class BatchRunner:
         self.llm = llm
         self.run_id = run_id
         self.sleep = sleep
-        self.prompt = load_prompt("summarize", self.settings.prompt_version)
+        self.prompt = summarize_prompt(self.settings.extraction, self.settings.prompt_version)
+        self.format = answer_format(self.prompt)
         self.interests = settings.profile.prompt_block()
         self.made_by = MadeBy(engine="llm", model=llm.model, prompt_version=self.prompt.ref)
         self.task = task_of(self.made_by)
@@ -210,14 +209,20 @@ class BatchRunner:
     def _item(self, paper: Paper) -> BatchItem:
         assert paper.id is not None
         return make_item(
-            paper.id, public_id(paper), paper.title, paper.abstract, self.llm.model, self.room
+            paper.id,
+            public_id(paper),
+            paper.title,
+            paper.abstract,
+            self.llm.model,
+            self.room,
+            self.format.paper_json,
         )
 
     def _body(self, batch: list[BatchItem]) -> dict[str, object]:
-        system, user = render_request(self.prompt, batch, self.interests)
+        system, user = self.format.render(batch, self.interests)
         return self.llm.request_body(
             [{"role": "system", "content": system}, {"role": "user", "content": user}],
-            schema_model=BatchAnswer,
+            schema_model=self.format.schema_model,
             max_tokens=self.settings.output_tokens_per_paper * len(batch) + 200,
         )
 
@@ -278,7 +283,7 @@ class BatchRunner:
             }
             check = None
             if call.error is None and completion.finish_reason != "length":
-                check = check_answer(completion.content, [i.ref for i in items], abstracts)
+                check = self.format.check(completion.content, [i.ref for i in items], abstracts)
             outcomes = []
             for item in items:
                 summary = check.valid.get(item.ref) if check else None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from agent.core.errors import ConfigError
@@ -30,7 +30,7 @@ class BatchItem:
     tokens: int
     truncated: bool = False
 
-    def as_json(self) -> dict[str, str]:
+    def as_json(self) -> dict[str, object]:
         return {"id": self.ref, "title": self.title, "abstract": self.abstract}
 
 
@@ -41,11 +41,11 @@ def render_papers(items: Sequence[BatchItem]) -> str:
     the literal closing tag of the block.
     """
     # Compact JSON, one paper a line: every framing token is paid once per paper.
-    lines = ",\n".join(_compact(item.as_json()) for item in items)
+    lines = ",\n".join(compact_json(item.as_json()) for item in items)
     return f"[\n{lines}\n]".replace("</", "<\\/")
 
 
-def _compact(value: object) -> str:
+def compact_json(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -65,18 +65,28 @@ def prompt_overhead(prompt: Prompt, model: str, interests: str = "") -> int:
 
 
 def make_item(
-    paper_id: int, ref: str, title: str, abstract: str, model: str, max_tokens: int
+    paper_id: int,
+    ref: str,
+    title: str,
+    abstract: str,
+    model: str,
+    max_tokens: int,
+    paper_json: Callable[[BatchItem], dict[str, object]] | None = None,
 ) -> BatchItem:
-    """A batch item, with an abstract too long for any request cut to fit (and said so)."""
+    """A batch item, with an abstract too long for any request cut to fit (and said so).
+
+    `paper_json` is how the prompt shows a paper (default: id, title, abstract); its tokens are
+    the item's cost in the batch budget."""
+    shown = paper_json or BatchItem.as_json
     item = BatchItem(paper_id, ref, title, abstract, 0)
-    tokens = count_tokens(_compact(item.as_json()), model)
+    tokens = count_tokens(compact_json(shown(item)), model)
     if tokens > max_tokens:
         log.warning("abstract of %s has %d tokens; cut to fit the batch budget", ref, tokens)
         cut = truncate_to_tokens(
             abstract, max(max_tokens - (tokens - count_tokens(abstract, model)), 16), model
         )
         item = BatchItem(paper_id, ref, title, cut, 0, truncated=True)
-        tokens = count_tokens(_compact(item.as_json()), model)
+        tokens = count_tokens(compact_json(shown(item)), model)
     return BatchItem(item.paper_id, ref, title, item.abstract, tokens, item.truncated)
 
 

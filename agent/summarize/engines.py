@@ -37,10 +37,10 @@ from agent.summarize.batching import (
     pack_stream,
     prompt_overhead,
 )
+from agent.summarize.formats import summarize_prompt
 from agent.summarize.llm_engine import LLMSummarizer, PaperOutcome
 from agent.summarize.outcomes import SummarizeReport, store_outcomes
 from agent.summarize.recovery import replay, unstored_answers
-from prompts import load_prompt
 from store.papers import public_id
 from store.runs import closed_on_error, finish_run, start_run
 from store.summaries import MadeBy
@@ -162,7 +162,7 @@ class LLMBatchSummarizer:
 
     def __init__(self, llm: LLM, settings: Settings, concurrency: int = 4) -> None:
         self.settings = settings.llm
-        self.prompt = load_prompt("summarize", self.settings.prompt_version)
+        self.prompt = summarize_prompt(self.settings.extraction, self.settings.prompt_version)
         # A local CPU server answers one request at a time; more only queue behind it and time out.
         self.concurrency = 1 if self.settings.preset == "local" else max(1, concurrency)
         if llm.limiter.max_concurrency != self.concurrency:
@@ -184,6 +184,7 @@ class LLMBatchSummarizer:
     def run(self, papers: Iterable[Paper]) -> Iterator[list[PaperOutcome]]:
         llm = self.engine.llm
         model = llm.model
+        fmt = self.engine.format
         overhead = prompt_overhead(self.prompt, model, self.engine.interests)
         s = self.settings
         budget, max_papers = fit_to_timeout(
@@ -207,12 +208,16 @@ class LLMBatchSummarizer:
         def items() -> Iterator[BatchItem]:
             for paper in papers:
                 assert paper.id is not None
-                if paper.id in logged and (outcome := replay(paper, logged[paper.id])):
+                if paper.id in logged and (
+                    outcome := replay(paper, logged[paper.id], self.engine.format)
+                ):
                     replayed.append(outcome)
                     continue
                 full[paper.id] = paper
                 ref = public_id(paper)
-                yield make_item(paper.id, ref, paper.title, paper.abstract, model, room)
+                yield make_item(
+                    paper.id, ref, paper.title, paper.abstract, model, room, fmt.paper_json
+                )
 
         batches = pack_stream(
             items(),

@@ -17,25 +17,15 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from pydantic import ValidationError
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_none
 
 from agent.config import LLMSettings
 from agent.core.errors import AnswerInvalid, LLMCallError
-from agent.core.injection import injection_errors
 from agent.core.jsontext import extract_json
-from agent.core.models import BatchAnswer, Gain, PaperSummary, SummaryAnswer
-from agent.core.validate import (
-    MAX_TAKEAWAY_WORDS,
-    batch_id_errors,
-    gain_errors,
-    normalize_summary,
-    relevance_errors,
-    summary_errors,
-    word_count,
-)
+from agent.core.models import Gain, PaperSummary
 from agent.llm.client import LLM, Completion, Message
-from agent.summarize.batching import BatchItem, render_request
+from agent.summarize.batching import BatchItem
+from agent.summarize.formats import answer_format
 from prompts import Prompt
 from store.summaries import MadeBy
 
@@ -90,11 +80,12 @@ class LLMSummarizer:
     ) -> None:
         self.llm = llm
         self.prompt = prompt
+        self.format = answer_format(prompt)
         self.settings = settings
         self.interests = interests  # the reader's <reader_interests> block, or ""
 
     def render(self, items: Sequence[BatchItem]) -> tuple[str, str]:
-        return render_request(self.prompt, items, self.interests)
+        return self.format.render(items, self.interests)
 
     @property
     def made_by(self) -> MadeBy:
@@ -194,7 +185,7 @@ class LLMSummarizer:
         completion = self.llm.complete(
             state.messages,
             prompt=self.prompt,
-            schema_model=BatchAnswer,
+            schema_model=self.format.schema_model,
             max_tokens=self._max_tokens(len(state.pending), state.budget_factor),
             paper_ids=[item.paper_id for item in state.pending.values()],
             attempt=state.number,
@@ -212,7 +203,7 @@ class LLMSummarizer:
         self, state: _Attempt, completion: Completion, abstracts: dict[str, str]
     ) -> list[str]:
         """Move every validly answered paper to `done`; return errors not tied to one paper."""
-        check = check_answer(
+        check = self.format.check(
             completion.content, list(state.pending), abstracts, rate_relevance=bool(self.interests)
         )
         for ref, gains in check.quoted.items():
@@ -251,7 +242,8 @@ class LLMSummarizer:
                 "content": "Your answer broke these rules:\n" + "\n".join(lines) + "\n\n"
                 "Answer again, in the same JSON format, only for these ids: "
                 + ", ".join(state.pending)
-                + ". Quotes must be copied character for character from that paper's abstract.",
+                + ". "
+                + self.format.reask_note,
             },
         ]
 
@@ -267,118 +259,3 @@ def _answer_for(content: str, refs: dict[str, BatchItem]) -> str:
         return content
     kept = [e for e in entries if not isinstance(e, dict) or str(e.get("id", "")) in refs]
     return json.dumps({"papers": kept}, ensure_ascii=False)
-
-
-@dataclass
-class AnswerCheck:
-    """One answer checked against the papers it was for."""
-
-    valid: dict[str, PaperSummary] = field(default_factory=dict)
-    errors: dict[str, list[str]] = field(default_factory=dict)
-    general: list[str] = field(default_factory=list)
-    # Gains quoted correctly, per paper, valid answer or not (to notice a re-ask dropping them).
-    quoted: dict[str, list[Gain]] = field(default_factory=dict)
-
-
-def check_answer(
-    content: str, refs: list[str], abstracts: dict[str, str], *, rate_relevance: bool = True
-) -> AnswerCheck:
-    """Validate an answer's summaries for `refs`: which are valid, and what is wrong with the rest.
-
-    Every error is reported (all schema errors and the content errors of the parts that do
-    follow the schema), so one re-ask can fix them all. With `rate_relevance` False (no reader
-    profile was sent) any relevance in the answer is dropped unchecked.
-    Used for every fresh answer and for answers replayed from the call log after a crash.
-    """
-    check = AnswerCheck()
-    try:
-        data = extract_json(content)
-    except ValueError as exc:
-        reason = f"the answer is not valid JSON: {exc}"
-        check.errors = {ref: [reason] for ref in refs}
-        check.general = [reason]
-        return check
-    entries = data.get("papers") if isinstance(data, dict) else None
-    if not isinstance(entries, list):
-        reason = 'the answer has no "papers" list'
-        check.errors = {ref: [reason] for ref in refs}
-        check.general = [reason]
-        return check
-
-    answered = [str(e.get("id", "")) for e in entries if isinstance(e, dict)]
-    check.general = [e for e in batch_id_errors(answered, refs) if "no answer" not in e]
-    repeated = {ref for ref in answered if answered.count(ref) > 1}
-    check.errors = {ref: ["no answer was given for this id"] for ref in refs}
-    for entry in entries:
-        ref = str(entry.get("id", "")) if isinstance(entry, dict) else ""
-        if ref not in check.errors:
-            continue
-        if ref in repeated:
-            check.errors[ref] = ["this id was answered more than once"]
-            continue
-        assert isinstance(entry, dict)
-        if not rate_relevance:
-            entry = {k: v for k, v in entry.items() if k != "relevance"}
-        abstract = abstracts[ref]
-        check.quoted[ref] = _quoted_gains(entry, abstract)
-        try:
-            summary = normalize_summary(SummaryAnswer.model_validate(entry))
-        except ValidationError as exc:
-            check.errors[ref] = _schema_errors(exc) + _partial_content_errors(entry, abstract)
-            continue
-        errors = summary_errors(summary, abstract) + injection_errors(summary, abstract)
-        if isinstance(summary, SummaryAnswer) and summary.relevance is not None:
-            errors += relevance_errors(summary.relevance.reason)
-        if errors:
-            check.errors[ref] = errors
-            continue
-        check.valid[ref] = summary
-        del check.errors[ref]
-    return check
-
-
-def _schema_errors(exc: ValidationError) -> list[str]:
-    """Every place the answer breaks the schema, one line each."""
-    return [
-        f"the answer does not follow the schema at {'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-        for e in exc.errors()
-    ]
-
-
-def _valid_gains(entry: dict[str, object]) -> list[tuple[int, Gain]]:
-    """The gains of a raw answer entry that follow the schema on their own, with their index."""
-    gains = entry.get("gains")
-    found = []
-    for i, raw in enumerate(gains if isinstance(gains, list) else []):
-        try:
-            found.append((i, Gain.model_validate(raw)))
-        except ValidationError:
-            continue
-    return found
-
-
-def _quoted_gains(entry: dict[str, object], abstract: str) -> list[Gain]:
-    """Gains a re-ask must not drop unsaid: quoted correctly and not from an injected sentence."""
-    return [
-        g
-        for _i, g in _valid_gains(entry)
-        if not gain_errors(g, abstract)
-        and not injection_errors(
-            PaperSummary(id="", takeaway="", has_claims=True, gains=[g]), abstract
-        )
-    ]
-
-
-def _partial_content_errors(entry: dict[str, object], abstract: str) -> list[str]:
-    """Content errors of an entry that fails the schema, so they are not left for a later
-    re-ask: the takeaway's length, and each schema-valid gain's own errors."""
-    errors = []
-    takeaway = entry.get("takeaway")
-    if isinstance(takeaway, str) and word_count(takeaway) > MAX_TAKEAWAY_WORDS:
-        errors.append(
-            f"the takeaway has {word_count(takeaway)} words; at most {MAX_TAKEAWAY_WORDS} are "
-            "allowed"
-        )
-    for i, gain in _valid_gains(entry):
-        errors += [f"gains.{i}: {e}" for e in gain_errors(gain, abstract)]
-    return errors

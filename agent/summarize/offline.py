@@ -53,11 +53,14 @@ MAX_CANDIDATES = 60  # numbers with a unit examined per abstract
 MAX_GAINS = 24  # gains kept per abstract
 
 
-def extract_gains(abstract: str, method: str | None = None) -> list[Gain]:
+def extract_gains(abstract: str, method: str | None = None, *, strict: bool = True) -> list[Gain]:
     """Every claimed gain of the abstract, one record per stated number, in text order.
 
     The rules read the normalized view of the abstract (agent/core/markup.py: no LaTeX, no HTML,
     one space between words); each quote is the original text behind the span they found.
+    With `strict` False the rules that judge whether a number is the paper's own result are
+    skipped: every number with a unit that is not a set-up number comes back (the candidates
+    an LLM confirms, agent/summarize/confirm.py).
     """
     view = normalize(abstract)
     text = view.text
@@ -79,9 +82,9 @@ def extract_gains(abstract: str, method: str | None = None) -> list[Gain]:
         unit = mention.unit
         if unit is None or _in_link(text, mention.start):
             continue
-        if pat.not_a_result(text, mention, sentence, method):
+        if strict and pat.not_a_result(text, mention, sentence, method):
             continue
-        if not pat.presents_result(text, sentence, method):
+        if strict and not pat.presents_result(text, sentence, method):
             continue
         clause = pat.clause_bounds(text, sentence, mention.start)
         qualifier, quote_start = pat.qualifier_of(text, mention, clause)
@@ -273,6 +276,14 @@ def _checked(gain: Gain, abstract: str) -> Gain:
     if errors and all(e.startswith("metric ") for e in errors):
         return gain.model_copy(update={"metric": "improvement"})
     return gain
+
+
+def candidate_gains(abstract: str) -> list[Gain]:
+    """High-recall candidates: every number with a unit the rules would read as a gain if the
+    sentence presented it as a result, each a valid gain (verbatim quote, supported labels).
+    They depend on the abstract alone, so an answer can be re-checked from the abstract."""
+    gains = [_checked(g, abstract) for g in extract_gains(abstract, strict=False)]
+    return [g for g in gains if not gain_errors(g, abstract)]
 
 
 def summarize_offline(paper_id: str, title: str, abstract: str) -> PaperSummary:

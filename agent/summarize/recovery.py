@@ -18,8 +18,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from agent.summarize.answers import AnswerFormat
 from agent.summarize.batching import BatchItem
-from agent.summarize.llm_engine import PaperOutcome, check_answer
+from agent.summarize.llm_engine import PaperOutcome
 from store.papers import public_id
 from store.runs import unstored_calls
 from store.summaries import MadeBy
@@ -69,8 +70,9 @@ def unstored_answers(
     return found
 
 
-def replay(paper: Paper, answers: list[LoggedAnswer]) -> PaperOutcome | None:
-    """A valid summary of `paper` from an answer already paid for, if one holds up."""
+def replay(paper: Paper, answers: list[LoggedAnswer], fmt: AnswerFormat) -> PaperOutcome | None:
+    """A valid summary of `paper` from an answer already paid for (in format `fmt`, the one of
+    the prompt the answers were logged under), if one holds up."""
     assert paper.id is not None
     for answer in answers:
         for ref in (public_id(paper), paper.key):
@@ -78,7 +80,7 @@ def replay(paper: Paper, answers: list[LoggedAnswer]) -> PaperOutcome | None:
             # The answer must be about this abstract: the one sent, or its cut-down beginning.
             if sent is None or not (sent == paper.abstract or paper.abstract.startswith(sent)):
                 continue
-            check = check_answer(answer.content, [ref], {ref: paper.abstract})
+            check = fmt.check(answer.content, [ref], {ref: paper.abstract})
             if ref in check.valid:
                 item = BatchItem(paper.id, ref, paper.title, sent, 0, sent != paper.abstract)
                 return PaperOutcome(item, check.valid[ref], call_id=answer.call_id)

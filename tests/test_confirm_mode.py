@@ -1,0 +1,193 @@
+"""Confirm-candidates extraction (issue 12, item 5): the rules find the numbers, the model only
+judges and labels them; real openai client over HTTP to the scripted test server."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from agent.config import LLMSettings, Settings
+from agent.ingest.step import ingest_files
+from agent.llm.client import LLM
+from agent.summarize.batching import make_item
+from agent.summarize.confirm import ConfirmCandidates, paper_with_candidates
+from agent.summarize.engines import LLMBatchSummarizer, summarize_pending
+from agent.summarize.formats import answer_format, summarize_prompt
+from agent.summarize.llm_engine import LLMSummarizer
+from prompts import load_prompt
+from store.db import open_engine
+from store.papers import get_paper
+from store.summaries import current_summary, gains_of
+from tests.fake_openai import FakeOpenAIServer, Reply
+from tests.llm_answers import papers_in
+from tests.test_llm_engine import last_user_message, settings
+
+ABSTRACT = (
+    "We present FooNet, a sparse attention kernel. FooNet is 3.1x faster than FlashAttention "
+    "on long prompts. It reaches 61.2% accuracy on LongBench, while prior work reported 55.7% "
+    "accuracy."
+)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Engine:
+    return open_engine(f"sqlite:///{tmp_path / 'confirm.db'}")
+
+
+def confirm_engine(server: FakeOpenAIServer, store: Engine, **overrides: Any) -> LLMSummarizer:
+    s = settings(server, extraction="confirm", **overrides)
+    return LLMSummarizer(LLM(s, store), summarize_prompt("confirm"), s)
+
+
+def batch() -> tuple[list[Any], dict[str, str]]:
+    return [
+        make_item(1, "p1", "FooNet: Fast Sparse Attention", ABSTRACT, "gpt-4.1-mini", 10_000)
+    ], {"p1": ABSTRACT}
+
+
+def verdicts(*labels: dict[str, Any], takeaway: str = "FooNet is a faster sparse kernel.") -> Reply:
+    return Reply.content(
+        {"papers": [{"id": "p1", "takeaway": takeaway, "candidates": list(labels)}]}
+    )
+
+
+def label(
+    n: int, claim: bool, metric: str | None = None, baseline: str | None = None
+) -> dict[str, Any]:
+    return {"n": n, "claim": claim, "metric": metric, "baseline": baseline, "kind": "improvement"}
+
+
+def test_the_request_shows_numbered_candidates_with_their_sentence() -> None:
+    (item,), _ = batch()
+    shown = json.loads(json.dumps(paper_with_candidates(item)))
+    numbers = [(c["n"], c["number"]) for c in shown["candidates"]]
+    assert numbers == [(1, "3.1x"), (2, "61.2% accuracy"), (3, "55.7% accuracy")]
+    sentence = "FooNet is 3.1x faster than FlashAttention on long prompts."
+    assert shown["candidates"][0]["sentence"] == sentence
+
+
+def test_confirmed_candidates_become_gains_quoted_verbatim(
+    fake_openai: FakeOpenAIServer, store: Engine
+) -> None:
+    fake_openai.script(
+        verdicts(
+            label(1, True, "attention speed", "FlashAttention"),
+            label(2, True, "accuracy on LongBench"),
+            label(3, False),  # prior work's number
+        )
+    )
+    items, abstracts = batch()
+    (outcome,) = confirm_engine(fake_openai, store).summarize_batch(items, abstracts)
+    assert outcome.summary is not None, outcome.error
+    gains = outcome.summary.gains
+    assert [(g.value, g.unit, g.metric, g.baseline) for g in gains] == [
+        (3.1, "x", "attention speed", "FlashAttention"),
+        (61.2, "%", "accuracy on LongBench", None),
+    ]
+    assert all(g.quote in ABSTRACT for g in gains)
+    sent = fake_openai.chat_requests()[0]
+    assert sent["response_format"]["json_schema"]["name"] == "ConfirmBatchAnswer"
+    assert '"n":1' in last_user_message(sent)
+
+
+def test_no_claim_confirmed_is_a_summary_without_gains(
+    fake_openai: FakeOpenAIServer, store: Engine
+) -> None:
+    fake_openai.script(verdicts(label(1, False), label(2, False), label(3, False)))
+    items, abstracts = batch()
+    (outcome,) = confirm_engine(fake_openai, store).summarize_batch(items, abstracts)
+    assert outcome.summary is not None and outcome.summary.gains == []
+    assert outcome.summary.has_claims is False
+
+
+def test_a_missing_verdict_an_unknown_candidate_and_an_unsupported_metric_are_re_asked_at_once(
+    fake_openai: FakeOpenAIServer, store: Engine
+) -> None:
+    fake_openai.script(
+        verdicts(label(1, True, "memory footprint"), label(7, True, "accuracy")),
+        verdicts(label(1, True, "speed"), label(2, True, "accuracy"), label(3, False)),
+    )
+    items, abstracts = batch()
+    (outcome,) = confirm_engine(fake_openai, store).summarize_batch(items, abstracts)
+    assert outcome.summary is not None
+    reask = last_user_message(fake_openai.chat_requests()[1])
+    assert "no candidate 7" in reask
+    assert "no verdict for candidate(s) 2, 3" in reask
+    assert "'memory footprint' is not supported" in reask
+    assert "every candidate" in reask
+
+
+def test_a_verdict_without_a_metric_keeps_the_rules_metric(
+    fake_openai: FakeOpenAIServer, store: Engine
+) -> None:
+    fake_openai.script(verdicts(label(1, True), label(2, False), label(3, False)))
+    items, abstracts = batch()
+    (outcome,) = confirm_engine(fake_openai, store).summarize_batch(items, abstracts)
+    assert outcome.summary is not None
+    assert [g.metric for g in outcome.summary.gains] == ["speedup"]
+
+
+def test_an_abstract_with_no_candidates_needs_only_a_takeaway(
+    fake_openai: FakeOpenAIServer, store: Engine
+) -> None:
+    text = "We argue that benchmarks matter and describe why."
+    item = make_item(1, "p1", "A Position Paper", text, "gpt-4.1-mini", 10_000)
+    fake_openai.script(verdicts(takeaway="The paper argues that benchmarks matter."))
+    (outcome,) = confirm_engine(fake_openai, store).summarize_batch([item], {"p1": text})
+    assert outcome.summary is not None and outcome.summary.gains == []
+
+
+def test_the_setting_picks_the_confirm_prompt_and_its_format() -> None:
+    assert summarize_prompt("confirm").ref == "confirm/v1"
+    assert summarize_prompt("full").name == "summarize"
+    assert isinstance(answer_format(load_prompt("confirm")), ConfirmCandidates)
+    with pytest.raises(ValueError):
+        LLMSettings.model_validate({"extraction": "guess"})
+
+
+def _confirm_first(body: dict[str, Any]) -> Reply:
+    """A model that confirms each paper's first candidate and rejects the rest."""
+    answers = []
+    for paper in papers_in(body):
+        cands = cast(list[dict[str, Any]], paper.get("candidates") or [])
+        answers.append(
+            {
+                "id": paper["id"],
+                "takeaway": "A method is presented.",
+                "candidates": [label(c["n"], c["n"] == 1) for c in cands],
+            }
+        )
+    return Reply.content({"papers": answers})
+
+
+def test_a_whole_run_in_confirm_mode_stores_its_prompt_version(
+    tmp_path: Path, store: Engine, fake_openai: FakeOpenAIServer
+) -> None:
+    feed = tmp_path / "papers.jsonl"
+    feed.write_text(
+        "".join(
+            json.dumps({"id": f"2501.0000{i}", "title": f"Paper {i}", "abstract": ABSTRACT}) + "\n"
+            for i in range(1, 4)
+        )
+    )
+    ingest_files(store, [feed])
+    fake_openai.handler = _confirm_first
+    cfg = Settings(
+        llm={"base_url": fake_openai.url, "model": "gpt-4.1-mini", "extraction": "confirm"}
+    )
+    engine = LLMBatchSummarizer(LLM(cfg.llm, store), cfg, concurrency=2)
+    assert engine.made_by.prompt_version == "confirm/v1"
+    report = summarize_pending(store, engine)
+    assert (report.summarized, report.failed) == (3, 0)
+    with Session(store) as session:
+        for ref in ("2501.00001", "2501.00002", "2501.00003"):
+            paper = get_paper(session, ref)
+            assert paper is not None
+            summary = current_summary(session, paper)
+            assert summary is not None and summary.prompt_version == "confirm/v1"
+            assert [g.quote for g in gains_of(session, summary)] == ["3.1x"]
