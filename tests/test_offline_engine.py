@@ -118,6 +118,9 @@ def test_lists_share_their_unit() -> None:
         ("FooNet reduces time by 12.68% to 22.24% over routers.", (12.68, 22.24, "%")),
         ("FooNet improves F1 ranging from 6.2% to 22.5%.", (6.2, 22.5, "%")),
         ("FooNet has a 0.13sim2.41 lower error rate.", (0.13, 2.41, "points")),
+        # "A to B" with no "from" is a range, whether the unit is written once or twice
+        ("FooNet gives 8.2 to 87.7 times speedups over BarNet.", (8.2, 87.7, "x")),
+        ("FooNet has 1.3x to 50.7x lower latency than BarNet.", (1.3, 50.7, "x")),
     ],
 )
 def test_ranges_are_one_record(text: str, expected: tuple[float, float, str]) -> None:
@@ -320,7 +323,7 @@ def test_summarize_offline_passes_validation() -> None:
     assert summary_errors(normalize_summary(result), ABSTRACT) == []
     empty = summarize_offline("p-2", "Plain", "We study things without numbers.")
     assert not empty.has_claims and empty.gains == []
-    assert (ENGINE, ENGINE_VERSION) == ("offline", "offline-v1")
+    assert (ENGINE, ENGINE_VERSION) == ("offline", "offline-v2")
 
 
 # ---------------------------------------------------------------- guard on the seed set

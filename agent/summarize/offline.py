@@ -1,14 +1,17 @@
 """The built-in offline engine: claimed gains by pattern rules and an extractive takeaway.
 
-No LLM is called. Gains come from agent/offline_patterns.py; the takeaway is a sentence of the
-abstract, trimmed to 30 words, that names the method. Every quote is a slice of the abstract and
-every number of the takeaway is checked against it, so the output is faithful by construction.
+No LLM is called. Gains come from agent/offline_patterns.py (a learned decision over the same
+candidates, agent/summarize/claim_model.py, is the measured alternative to the rules' one); the
+takeaway is a sentence of the abstract, trimmed to 30 words, that names the method. Every quote
+is a slice of the abstract and every number of the takeaway is checked against it, so the output
+is faithful by construction.
 Results are stored with ENGINE_VERSION as their prompt version.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from agent.core.markup import normalize, plain_text
 from agent.core.methods import find_method_name, squash
@@ -17,9 +20,10 @@ from agent.core.numbers import unsupported_numbers
 from agent.core.sentences import sentence_spans
 from agent.core.validate import gain_errors
 from agent.summarize import offline_patterns as pat
+from agent.summarize.claim_model import ClaimModel
 
 ENGINE = "offline"
-ENGINE_VERSION = "offline-v1"
+ENGINE_VERSION = "offline-v2"  # v2: "8.2 to 87.7 times" is one range
 MAX_TAKEAWAY_WORDS = 30
 
 
@@ -53,6 +57,30 @@ MAX_CANDIDATES = 60  # numbers with a unit examined per abstract
 MAX_GAINS = 24  # gains kept per abstract
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """A gain the rules read off one number, with the context they read it in: what the
+    claim model (agent/summarize/claim_model.py) scores. Offsets are into `text`, the
+    normalized view of the abstract."""
+
+    gain: Gain
+    text: str
+    mention: pat.Mention
+    sentence: tuple[int, int]
+    clause: tuple[int, int]
+    sentence_index: int
+    sentence_count: int
+    method: str | None
+    metric_fell_back: bool  # the words next to the number named no quantity
+    not_a_result: bool  # the strict rules' verdict: a problem, a setting, another model
+    presents_result: bool  # the strict rules' verdict: the sentence states a result
+
+    @property
+    def accepted(self) -> bool:
+        """Whether the strict rules keep this candidate."""
+        return self.presents_result and not self.not_a_result
+
+
 def extract_gains(abstract: str, method: str | None = None, *, strict: bool = True) -> list[Gain]:
     """Every claimed gain of the abstract, one record per stated number, in text order.
 
@@ -62,6 +90,14 @@ def extract_gains(abstract: str, method: str | None = None, *, strict: bool = Tr
     skipped: every number with a unit that is not a set-up number comes back (the candidates
     an LLM confirms, agent/summarize/confirm.py).
     """
+    return [c.gain for c in read_candidates(abstract, method, strict=strict)]
+
+
+def read_candidates(
+    abstract: str, method: str | None = None, *, strict: bool = True
+) -> list[Candidate]:
+    """The gains of `extract_gains` with their context; with `strict` False, every candidate
+    with the strict rules' verdicts recorded instead of applied."""
     view = normalize(abstract)
     text = view.text
     mentions = pat.find_mentions(text)
@@ -71,7 +107,7 @@ def extract_gains(abstract: str, method: str | None = None, *, strict: bool = Tr
     mentions = mentions[:MAX_CANDIDATES]
     sentences = sentence_spans(text)
     spans: list[tuple[int, int]] = []  # normalized quote span of each gain
-    gains: list[Gain] = []
+    found: list[Candidate] = []
     previous_end = 0
     index = 0
     for mention in mentions:
@@ -82,9 +118,9 @@ def extract_gains(abstract: str, method: str | None = None, *, strict: bool = Tr
         unit = mention.unit
         if unit is None or _in_link(text, mention.start):
             continue
-        if strict and pat.not_a_result(text, mention, sentence, method):
-            continue
-        if strict and not pat.presents_result(text, sentence, method):
+        refused = pat.not_a_result(text, mention, sentence, method)
+        presents = pat.presents_result(text, sentence, method)
+        if strict and (refused or not presents):
             continue
         clause = pat.clause_bounds(text, sentence, mention.start)
         qualifier, quote_start = pat.qualifier_of(text, mention, clause)
@@ -107,30 +143,43 @@ def extract_gains(abstract: str, method: str | None = None, *, strict: bool = Tr
             end -= 1
         if (
             metric in _FALLBACK_METRICS
-            and gains
-            and gains[-1].unit == unit
+            and found
+            and found[-1].gain.unit == unit
             and _continues_list(text, spans[-1], mention)
         ):
-            metric = gains[-1].metric  # "49.5% (31.7%)", "AP scores of 49.7/53.5"
+            metric = found[-1].gain.metric  # "49.5% (31.7%)", "AP scores of 49.7/53.5"
         elif (unit in _SCORE_UNITS and metric in _FALLBACK_METRICS) or pat.is_score_name(unit):
             metric = unit
         spans.append((start, end))
-        gains.append(
-            Gain(
-                metric=metric,
-                value=mention.value,
-                value_high=mention.value_high,
-                unit=unit,
-                kind=pat.kind_of(text, mention, clause),
-                qualifier=qualifier,
-                baseline=pat.plain_baseline(pat.baseline_of(text, mention, sentence)),
-                condition=pat.condition_of(text, max(mention.end, metric_end), clause),
-                quote=view.quote(start, end),
+        gain = Gain(
+            metric=metric,
+            value=mention.value,
+            value_high=mention.value_high,
+            unit=unit,
+            kind=pat.kind_of(text, mention, clause),
+            qualifier=qualifier,
+            baseline=pat.plain_baseline(pat.baseline_of(text, mention, sentence)),
+            condition=pat.condition_of(text, max(mention.end, metric_end), clause),
+            quote=view.quote(start, end),
+        )
+        found.append(
+            Candidate(
+                gain=gain,
+                text=text,
+                mention=mention,
+                sentence=sentence,
+                clause=clause,
+                sentence_index=index,
+                sentence_count=len(sentences),
+                method=method,
+                metric_fell_back=metric in _FALLBACK_METRICS,
+                not_a_result=refused,
+                presents_result=presents,
             )
         )
-        if len(gains) >= MAX_GAINS:
+        if len(found) >= MAX_GAINS:
             break
-    return gains
+    return found
 
 
 def _fallback(unit: str) -> str:
@@ -286,13 +335,42 @@ def candidate_gains(abstract: str) -> list[Gain]:
     return [g for g in gains if not gain_errors(g, abstract)]
 
 
-def summarize_offline(paper_id: str, title: str, abstract: str) -> PaperSummary:
-    """Gains and takeaway of one paper; `has_claims` is true exactly when gains were found."""
+def rule_gains(abstract: str, method: str | None) -> list[Gain]:
+    """The gains the strict rules keep, each a valid gain: a gain the field checks refuse is
+    left out, not sent on to fail the paper (when unsure, the reader sees fewer claims rather
+    than a wrong one)."""
+    gains = [_checked(g, abstract) for g in extract_gains(abstract, method)]
+    return [g for g in gains if not gain_errors(g, abstract)]
+
+
+def open_candidates(abstract: str, method: str | None) -> list[Candidate]:
+    """The candidates the claim model decides on: every one the rules do not refuse. A
+    refusal (a problem statement, a setting, another model's size, the starting point of a
+    change) follows ANNOTATION.md's exclusions and stands; the model replaces the weaker
+    test that the sentence presents a result, and can veto what the rules would keep."""
+    return [c for c in read_candidates(abstract, method, strict=False) if not c.not_a_result]
+
+
+def claimed_gains(abstract: str, method: str | None, model: ClaimModel) -> list[Gain]:
+    """The open candidates `model` takes for claimed gains, each a valid gain (verbatim quote,
+    supported labels)."""
+    candidates = open_candidates(abstract, method)
+    kept = model.keep(candidates) if candidates else []
+    gains = [_checked(c.gain, abstract) for c, keep in zip(candidates, kept, strict=True) if keep]
+    return [g for g in gains if not gain_errors(g, abstract)]
+
+
+def summarize_offline(
+    paper_id: str, title: str, abstract: str, *, model: ClaimModel | None = None
+) -> PaperSummary:
+    """Gains and takeaway of one paper; `has_claims` is true exactly when gains were found.
+
+    The strict rules decide which numbers are claims. With `model` (agent/summarize/
+    claim_model.py, `load_model()` for the shipped one) the learned decision does instead; it
+    is measured next to the rules (evals/train_claim_model.py, bench/bench_extraction.py) but
+    is not the default, as dev cross-validation did not show it better (RESULTS.md)."""
     name = find_method_name(title, abstract)
-    # A gain the field checks refuse is left out, not sent on to fail the paper: when unsure,
-    # the reader sees fewer claims rather than a wrong one.
-    gains = [_checked(g, abstract) for g in extract_gains(abstract, name)]
-    gains = [g for g in gains if not gain_errors(g, abstract)]
+    gains = rule_gains(abstract, name) if model is None else claimed_gains(abstract, name, model)
     return PaperSummary(
         id=paper_id,
         takeaway=extractive_takeaway(title, abstract, gains),

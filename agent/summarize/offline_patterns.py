@@ -32,7 +32,7 @@ _UNIT_RE = re.compile(
     """,
     re.VERBOSE,
 )
-_RANGE_SEP_RE = re.compile(r"\s?(?:--|—|-|–|~|∼|\\sim|sim|\s to)\s?(?=\d)")
+_RANGE_SEP_RE = re.compile(r"\s?(?:--|—|-|–|~|∼|\\sim|sim|(?<=\s)to)\s?(?=\d)")
 _LIST_SEP_RE = re.compile(r"(?:\s*,\s*(?:and\s+)?|\s+and\s+|/)")
 # A number glued to a name or a word ("LLaMA-7B", "FP16", "GPT-4.1", "8xA100", "13B").
 _GLUED_BEFORE_RE = re.compile(r"(?:[A-Za-z_.^$]|[A-Za-z0-9]-|[A-Za-z]/)$")
