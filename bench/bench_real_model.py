@@ -99,7 +99,10 @@ def llm_mode(
     base_url: str,
     model: str,
     batch_size: int | None,
+    minutes: float | None = None,
 ) -> ModeResult:
+    """One mode over `ids`; with `minutes`, no batch is started after that much time and the
+    figures cover the papers tried (the table says how many)."""
     tmp = Path(tempfile.mkdtemp(prefix=f"bench-real-{mode}-"))
     store = open_engine(f"sqlite:///{tmp / 'bench.db'}")
     extra: dict[str, Any] = {} if batch_size is None else {"max_papers_per_batch": batch_size}
@@ -122,7 +125,11 @@ def llm_mode(
     reasks = 0
     size = settings.max_papers_per_batch
     start = time.perf_counter()
+    tried = 0
     for at in range(0, len(ids), size):
+        if minutes is not None and time.perf_counter() - start > minutes * 60:
+            print(f"  {mode}: {minutes:g} minutes are up; {tried} papers tried", file=sys.stderr)
+            break
         chunk = ids[at : at + size]
         items = [
             make_item(
@@ -147,10 +154,11 @@ def llm_mode(
                     warnings[outcome.item.ref] = outcome.warning
             else:
                 failures[outcome.item.ref] = outcome.error or "no summary"
-        done = at + len(chunk)
-        print(f"  {mode}: {done}/{len(ids)} papers, {len(preds)} valid", file=sys.stderr)
+        tried = at + len(chunk)
+        print(f"  {mode}: {tried}/{len(ids)} papers, {len(preds)} valid", file=sys.stderr)
     seconds = time.perf_counter() - start
     calls = calls_of_run(store, run.id)
+    ids = ids[:tried]
     return ModeResult(
         mode,
         len(ids),
@@ -201,6 +209,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base-url", default=LOCAL_URL, help="the OpenAI-compatible endpoint")
     parser.add_argument("--batch", type=int, default=None, help="papers per request (default 2)")
     parser.add_argument("--json", type=Path, default=None, help="also write every figure here")
+    parser.add_argument(
+        "--minutes",
+        type=float,
+        default=None,
+        help="per mode: start no batch after this many minutes (figures cover the papers tried)",
+    )
     args = parser.parse_args(argv)
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     unknown = [m for m in modes if m not in MODES]
@@ -221,7 +235,14 @@ def main(argv: list[str] | None = None) -> int:
     for mode in modes:
         results.append(
             llm_mode(
-                mode, ids, papers, gold, base_url=args.base_url, model=model, batch_size=args.batch
+                mode,
+                ids,
+                papers,
+                gold,
+                base_url=args.base_url,
+                model=model,
+                batch_size=args.batch,
+                minutes=args.minutes,
             )
         )
     print(f"{len(ids)} seed papers, model {model} at {args.base_url}\n")
