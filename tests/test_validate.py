@@ -2,7 +2,12 @@ import pytest
 
 from agent.core.models import Gain, PaperSummary
 from agent.core.units import normalize_unit
-from agent.core.validate import batch_id_errors, normalize_summary, summary_errors
+from agent.core.validate import (
+    batch_id_errors,
+    normalize_summary,
+    summary_errors,
+    whole_sentences_within,
+)
 
 ABSTRACT = (
     "ProMoE achieves an average speedup of 2.20x (up to 3.21x) over existing offloading "
@@ -104,3 +109,13 @@ def test_every_id_answered_exactly_once() -> None:
     assert "id a was answered more than once" in errors
     assert "id zzz is not one of the papers given" in errors
     assert "no answer for id(s): b" in errors
+
+
+def test_a_paragraph_takeaway_keeps_its_opening_whole_sentences() -> None:
+    first = "FooNet serves mixture-of-experts models faster on one GPU."
+    also = "It also does other things. "
+    rest = "Then the abstract goes on about background for many more words " * 3 + "."
+    assert whole_sentences_within(f"{first} {also}{rest}") == f"{first} {also.strip()}"
+    long_one = " ".join(["word"] * 40) + "."
+    assert whole_sentences_within(long_one) == long_one  # never cut inside a sentence
+    assert whole_sentences_within(first) == first

@@ -11,6 +11,7 @@ import re
 from agent.core.claim_check import field_errors
 from agent.core.models import Gain, PaperSummary
 from agent.core.numbers import quote_contains_value, unsupported_numbers
+from agent.core.sentences import sentences
 from agent.core.units import normalize_unit
 
 MAX_TAKEAWAY_WORDS = 30
@@ -20,6 +21,21 @@ _LINK_RE = re.compile(r"https?://|www\.|\]\(", re.IGNORECASE)
 
 def word_count(text: str) -> int:
     return len(text.split())
+
+
+def whole_sentences_within(text: str, limit: int = MAX_TAKEAWAY_WORDS) -> str:
+    """A model's takeaway of several sentences, over `limit` words, cut to the whole sentences
+    at its start that fit (a model asked for one sentence that writes a paragraph usually
+    opens with the sentence it was asked for). Never cut inside a sentence: a text whose first
+    sentence alone is too long comes back unchanged, to fail validation with its length."""
+    if word_count(text) <= limit:
+        return text
+    kept: list[str] = []
+    for sentence in sentences(text):
+        if word_count(" ".join([*kept, sentence])) > limit:
+            break
+        kept.append(sentence)
+    return " ".join(kept) if kept else text
 
 
 def normalize_summary(summary: PaperSummary) -> PaperSummary:

@@ -25,6 +25,7 @@ from agent.core.validate import (
     normalize_summary,
     relevance_errors,
     summary_errors,
+    whole_sentences_within,
     word_count,
 )
 from agent.summarize.batching import BatchItem, render_request
@@ -140,6 +141,9 @@ def check_answer(
         check.quoted[ref] = _quoted_gains(entry, abstract)
         try:
             summary = normalize_summary(SummaryAnswer.model_validate(entry))
+            summary = summary.model_copy(
+                update={"takeaway": whole_sentences_within(summary.takeaway)}
+            )
         except ValidationError as exc:
             check.errors[ref] = schema_errors(exc) + _partial_content_errors(entry, abstract)
             continue
