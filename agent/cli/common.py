@@ -1,17 +1,25 @@
-"""What every paperskim command shares: consoles, common options, settings and the store."""
+"""What every paperskim command shares: consoles, common options, settings and the store.
+
+The command modules (agent/cli/*.py) import at their top only typer, rich's console and
+agent.core: `paperskim --help` and `--version` load every command's options, so a command
+imports the stages, the store, pydantic, openai and the like inside its body, where they are
+used (tests/test_fast_start.py holds this; bench/bench_startup.py measures it).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from rich.console import Console
-from sqlalchemy import Engine
 
-from agent.config import Settings, load_settings
 from agent.core.errors import ConfigError, StoreError
-from store.db import open_engine
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from agent.config import Settings
 
 out = Console()
 err = Console(stderr=True)
@@ -63,6 +71,8 @@ def settings_from_flags(
     model: str | None = None,
     base_url: str | None = None,
 ) -> Settings:
+    from agent.config import load_settings
+
     llm = {k: v for k, v in {"model": model, "base_url": base_url}.items() if v is not None}
     settings = load_settings(db=db, engine=engine, llm=llm or None)
     if settings.engine == "llm" and settings.llm.base_url is None and settings.llm.api_key is None:
@@ -80,6 +90,8 @@ def open_store(settings: Settings, *, writes: bool = False, reads_only: bool = F
     first checks that a SQLite file is not damaged (store/failures.py); `reads_only`: a command
     that only looks (stats, show, digest...), which refuses a SQLite file that does not exist
     rather than create an empty one (a typo in --db would otherwise answer "0 papers")."""
+    from store.db import open_engine
+
     url = settings.database_url
     if reads_only and url.startswith("sqlite:///"):
         path = url.removeprefix("sqlite:///")

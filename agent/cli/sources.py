@@ -12,17 +12,20 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from sqlalchemy import Engine
 
 from agent.cli.common import err
-from agent.config import Settings, default_home
-from agent.ingest.fetch import SPEC_HELP, Fetched, Fetcher, is_spec
-from agent.ingest.fields import parse_map
-from agent.ingest.step import IngestReport
+from agent.ingest.specs import SPEC_HELP, is_spec
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from agent.config import Settings
+    from agent.ingest.fetch import Fetched
+    from agent.ingest.step import IngestReport
 
 EXIT_OK, EXIT_NOTHING_READ, EXIT_SOURCE_FAILED = 0, 1, 3
 
@@ -49,10 +52,14 @@ MapOption = Annotated[
 
 
 def mapping_from(pairs: list[str] | None) -> dict[str, str]:
+    from agent.ingest.fields import parse_map
+
     return parse_map(pairs)
 
 
 def fetch_dir() -> Path:
+    from agent.config import default_home
+
     return default_home() / "fetched" / date.today().isoformat()
 
 
@@ -60,6 +67,8 @@ def gather(
     store: Engine, settings: Settings, specs: list[str] | None
 ) -> tuple[list[Path], dict[Path, str], list[Fetched]]:
     """Local files as given; specs fetched now (saved under the data folder) in their place."""
+    from agent.ingest.fetch import Fetcher
+
     specs = specs or settings.fetch.sources
     if not specs:
         raise typer.BadParameter(
