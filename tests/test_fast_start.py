@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
-from tests.conftest import ROOT
+from tests.conftest import LISTING, ROOT
 
 # Each costs from tens of milliseconds (jinja2, tiktoken) to most of a second (openai) to import.
 HEAVY = (
@@ -86,3 +87,12 @@ def test_each_commands_help_loads_no_heavy_module() -> None:
     assert printed.count("Usage: paperskim ") == len(COMMANDS)
     # typer itself brings pydantic in to parse a command's options; nothing else may come.
     assert [m for m in loaded if m != "pydantic"] == []
+
+
+def test_offline_summarize_loads_no_llm_client(tmp_path: Path) -> None:
+    db = str(tmp_path / "p.db")
+    loaded, printed = loaded_after(
+        ["ingest", str(LISTING), "--db", db], ["summarize", "--db", db, "--limit", "3"]
+    )
+    assert "3 summarized, 0 failed" in printed and "offline engine" in printed
+    assert "openai" not in loaded and "tiktoken" not in loaded

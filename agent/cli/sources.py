@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from agent.config import Settings
-    from agent.ingest.fetch import Fetched
+    from agent.ingest.fetch import Fetched, Fetcher
     from agent.ingest.step import IngestReport
 
 EXIT_OK, EXIT_NOTHING_READ, EXIT_SOURCE_FAILED = 0, 1, 3
@@ -67,8 +67,6 @@ def gather(
     store: Engine, settings: Settings, specs: list[str] | None
 ) -> tuple[list[Path], dict[Path, str], list[Fetched]]:
     """Local files as given; specs fetched now (saved under the data folder) in their place."""
-    from agent.ingest.fetch import Fetcher
-
     specs = specs or settings.fetch.sources
     if not specs:
         raise typer.BadParameter(
@@ -84,6 +82,8 @@ def gather(
                 files.append(Path(spec))
                 continue
             if fetcher is None:
+                from agent.ingest.fetch import Fetcher  # the HTTP client, only to fetch
+
                 if not settings.fetch.contact:
                     err.print(
                         "[yellow]note:[/] no [fetch] contact configured; arXiv asks for one "
