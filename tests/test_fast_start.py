@@ -15,7 +15,7 @@ from pathlib import Path
 
 from tests.conftest import LISTING, ROOT
 
-# Each costs from tens of milliseconds (jinja2, tiktoken) to most of a second (openai) to import.
+# Each costs from tens of milliseconds (jinja2, rich) to most of a second (openai) to import.
 HEAVY = (
     "openai",
     "fastapi",
@@ -34,6 +34,7 @@ HEAVY = (
     "feedparser",
     "bibtexparser",
     "psycopg",
+    "rich",
     "agent.config",
     "agent.summarize.offline_patterns",
     "evals.gold",

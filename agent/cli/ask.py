@@ -6,7 +6,6 @@ import json
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 
 from agent.cli.common import (
     BaseUrlOption,
@@ -14,6 +13,7 @@ from agent.cli.common import (
     EngineOption,
     ModelOption,
     err,
+    escape,
     open_store,
     out,
     settings_from_flags,

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 
 from agent.cli.common import (
     BaseUrlOption,
@@ -17,6 +16,7 @@ from agent.cli.common import (
     EngineOption,
     ModelOption,
     err,
+    escape,
     open_store,
     out,
     settings_from_flags,

@@ -118,7 +118,7 @@ def eval_command(
             return
         if compare is not None:
             print_comparison(
-                out, compare_runs(_get(session, compare[0]), _get(session, compare[1]))
+                out.console, compare_runs(_get(session, compare[0]), _get(session, compare[1]))
             )
             return
         run = _get(session, show) if show is not None else None
@@ -136,9 +136,9 @@ def eval_command(
             use_judge=judge,
             concurrency=concurrency,
         )
-    print_run(out, run)
+    print_run(out.console, run)
     if (ask if ask is not None else not settings.use_llm) and show is None and not reviewed:
-        print_ask_scores(out, add_ask_scores(settings, store, run))
+        print_ask_scores(out.console, add_ask_scores(settings, store, run))
     if json_out is not None:
         json_out.write_text(json.dumps(run_to_json(run), indent=2, ensure_ascii=False))
         err.print(f"JSON → {json_out}")

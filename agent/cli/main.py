@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from agent import __version__
 from agent.cli.common import (
@@ -23,6 +22,7 @@ from agent.cli.common import (
     ModelOption,
     SourcesArg,
     err,
+    escape,
     open_store,
     out,
     settings_from_flags,
@@ -87,7 +87,7 @@ def _progress(label: str) -> Iterator[Progress]:
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=err,
+        console=err.console,
         transient=True,
         disable=not err.is_terminal,
     )
@@ -617,7 +617,7 @@ def stats(db: DbOption = None) -> None:
 
 def _version(value: bool) -> None:
     if value:
-        out.print(f"paperskim {__version__}")
+        typer.echo(f"paperskim {__version__}")  # not through rich: nothing else needs it here
         raise typer.Exit()
 
 

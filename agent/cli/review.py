@@ -156,4 +156,4 @@ def review_command(
     store = open_store(settings)
     name = reviewer or default_reviewer(settings.review.reviewer)
     wanted = QueueFilter.parse(status="" if status == "all" else status, q=search)
-    review_in_terminal(store, name, out, out.input, wanted)
+    review_in_terminal(store, name, out.console, out.console.input, wanted)

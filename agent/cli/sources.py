@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 
-from agent.cli.common import err
+from agent.cli.common import err, escape
 from agent.ingest.specs import SPEC_HELP, is_spec
 
 if TYPE_CHECKING:
