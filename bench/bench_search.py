@@ -36,7 +36,8 @@ from agent.ask.offline import answer_offline
 from agent.ask.questions import parse_question
 from agent.ask.retrieve import gain_filter
 from evals.ask_eval import QUESTIONS_PATH, load_questions
-from evals.gold import PAPERS_PATH, load_papers
+from evals.gold import load_papers
+from evals.paths import PAPERS_PATH
 from store.db import open_engine
 from store.search import search_papers
 

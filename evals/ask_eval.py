@@ -34,7 +34,7 @@ from agent.ask.retrieve import Mode
 from agent.config import Settings
 from agent.ingest.step import ingest_files
 from agent.summarize.engines import OfflineSummarizer, summarize_pending
-from evals.gold import PAPERS_PATH
+from evals.paths import PAPERS_PATH
 from store.db import open_engine
 from store.tables import EvalRun
 

@@ -16,17 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agent.core.errors import PaperskimError
 from agent.core.models import PaperSummary
-
-DATA_DIR = Path(__file__).parent / "data"
-GOLD_PATH = DATA_DIR / "seed_gold.jsonl"
-PAPERS_PATH = DATA_DIR / "seed_papers.jsonl"
-REAL_DIR = DATA_DIR / "real"
-# name → (gold, papers) of the gold sets shipped in evals/data/
-GOLD_SETS: dict[str, tuple[Path, Path]] = {
-    "seed": (GOLD_PATH, PAPERS_PATH),
-    "real-dev": (REAL_DIR / "dev_gold.jsonl", REAL_DIR / "dev_papers.jsonl"),
-    "real-test": (REAL_DIR / "test_gold.jsonl", REAL_DIR / "test_papers.jsonl"),
-}
+from evals.paths import GOLD_PATH, GOLD_SETS, PAPERS_PATH
 
 Record = TypeVar("Record", bound=BaseModel)
 

@@ -21,8 +21,9 @@ from agent.config import Settings
 from agent.core.models import PaperSummary
 from agent.llm.client import LLM
 from agent.summarize.engines import Summarizer, make_summarizer
-from evals.gold import GOLD_PATH, PAPERS_PATH, SeedPaper, load_gold, load_papers
+from evals.gold import SeedPaper, load_gold, load_papers
 from evals.judge import JudgeResult, TakeawayToJudge, judge_takeaways
+from evals.paths import GOLD_PATH, PAPERS_PATH
 from evals.scoring import RunScores, score_run
 from store.runs import finish_run, start_run
 from store.tables import EvalRun, Paper

@@ -19,7 +19,8 @@ from evals.ask_eval import (
     run_ask_eval,
     score_answers,
 )
-from evals.gold import PAPERS_PATH, load_papers
+from evals.gold import load_papers
+from evals.paths import PAPERS_PATH
 from tests.fake_openai import FakeOpenAIServer, Reply
 from tests.llm_answers import answer_all
 

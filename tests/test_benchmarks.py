@@ -34,6 +34,7 @@ RUNS = {
     "offline_claims": ["bench/bench_offline_run.py", "--sizes", "300", "--claims"],
     "pages": ["bench/bench_pages.py", "--papers", "300", "--rounds", "1"],
     "commands": ["bench/bench_commands.py", "--papers", "300", "--rounds", "1"],
+    "startup": ["bench/bench_startup.py", "--runs", "2", "--max-over", "inf"],
 }
 
 

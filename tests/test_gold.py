@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from evals.gold import GOLD_PATH, PAPERS_PATH, GoldDataError, load_gold, load_papers
+from evals.gold import GoldDataError, load_gold, load_papers
+from evals.paths import GOLD_PATH, PAPERS_PATH
 
 GOOD_GOLD = {
     "id": "p-1",

@@ -3,33 +3,40 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
-from sqlalchemy import Engine
 
-from agent.ask.agent import answer_with_llm
-from agent.ask.offline import Answer, answer_offline
 from agent.cli.common import (
     BaseUrlOption,
     DbOption,
     EngineOption,
     ModelOption,
     err,
+    escape,
     open_store,
     out,
     settings_from_flags,
 )
-from agent.config import Settings
-from agent.llm.client import LLM
-from store.runs import closed_on_error, finish_run, start_run
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from agent.ask.offline import Answer
+    from agent.config import Settings
 
 
 def ask(settings: Settings, store: Engine, question: str, *, limit: int = 5) -> Answer:
     """The LLM's checked answer when an endpoint is configured, else the offline answer."""
+    from agent.ask.offline import answer_offline
+
     if not settings.use_llm:
         return answer_offline(store, question, limit=limit)
+    # Only here: an offline answer never loads the openai client.
+    from agent.ask.agent import answer_with_llm
+    from agent.llm.client import LLM
+    from store.runs import closed_on_error, finish_run, start_run
+
     run = start_run(store, "ask", engine="llm", model=settings.llm.model, prompt_version="ask/v1")
     with closed_on_error(store, run):
         answer = answer_with_llm(store, LLM(settings.llm, store, run_id=run.id), question)

@@ -16,9 +16,6 @@ from agent.cli.common import (
     settings_from_flags,
 )
 from agent.core.errors import ConfigError
-from agent.llm.client import LLM
-from agent.summarize.batch_jobs import BatchRunner
-from store.runs import closed_on_error, finish_run, start_run
 
 
 def batch_command(
@@ -49,6 +46,10 @@ def batch_command(
     submit the papers that failed again. Results pass the same checks as `summarize`.
     Needs an endpoint that has the Batch API (OpenAI, Azure OpenAI).
     """
+    from agent.llm.client import LLM
+    from agent.summarize.batch_jobs import BatchRunner
+    from store.runs import closed_on_error, finish_run, start_run
+
     settings = settings_from_flags(db, "llm", model, base_url)
     if settings.llm.base_url is None and settings.llm.api_key is None:
         raise ConfigError("batch needs an LLM endpoint: set OPENAI_API_KEY or --base-url")

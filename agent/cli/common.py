@@ -1,20 +1,64 @@
-"""What every paperskim command shares: consoles, common options, settings and the store."""
+"""What every paperskim command shares: consoles, common options, settings and the store.
+
+The command modules (agent/cli/*.py) import at their top only typer, this module and
+agent.core: `paperskim --help` and `--version` load every command's options, so a command
+imports the stages, the store, pydantic, openai and the like inside its body, where they are
+used (tests/test_fast_start.py holds this; bench/bench_startup.py measures it). Even rich is
+imported only when something is printed through it: it is a third of what the bare start
+would load otherwise.
+"""
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
-from rich.console import Console
-from sqlalchemy import Engine
 
-from agent.config import Settings, load_settings
 from agent.core.errors import ConfigError, StoreError
-from store.db import open_engine
 
-out = Console()
-err = Console(stderr=True)
+if TYPE_CHECKING:
+    from rich.console import Console
+    from sqlalchemy import Engine
+
+    from agent.config import Settings
+
+
+class LazyConsole:
+    """A rich Console made (and rich imported) on first use."""
+
+    def __init__(self, *, stderr: bool = False) -> None:
+        self._stderr = stderr
+
+    @cached_property
+    def console(self) -> Console:
+        """The Console itself, for code that takes one (progress bars, reports, the reviewer)."""
+        from rich.console import Console
+
+        return Console(stderr=self._stderr)
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        self.console.print(*objects, **options)
+
+    def print_json(self, json: str) -> None:
+        self.console.print_json(json)
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.console.is_terminal
+
+
+out = LazyConsole()
+err = LazyConsole(stderr=True)
+
+
+def escape(markup: str) -> str:
+    """Text with rich's [tags] escaped (rich.markup.escape, imported on first use)."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(markup)
+
 
 DbOption = Annotated[
     str | None,
@@ -63,6 +107,8 @@ def settings_from_flags(
     model: str | None = None,
     base_url: str | None = None,
 ) -> Settings:
+    from agent.config import load_settings
+
     llm = {k: v for k, v in {"model": model, "base_url": base_url}.items() if v is not None}
     settings = load_settings(db=db, engine=engine, llm=llm or None)
     if settings.engine == "llm" and settings.llm.base_url is None and settings.llm.api_key is None:
@@ -80,6 +126,8 @@ def open_store(settings: Settings, *, writes: bool = False, reads_only: bool = F
     first checks that a SQLite file is not damaged (store/failures.py); `reads_only`: a command
     that only looks (stats, show, digest...), which refuses a SQLite file that does not exist
     rather than create an empty one (a typo in --db would otherwise answer "0 papers")."""
+    from store.db import open_engine
+
     url = settings.database_url
     if reads_only and url.startswith("sqlite:///"):
         path = url.removeprefix("sqlite:///")

@@ -6,12 +6,9 @@ import re
 import sys
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
-from rich.table import Table
-from sqlalchemy import Engine
 
 from agent.cli.common import (
     BaseUrlOption,
@@ -19,17 +16,19 @@ from agent.cli.common import (
     EngineOption,
     ModelOption,
     err,
+    escape,
     open_store,
     out,
     settings_from_flags,
 )
-from agent.config import Settings
-from agent.digest.editor_note import Note, llm_note, statistical_note
-from agent.digest.history import load_digest
-from agent.digest.mailer import send_message
-from agent.digest.render import FORMATS, OutputFormat, build_email, render
-from agent.digest.select import DigestItem, collect, record_digest
-from store.digests import list_digests
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from agent.config import Settings
+    from agent.digest.editor_note import Note
+    from agent.digest.render import OutputFormat
+    from agent.digest.select import DigestItem
 
 FormatArg = Annotated[
     str,
@@ -63,6 +62,8 @@ def parse_since(value: str, now: datetime | None = None) -> datetime:
 
 
 def _output_format(fmt: str) -> OutputFormat:
+    from agent.digest.render import FORMATS
+
     if fmt not in FORMATS:
         raise typer.BadParameter(
             f"--format must be one of {', '.join(FORMATS)}", param_hint="--format"
@@ -81,6 +82,8 @@ def _write(text: str, out_path: Path | None, count: int) -> None:
 
 def note_for(settings: Settings, store: Engine, items: list[DigestItem]) -> Note:
     """The LLM's checked note with an endpoint configured, else the statistical one."""
+    from agent.digest.editor_note import llm_note, statistical_note
+
     if not items or not settings.use_llm:
         return statistical_note(items)
     from agent.llm.client import LLM  # only here: an offline digest never loads the openai client
@@ -163,6 +166,10 @@ def digest(
 
       paperskim digest --format atom --out feed.xml
     """
+    from agent.digest.mailer import send_message
+    from agent.digest.render import build_email, render
+    from agent.digest.select import collect, record_digest
+
     stored_since = parse_since(since) if since not in (None, "last") else None
     output = _output_format(fmt)
     settings = settings_from_flags(db, engine, model, base_url)
@@ -232,6 +239,12 @@ def digests(
     `paperskim digests` lists them newest first; `paperskim digests 3 --format html --out
     d3.html` renders digest 3 with the same papers, text, sections and editor's note it had.
     """
+    from rich.table import Table
+
+    from agent.digest.history import load_digest
+    from agent.digest.render import FORMATS, render
+    from store.digests import list_digests
+
     store = open_store(settings_from_flags(db), reads_only=True)
     if digest_id is None:
         table = Table("id", "made", "format", "papers", "file", "sent to", "editor's note")

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
-from sqlmodel import Session
 
 from agent.cli.common import (
     BaseUrlOption,
@@ -23,17 +21,17 @@ from agent.cli.common import (
 )
 from agent.core.errors import NotFoundError
 from agent.core.labels import engine_label
-from evals.ask_eval import add_ask_scores, print_ask_scores
-from evals.compare import compare_runs
-from evals.gold import GOLD_PATH, PAPERS_PATH, gold_set_paths, load_papers
-from evals.harness import run_eval
-from evals.report import maker, print_comparison, print_run, render_html, run_to_json
-from evals.reviewed import reviewed_gold, run_reviewed_eval
-from store.runs import eval_runs
-from store.tables import EvalRun
+from evals.paths import GOLD_PATH, PAPERS_PATH
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from store.tables import EvalRun
 
 
 def _get(session: Session, run_id: int) -> EvalRun:
+    from store.tables import EvalRun
+
     run = session.get(EvalRun, run_id)
     if run is None:
         raise NotFoundError(f"no eval run {run_id} (see `paperskim eval --list`)")
@@ -100,6 +98,16 @@ def eval_command(
     defines them; with an endpoint, an LLM judge also grades each takeaway 1–5. Use --compare to
     see what got better or worse between two runs, paper by paper.
     """
+    from sqlmodel import Session
+
+    from evals.ask_eval import add_ask_scores, print_ask_scores
+    from evals.compare import compare_runs
+    from evals.gold import gold_set_paths, load_papers
+    from evals.harness import run_eval
+    from evals.report import print_comparison, print_run, render_html, run_to_json
+    from evals.reviewed import reviewed_gold, run_reviewed_eval
+    from store.runs import eval_runs
+
     if gold_set is not None:
         gold, papers = gold_set_paths(gold_set)
     settings = settings_from_flags(db, engine, model, base_url)
@@ -110,7 +118,7 @@ def eval_command(
             return
         if compare is not None:
             print_comparison(
-                out, compare_runs(_get(session, compare[0]), _get(session, compare[1]))
+                out.console, compare_runs(_get(session, compare[0]), _get(session, compare[1]))
             )
             return
         run = _get(session, show) if show is not None else None
@@ -128,9 +136,9 @@ def eval_command(
             use_judge=judge,
             concurrency=concurrency,
         )
-    print_run(out, run)
+    print_run(out.console, run)
     if (ask if ask is not None else not settings.use_llm) and show is None and not reviewed:
-        print_ask_scores(out, add_ask_scores(settings, store, run))
+        print_ask_scores(out.console, add_ask_scores(settings, store, run))
     if json_out is not None:
         json_out.write_text(json.dumps(run_to_json(run), indent=2, ensure_ascii=False))
         err.print(f"JSON → {json_out}")
@@ -142,6 +150,10 @@ def eval_command(
 
 
 def _print_list(runs: list[EvalRun]) -> None:
+    from rich.table import Table
+
+    from evals.report import maker
+
     if not runs:
         out.print("No eval runs yet: run `paperskim eval`.")
         return

@@ -6,7 +6,6 @@ import typer
 
 from agent.cli.common import DbOption, open_store, out, settings_from_flags
 from agent.cli.sources import SpecsArg, exit_code, gather
-from agent.ingest.step import ingest_files
 
 
 def fetch_command(sources: SpecsArg = None, db: DbOption = None) -> None:
@@ -27,6 +26,7 @@ def fetch_command(sources: SpecsArg = None, db: DbOption = None) -> None:
       paperskim fetch arxiv-rss:cs.LG hf-daily https://example.org/feed.xml
     """
     from agent.cli.main import _print_ingest  # the shared printer of skips and outcomes
+    from agent.ingest.step import ingest_files
 
     settings = settings_from_flags(db)
     store = open_store(settings)

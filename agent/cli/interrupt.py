@@ -13,14 +13,16 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from sqlalchemy import Engine
 
 from agent.cli.common import err
-from store.runs import closed_on_error
-from store.tables import Run
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from store.tables import Run
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for Ctrl-C
 
@@ -31,6 +33,8 @@ def stopped_by_ctrl_c(
 ) -> Iterator[Run]:
     """Run the block; on Ctrl-C close `run` as interrupted with `counts()`, say what was kept,
     and exit 130 (typer would otherwise print "Aborted!" and exit 1)."""
+    from store.runs import closed_on_error
+
     pressed = False
     previous = signal.getsignal(signal.SIGINT)
 

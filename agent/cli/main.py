@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
-from sqlalchemy import Engine
-from sqlmodel import Session
 
 from agent import __version__
 from agent.cli.common import (
@@ -26,6 +22,7 @@ from agent.cli.common import (
     ModelOption,
     SourcesArg,
     err,
+    escape,
     open_store,
     out,
     settings_from_flags,
@@ -44,26 +41,24 @@ from agent.cli.sources import (
     mapping_from,
     print_sources,
 )
-from agent.config import Settings
 from agent.core.errors import NotFoundError, PaperskimError
 from agent.core.labels import OFFLINE_LABEL
 from agent.core.labels import engine_label as maker_label
 from agent.core.text import printable
 from agent.core.units import format_number
 from agent.core.urls import safe_url
-from agent.digest.mailer import send_message
-from agent.digest.render import build_email
-from agent.digest.select import collect, engine_label, record_digest, render_markdown
-from agent.export import ExportFormat, write_export, write_reviewed
-from agent.ingest.records import FORMATS, Format
-from agent.ingest.step import IngestReport, ingest_files
-from agent.summarize.engines import Summarizer, make_summarizer, summarize_pending
-from agent.summarize.outcomes import SummarizeReport
-from store.papers import get_paper, papers_titled, public_id
-from store.runs import finish_run, start_run
-from store.summaries import current_summary, gains_of, summary_history
-from store.tables import Run
-from store.views import store_stats
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+    from sqlalchemy import Engine
+
+    from agent.config import Settings
+    from agent.export import ExportFormat
+    from agent.ingest.records import Format
+    from agent.ingest.step import IngestReport
+    from agent.summarize.engines import Summarizer
+    from agent.summarize.outcomes import SummarizeReport
+    from store.tables import Run
 
 app = typer.Typer(
     help="Summarize new paper abstracts into one-line takeaways and their claimed gains "
@@ -78,13 +73,21 @@ app = typer.Typer(
 
 
 @contextmanager
-def _progress(label: str) -> Any:
+def _progress(label: str) -> Iterator[Progress]:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=err,
+        console=err.console,
         transient=True,
         disable=not err.is_terminal,
     )
@@ -118,6 +121,8 @@ def _ingest(
     mapping: list[str] | None = None,
     labels: dict[Path, str] | None = None,
 ) -> IngestReport:
+    from agent.ingest.step import ingest_files
+
     names = mapping_from(mapping)
     with _progress("ingest") as progress:
         task = progress.add_task("Reading papers", total=None)
@@ -134,6 +139,8 @@ def _ingest(
 
 
 def _format(fmt: str | None) -> Format | None:
+    from agent.ingest.records import FORMATS
+
     if fmt is not None and fmt not in FORMATS:
         raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}")
     return fmt
@@ -143,6 +150,8 @@ def _summarize(
     store: Engine, summarizer: Summarizer, run: Run, limit: int | None, report: SummarizeReport
 ) -> SummarizeReport:
     """Fill `report` (the caller's, so that it still has the counts after a Ctrl-C)."""
+    from agent.summarize.engines import summarize_pending
+
     made_by = summarizer.made_by
     label = maker_label(made_by.engine, made_by.model)
     with _progress("summarize") as progress:
@@ -170,6 +179,9 @@ def _start(
     store: Engine, settings: Settings, command: str, concurrency: int, **fields: Any
 ) -> tuple[Run, Summarizer]:
     """A run row and the summarizer it uses (whose LLM calls are logged against the run)."""
+    from agent.summarize.engines import make_summarizer
+    from store.runs import start_run
+
     run_row = start_run(store, command, engine="llm" if settings.use_llm else "offline", **fields)
     summarizer = make_summarizer(settings, store, run_row.id, concurrency)
     made_by = summarizer.made_by
@@ -186,6 +198,8 @@ def _exit_if_nothing_worked(report: SummarizeReport) -> None:
 
 
 def _print_run(run: Run, settings: Settings, seconds: float, not_tried: int = 0) -> None:
+    from rich.table import Table
+
     table = Table(title=f"paperskim run {run.id}", show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column()
@@ -278,6 +292,9 @@ def run(
 
       paperskim run today.xml export.csv.gz
     """
+    from agent.summarize.outcomes import SummarizeReport
+    from store.runs import finish_run
+
     started = time.perf_counter()
     settings = settings_from_flags(db, engine, model, base_url)
     store = open_store(settings, writes=True)
@@ -332,6 +349,10 @@ def _write_run_digest(
     store: Engine, settings: Settings, out_path: Path | None, *, send: bool, note: bool
 ) -> Path | None:
     """The digest of papers in no earlier digest, with the editor's note; None if none."""
+    from agent.digest.mailer import send_message
+    from agent.digest.render import build_email
+    from agent.digest.select import collect, record_digest, render_markdown
+
     items = collect(store, since_last=True, profile=settings.profile)
     if not items:
         return None
@@ -395,6 +416,9 @@ def summarize(
     Papers that failed before are tried again. Each batch is stored as soon as it is done, so an
     interrupted run loses nothing and the next one continues where it stopped.
     """
+    from agent.summarize.outcomes import SummarizeReport
+    from store.runs import finish_run
+
     settings = settings_from_flags(db, engine, model, base_url)
     store = open_store(settings, writes=True)
     run_row, summarizer = _start(store, settings, "summarize", concurrency)
@@ -449,6 +473,8 @@ def export(
     Gains follow the schema of ANNOTATION.md (metric, value, value_high, unit, kind, qualifier,
     baseline, condition, quote), so results join back to the input by id.
     """
+    from agent.export import write_export, write_reviewed
+
     if fmt not in ("jsonl", "csv") or (reviewed and fmt != "jsonl"):
         raise typer.BadParameter(
             "--format must be jsonl or csv (--reviewed writes jsonl)", param_hint="--format"
@@ -494,6 +520,13 @@ def show(
 
     PAPER_ID may also be part of the title: one match is shown, several are listed.
     """
+    from rich.table import Table
+    from sqlmodel import Session
+
+    from agent.digest.select import engine_label
+    from store.papers import get_paper, papers_titled, public_id
+    from store.summaries import current_summary, gains_of, summary_history
+
     store = open_store(settings_from_flags(db), reads_only=True)
     with Session(store) as session:
         paper = get_paper(session, paper_id)
@@ -549,6 +582,10 @@ def show(
 @app.command()
 def stats(db: DbOption = None) -> None:
     """Counts of papers, summaries, failures, LLM calls, tokens and cost in the store."""
+    from rich.table import Table
+
+    from store.views import store_stats
+
     settings = settings_from_flags(db)
     s = store_stats(open_store(settings, reads_only=True))
     table = Table(
@@ -580,7 +617,7 @@ def stats(db: DbOption = None) -> None:
 
 def _version(value: bool) -> None:
     if value:
-        out.print(f"paperskim {__version__}")
+        typer.echo(f"paperskim {__version__}")  # not through rich: nothing else needs it here
         raise typer.Exit()
 
 

@@ -17,15 +17,13 @@ from agent.cli.common import (
     out,
     settings_from_flags,
 )
-from agent.config import Settings
 from agent.core.urls import safe_url
-from agent.review.actions import default_reviewer
-from agent.review.terminal import review_in_terminal
-from agent.review.web.queue import QueueFilter
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
     from sqlalchemy import Engine
+
+    from agent.config import Settings
 
 ReviewerOption = Annotated[
     str | None,
@@ -107,6 +105,8 @@ def serve_command(
     """
     import uvicorn
 
+    from agent.review.actions import default_reviewer
+
     settings = settings_from_flags(db, engine, model, base_url)
     app = build_review_app(
         settings,
@@ -144,6 +144,10 @@ def review_command(
     (checked like model output; the gains are kept), s skip, q quit. Edit gains in the browser
     (`paperskim serve`).
     """
+    from agent.review.actions import default_reviewer
+    from agent.review.terminal import review_in_terminal
+    from agent.review.web.queue import QueueFilter
+
     if status not in ("draft", "approved", "corrected", "rejected", "all"):
         raise typer.BadParameter(
             "--status must be draft, approved, corrected, rejected or all", param_hint="--status"
@@ -152,4 +156,4 @@ def review_command(
     store = open_store(settings)
     name = reviewer or default_reviewer(settings.review.reviewer)
     wanted = QueueFilter.parse(status="" if status == "all" else status, q=search)
-    review_in_terminal(store, name, out, out.input, wanted)
+    review_in_terminal(store, name, out.console, out.console.input, wanted)

@@ -12,17 +12,19 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
-from sqlalchemy import Engine
 
-from agent.cli.common import err
-from agent.config import Settings, default_home
-from agent.ingest.fetch import SPEC_HELP, Fetched, Fetcher, is_spec
-from agent.ingest.fields import parse_map
-from agent.ingest.step import IngestReport
+from agent.cli.common import err, escape
+from agent.ingest.specs import SPEC_HELP, is_spec
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from agent.config import Settings
+    from agent.ingest.fetch import Fetched, Fetcher
+    from agent.ingest.step import IngestReport
 
 EXIT_OK, EXIT_NOTHING_READ, EXIT_SOURCE_FAILED = 0, 1, 3
 
@@ -49,10 +51,14 @@ MapOption = Annotated[
 
 
 def mapping_from(pairs: list[str] | None) -> dict[str, str]:
+    from agent.ingest.fields import parse_map
+
     return parse_map(pairs)
 
 
 def fetch_dir() -> Path:
+    from agent.config import default_home
+
     return default_home() / "fetched" / date.today().isoformat()
 
 
@@ -75,6 +81,8 @@ def gather(
                 files.append(Path(spec))
                 continue
             if fetcher is None:
+                from agent.ingest.fetch import Fetcher  # the HTTP client, only to fetch
+
                 if not settings.fetch.contact:
                     err.print(
                         "[yellow]note:[/] no [fetch] contact configured; arXiv asks for one "

@@ -25,6 +25,7 @@ from sqlalchemy import Engine
 
 from agent.config import FetchSettings
 from agent.core.errors import PaperskimError
+from agent.ingest.specs import SPEC_HELP
 from store.fetch_state import get_fetch_state, save_fetch_state
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
@@ -287,24 +288,6 @@ def _count_entries(body: bytes) -> int:
 
 def _slug(spec: str) -> str:
     return re.sub(r"[^A-Za-z0-9.]+", "-", spec).strip("-")[:80] or "source"
-
-
-SPEC_HELP = (
-    "arxiv:CAT[+CAT] (arXiv API, newest submissions), arxiv-search:QUERY (an arXiv API "
-    "search_query), arxiv-rss:CAT[+CAT] / arxiv-atom:CAT[+CAT] (today's listing), "
-    "hf-daily[:YYYY-MM-DD] (Hugging Face daily papers), or any http(s) feed URL"
-)
-
-
-def is_spec(text: str) -> bool:
-    """Whether a source names something to fetch rather than a local file."""
-    return (
-        text.startswith(
-            ("arxiv:", "arxiv-search:", "arxiv-rss:", "arxiv-atom:", "http://", "https://")
-        )
-        or text == "hf-daily"
-        or text.startswith("hf-daily:")
-    )
 
 
 def resolve_url(spec: str, settings: FetchSettings) -> str:

@@ -25,10 +25,8 @@ import re
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import openai
-from openai.lib._pydantic import to_strict_json_schema
 from pydantic import BaseModel
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -41,6 +39,12 @@ from agent.llm.tokens import count_tokens
 from prompts import Prompt
 from store.capabilities import known_mode, remember_mode
 from store.tables import LLMCall
+
+if TYPE_CHECKING:
+    import openai
+
+# `openai` (most of a second to import) is imported in the functions that use it, all reached
+# only once an LLM is configured: the offline engine and the command line never load it.
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +81,8 @@ class Completion:
 def make_client(settings: LLMSettings) -> openai.OpenAI:
     """An SDK client for the configured endpoint. Its own retries are off: `LLM._send` retries,
     so that every attempt is logged and every wait is capped."""
+    import openai
+
     key = settings.api_key.get_secret_value() if settings.api_key else "not-needed"
     return openai.OpenAI(
         api_key=key,  # local servers (vLLM, Ollama, llama.cpp) accept any key
@@ -88,6 +94,8 @@ def make_client(settings: LLMSettings) -> openai.OpenAI:
 
 def response_format(mode: str, schema_model: type[BaseModel]) -> dict[str, Any] | None:
     """The `response_format` for a structured-output mode, or None when the server has none."""
+    from openai.lib._pydantic import to_strict_json_schema
+
     if mode == "json_schema":
         return {
             "type": "json_schema",
@@ -104,6 +112,8 @@ def response_format(mode: str, schema_model: type[BaseModel]) -> dict[str, Any] 
 
 def schema_instructions(schema_model: type[BaseModel]) -> str:
     """The JSON schema spelled out for servers that cannot enforce one."""
+    from openai.lib._pydantic import to_strict_json_schema
+
     schema = json.dumps(to_strict_json_schema(schema_model), separators=(",", ":"))
     return (
         f"\n\nAnswer with one JSON object, nothing else, that follows this JSON schema:\n{schema}"
@@ -290,6 +300,8 @@ class LLM:
         Every failed try is logged as its own row (so cost and `stats` count what was sent).
         On a final failure LLMCallError is raised; a refused response_format raises _Unsupported.
         """
+        import openai
+
         tries = self.settings.max_retries + 1
         for number in range(1, tries + 1):
             self._raise_if_stopped()
@@ -344,6 +356,8 @@ class LLM:
     def _retry_wait(self, exc: Exception, number: int) -> float | str | None:
         """Seconds to wait before retrying `exc`, None if it is not worth retrying, or the reason
         (a str) the endpoint's requested wait is over `max_retry_wait`."""
+        import openai
+
         if isinstance(exc, openai.APIStatusError):
             status = exc.status_code
             headers = exc.response.headers
@@ -445,6 +459,8 @@ class LLM:
 
     def _batch_api(self, what: str, send: Any) -> Any:
         # Batch API calls are not LLM calls (nothing to log); the SDK may retry them.
+        import openai
+
         try:
             return send()
         except (openai.APIError, ValueError) as exc:
@@ -522,6 +538,8 @@ class LLM:
         return len(waiting)
 
     def _release_after_error(self, exc: Exception) -> None:
+        import openai
+
         headers = getattr(getattr(exc, "response", None), "headers", None)
         rate_limited = isinstance(exc, openai.RateLimitError)
         retry_after = None
@@ -574,6 +592,8 @@ class _Unsupported(Exception):
 
 def _is_unsupported(exc: Exception) -> bool:
     """Whether an API error means "this endpoint does not take that response_format"."""
+    import openai
+
     if not isinstance(exc, openai.APIStatusError) or exc.status_code in (401, 403, 404, 429):
         return False
     text = f"{exc.message} {getattr(exc, 'body', '')}"
@@ -594,6 +614,8 @@ def _copy_call(call: LLMCall) -> LLMCall:
 
 def describe_api_error(exc: Exception) -> str:
     """One line naming the failure; never includes request headers, so never the API key."""
+    import openai
+
     if isinstance(exc, ValueError):
         return f"malformed response body from the server ({exc})"
     if isinstance(exc, openai.APITimeoutError):

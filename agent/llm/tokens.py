@@ -13,10 +13,12 @@ import gzip
 import hashlib
 import os
 from pathlib import Path
-
-import tiktoken
+from typing import TYPE_CHECKING
 
 from agent.config import default_home
+
+if TYPE_CHECKING:
+    import tiktoken
 
 _BASE = "https://openaipublic.blob.core.windows.net/encodings/"
 # The official SHA-256 of each vocabulary, as tiktoken_ext.openai_public expects them.
@@ -54,6 +56,8 @@ def ensure_offline_vocabularies() -> Path:
 @functools.cache
 def encoding_for(model: str) -> tiktoken.Encoding:
     """The tokenizer of `model`; o200k_base (current OpenAI models) for unknown names."""
+    import tiktoken  # here, with the vocabularies: the offline engine counts no tokens
+
     ensure_offline_vocabularies()
     try:
         enc = tiktoken.encoding_for_model(model)

@@ -1,0 +1,20 @@
+"""Where the shipped gold sets are (loading them is evals/gold.py's job).
+
+Kept apart from gold.py, which loads pydantic, so that `paperskim eval --help` can show these
+defaults without loading it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+DATA_DIR = Path(__file__).parent / "data"
+GOLD_PATH = DATA_DIR / "seed_gold.jsonl"
+PAPERS_PATH = DATA_DIR / "seed_papers.jsonl"
+REAL_DIR = DATA_DIR / "real"
+# name → (gold, papers) of the gold sets shipped in evals/data/
+GOLD_SETS: dict[str, tuple[Path, Path]] = {
+    "seed": (GOLD_PATH, PAPERS_PATH),
+    "real-dev": (REAL_DIR / "dev_gold.jsonl", REAL_DIR / "dev_papers.jsonl"),
+    "real-test": (REAL_DIR / "test_gold.jsonl", REAL_DIR / "test_papers.jsonl"),
+}
