@@ -23,6 +23,11 @@ def word_count(text: str) -> int:
     return len(text.split())
 
 
+# A period the sentence splitter may take for a sentence end that is an abbreviation ("U.S.",
+# "Dr.", "Inc."): a takeaway is never cut there.
+_ENDS_IN_ABBREVIATION_RE = re.compile(r"(?:^|[\s(])(?:(?:[A-Za-z]\.){2,}|[A-Z][a-z]{0,3}\.)$")
+
+
 def whole_sentences_within(text: str, limit: int = MAX_TAKEAWAY_WORDS) -> str:
     """A model's takeaway of several sentences, over `limit` words, cut to the whole sentences
     at its start that fit (a model asked for one sentence that writes a paragraph usually
@@ -31,11 +36,14 @@ def whole_sentences_within(text: str, limit: int = MAX_TAKEAWAY_WORDS) -> str:
     if word_count(text) <= limit:
         return text
     kept: list[str] = []
+    cut = ""
     for sentence in sentences(text):
         if word_count(" ".join([*kept, sentence])) > limit:
             break
         kept.append(sentence)
-    return " ".join(kept) if kept else text
+        if not _ENDS_IN_ABBREVIATION_RE.search(sentence):
+            cut = " ".join(kept)
+    return cut or text
 
 
 def normalize_summary(summary: PaperSummary) -> PaperSummary:
