@@ -66,11 +66,96 @@ class AnswerFormat(Protocol):
     def check(
         self,
         content: str,
-        refs: list[str],
+        items: Sequence[BatchItem],
         abstracts: dict[str, str],
         *,
         rate_relevance: bool = True,
-    ) -> AnswerCheck: ...
+    ) -> AnswerCheck:
+        """`content` checked for `items` (each as it was shown to the model, its abstract
+        perhaps cut) against `abstracts`, each ref's full abstract."""
+        ...
+
+
+@dataclass(frozen=True)
+class Draft:
+    """One paper's entry of an answer read in a format's own terms: the summary it amounts to
+    (None when it breaks the schema), the errors found so far, and the gains quoted correctly."""
+
+    summary: SummaryAnswer | None
+    errors: list[str]
+    quoted: list[Gain]
+
+
+class ReadEntry(Protocol):
+    """How a format reads one paper's entry (`item` as it was shown, `abstract` in full)."""
+
+    def __call__(self, entry: dict[str, object], item: BatchItem, abstract: str) -> Draft: ...
+
+
+def check_entries(
+    content: str,
+    items: Sequence[BatchItem],
+    abstracts: dict[str, str],
+    read_entry: ReadEntry,
+    *,
+    rate_relevance: bool = True,
+) -> AnswerCheck:
+    """Validate an answer's summaries for `items`: which are valid, and what is wrong with the
+    rest. `read_entry` turns one paper's entry into a summary (the part a format decides); every
+    other rule is here, the same for every format: the JSON and its "papers" list, each id
+    answered once, the takeaway cut to its opening whole sentences, the summary, injection and
+    relevance checks.
+
+    Every error is reported (all schema errors and the content errors of the parts that do
+    follow the schema), so one re-ask can fix them all. With `rate_relevance` False (no reader
+    profile was sent) any relevance in the answer is dropped unchecked.
+    Used for every fresh answer and for answers replayed from the call log after a crash.
+    """
+    refs = [item.ref for item in items]
+    check = AnswerCheck()
+    try:
+        data = extract_json(content)
+    except ValueError as exc:
+        reason = f"the answer is not valid JSON: {exc}"
+        return AnswerCheck(errors={ref: [reason] for ref in refs}, general=[reason])
+    entries = data.get("papers") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        reason = 'the answer has no "papers" list'
+        return AnswerCheck(errors={ref: [reason] for ref in refs}, general=[reason])
+
+    shown = {item.ref: item for item in items}
+    answered = [str(e.get("id", "")) for e in entries if isinstance(e, dict)]
+    check.general = [e for e in batch_id_errors(answered, refs) if "no answer" not in e]
+    repeated = {ref for ref in answered if answered.count(ref) > 1}
+    check.errors = {ref: ["no answer was given for this id"] for ref in refs}
+    for entry in entries:
+        ref = str(entry.get("id", "")) if isinstance(entry, dict) else ""
+        if ref not in check.errors:
+            continue
+        if ref in repeated:
+            check.errors[ref] = ["this id was answered more than once"]
+            continue
+        assert isinstance(entry, dict)
+        if not rate_relevance:
+            entry = {k: v for k, v in entry.items() if k != "relevance"}
+        abstract = abstracts[ref]
+        draft = read_entry(entry, shown[ref], abstract)
+        check.quoted[ref] = draft.quoted
+        if draft.summary is None:
+            check.errors[ref] = draft.errors
+            continue
+        summary = normalize_summary(draft.summary)
+        summary = summary.model_copy(update={"takeaway": whole_sentences_within(summary.takeaway)})
+        errors = draft.errors + summary_errors(summary, abstract)
+        errors += injection_errors(summary, abstract)
+        if isinstance(summary, SummaryAnswer) and summary.relevance is not None:
+            errors += relevance_errors(summary.relevance.reason)
+        if errors:
+            check.errors[ref] = errors
+            continue
+        check.valid[ref] = summary
+        del check.errors[ref]
+    return check
 
 
 @dataclass(frozen=True)
@@ -90,72 +175,21 @@ class FullExtraction:
     def check(
         self,
         content: str,
-        refs: list[str],
+        items: Sequence[BatchItem],
         abstracts: dict[str, str],
         *,
         rate_relevance: bool = True,
     ) -> AnswerCheck:
-        return check_answer(content, refs, abstracts, rate_relevance=rate_relevance)
+        return check_entries(content, items, abstracts, read_summary, rate_relevance=rate_relevance)
 
 
-def check_answer(
-    content: str, refs: list[str], abstracts: dict[str, str], *, rate_relevance: bool = True
-) -> AnswerCheck:
-    """Validate an answer's summaries for `refs`: which are valid, and what is wrong with the rest.
-
-    Every error is reported (all schema errors and the content errors of the parts that do
-    follow the schema), so one re-ask can fix them all. With `rate_relevance` False (no reader
-    profile was sent) any relevance in the answer is dropped unchecked.
-    Used for every fresh answer and for answers replayed from the call log after a crash.
-    """
-    check = AnswerCheck()
+def read_summary(entry: dict[str, object], item: BatchItem, abstract: str) -> Draft:
+    """A full-extraction entry: the summary itself, as the model wrote it."""
+    quoted = _quoted_gains(entry, abstract)
     try:
-        data = extract_json(content)
-    except ValueError as exc:
-        reason = f"the answer is not valid JSON: {exc}"
-        check.errors = {ref: [reason] for ref in refs}
-        check.general = [reason]
-        return check
-    entries = data.get("papers") if isinstance(data, dict) else None
-    if not isinstance(entries, list):
-        reason = 'the answer has no "papers" list'
-        check.errors = {ref: [reason] for ref in refs}
-        check.general = [reason]
-        return check
-
-    answered = [str(e.get("id", "")) for e in entries if isinstance(e, dict)]
-    check.general = [e for e in batch_id_errors(answered, refs) if "no answer" not in e]
-    repeated = {ref for ref in answered if answered.count(ref) > 1}
-    check.errors = {ref: ["no answer was given for this id"] for ref in refs}
-    for entry in entries:
-        ref = str(entry.get("id", "")) if isinstance(entry, dict) else ""
-        if ref not in check.errors:
-            continue
-        if ref in repeated:
-            check.errors[ref] = ["this id was answered more than once"]
-            continue
-        assert isinstance(entry, dict)
-        if not rate_relevance:
-            entry = {k: v for k, v in entry.items() if k != "relevance"}
-        abstract = abstracts[ref]
-        check.quoted[ref] = _quoted_gains(entry, abstract)
-        try:
-            summary = normalize_summary(SummaryAnswer.model_validate(entry))
-            summary = summary.model_copy(
-                update={"takeaway": whole_sentences_within(summary.takeaway)}
-            )
-        except ValidationError as exc:
-            check.errors[ref] = schema_errors(exc) + _partial_content_errors(entry, abstract)
-            continue
-        errors = summary_errors(summary, abstract) + injection_errors(summary, abstract)
-        if isinstance(summary, SummaryAnswer) and summary.relevance is not None:
-            errors += relevance_errors(summary.relevance.reason)
-        if errors:
-            check.errors[ref] = errors
-            continue
-        check.valid[ref] = summary
-        del check.errors[ref]
-    return check
+        return Draft(SummaryAnswer.model_validate(entry), [], quoted)
+    except ValidationError as exc:
+        return Draft(None, schema_errors(exc) + _partial_content_errors(entry, abstract), quoted)
 
 
 def schema_errors(exc: ValidationError) -> list[str]:
@@ -195,11 +229,12 @@ def _partial_content_errors(entry: dict[str, object], abstract: str) -> list[str
     re-ask: the takeaway's length, and each schema-valid gain's own errors."""
     errors = []
     takeaway = entry.get("takeaway")
-    if isinstance(takeaway, str) and word_count(takeaway) > MAX_TAKEAWAY_WORDS:
-        errors.append(
-            f"the takeaway has {word_count(takeaway)} words; at most {MAX_TAKEAWAY_WORDS} are "
-            "allowed"
-        )
+    if isinstance(takeaway, str):
+        words = word_count(whole_sentences_within(" ".join(takeaway.split())))
+        if words > MAX_TAKEAWAY_WORDS:
+            errors.append(
+                f"the takeaway has {words} words; at most {MAX_TAKEAWAY_WORDS} are allowed"
+            )
     for i, gain in _valid_gains(entry):
         errors += [f"gains.{i}: {e}" for e in gain_errors(gain, abstract)]
     return errors

@@ -283,7 +283,9 @@ class BatchRunner:
             }
             check = None
             if call.error is None and completion.finish_reason != "length":
-                check = self.format.check(completion.content, [i.ref for i in items], abstracts)
+                check = self.format.check(
+                    completion.content, items, abstracts, rate_relevance=bool(self.interests)
+                )
             outcomes = []
             for item in items:
                 summary = check.valid.get(item.ref) if check else None

@@ -34,14 +34,20 @@ class BatchItem:
         return {"id": self.ref, "title": self.title, "abstract": self.abstract}
 
 
-def render_papers(items: Sequence[BatchItem]) -> str:
+# How a prompt shows one paper in its papers block.
+PaperJson = Callable[[BatchItem], dict[str, object]]
+
+
+def render_papers(items: Sequence[BatchItem], paper_json: PaperJson | None = None) -> str:
     """The papers block of the prompt: a JSON array, so abstract text cannot break out of it.
+    `paper_json` is how the prompt shows one paper (default: id, title, abstract).
 
     "</" is written "<\\/" (the same string to a JSON parser) so that no abstract can contain
     the literal closing tag of the block.
     """
+    shown = paper_json or BatchItem.as_json
     # Compact JSON, one paper a line: every framing token is paid once per paper.
-    lines = ",\n".join(compact_json(item.as_json()) for item in items)
+    lines = ",\n".join(compact_json(shown(item)) for item in items)
     return f"[\n{lines}\n]".replace("</", "<\\/")
 
 
@@ -50,12 +56,15 @@ def compact_json(value: object) -> str:
 
 
 def render_request(
-    prompt: Prompt, items: Sequence[BatchItem], interests: str = ""
+    prompt: Prompt,
+    items: Sequence[BatchItem],
+    interests: str = "",
+    paper_json: PaperJson | None = None,
 ) -> tuple[str, str]:
     """The system and user messages of a summarize request for `items`; the reader's interests
     go in only for prompt versions that can rate relevance (summarize/v3 and later)."""
     extra = {"interests": interests} if "interests" in prompt.optional else {}
-    return prompt.render(papers=render_papers(items), **extra)
+    return prompt.render(papers=render_papers(items, paper_json), **extra)
 
 
 def prompt_overhead(prompt: Prompt, model: str, interests: str = "") -> int:
@@ -71,7 +80,7 @@ def make_item(
     abstract: str,
     model: str,
     max_tokens: int,
-    paper_json: Callable[[BatchItem], dict[str, object]] | None = None,
+    paper_json: PaperJson | None = None,
 ) -> BatchItem:
     """A batch item, with an abstract too long for any request cut to fit (and said so).
 

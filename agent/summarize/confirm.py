@@ -16,53 +16,40 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ValidationError
 
-from agent.core.injection import injection_errors
-from agent.core.jsontext import extract_json
-from agent.core.models import (
-    CandidateLabel,
-    ConfirmAnswer,
-    ConfirmBatchAnswer,
-    Gain,
-    PaperSummary,
-)
-from agent.core.sentences import sentence_spans
-from agent.core.validate import (
-    batch_id_errors,
-    gain_errors,
-    normalize_summary,
-    relevance_errors,
-    summary_errors,
-)
-from agent.summarize.answers import AnswerCheck, schema_errors
-from agent.summarize.batching import BatchItem, compact_json
-from agent.summarize.offline import candidate_gains
+from agent.core.injection import without_instructions
+from agent.core.models import CandidateLabel, ConfirmAnswer, ConfirmBatchAnswer, Gain, SummaryAnswer
+from agent.core.validate import gain_errors
+from agent.summarize.answers import AnswerCheck, Draft, check_entries, schema_errors
+from agent.summarize.batching import BatchItem, render_request
+from agent.summarize.offline import Candidate, candidate_gains
 from prompts import Prompt
 
-MAX_CONTEXT_CHARS = 300  # the sentence shown with a candidate, cut around the quote past this
+MAX_CONTEXT_CHARS = 300  # the sentence shown with a candidate, cut around the number past this
 
 
-def candidates(abstract: str) -> list[Gain]:
-    """The numbered candidates of one abstract (number n is index n - 1)."""
-    return candidate_gains(abstract)
+def candidates(abstract: str) -> list[Candidate]:
+    """The numbered candidates of one abstract (number n is index n - 1), as shown to the
+    model and as its verdicts are read back: call it with the abstract as it was sent (a cut
+    one has fewer). Numbers in a sentence addressed to a model are not offered: the rules read
+    the abstract without them, as the offline engine does (agent/core/injection.py)."""
+    return [
+        c
+        for c in candidate_gains(without_instructions(abstract))
+        if not gain_errors(c.gain, abstract)
+    ]
 
 
-def _context(abstract: str, quote: str) -> str:
-    """The sentence of the abstract holding `quote`, cut to MAX_CONTEXT_CHARS around it."""
-    at = abstract.find(quote)
-    for start, end in sentence_spans(abstract):
-        if start <= at < end:
-            sentence = abstract[start:end]
-            break
-    else:
-        sentence = quote
-    if len(sentence) <= MAX_CONTEXT_CHARS:
-        return " ".join(sentence.split())
-    pos = sentence.find(quote)
-    room = max((MAX_CONTEXT_CHARS - len(quote)) // 2, 0)
-    left, right = max(pos - room, 0), pos + len(quote) + room
-    return " ".join(
-        ("…" * (left > 0) + sentence[left:right] + "…" * (right < len(sentence))).split()
-    )
+def _context(candidate: Candidate) -> str:
+    """The sentence the candidate was read in (its own, not the first one with the same
+    words), cut to MAX_CONTEXT_CHARS around its number."""
+    start, end = candidate.sentence
+    sentence = candidate.text[start:end]
+    if len(sentence) > MAX_CONTEXT_CHARS:
+        at, to = candidate.mention.start - start, candidate.mention.end - start
+        room = max((MAX_CONTEXT_CHARS - (to - at)) // 2, 0)
+        left, right = max(at - room, 0), min(to + room, len(sentence))
+        sentence = "…" * (left > 0) + sentence[left:right] + "…" * (right < len(sentence))
+    return " ".join(sentence.split())
 
 
 def paper_with_candidates(item: BatchItem) -> dict[str, object]:
@@ -71,22 +58,13 @@ def paper_with_candidates(item: BatchItem) -> dict[str, object]:
     return {
         **item.as_json(),
         "candidates": [
-            {"n": n, "number": g.quote, "sentence": _context(item.abstract, g.quote)}
-            for n, g in enumerate(candidates(item.abstract), start=1)
+            {"n": n, "number": c.gain.quote, "sentence": _context(c)}
+            for n, c in enumerate(candidates(item.abstract), start=1)
         ],
     }
 
 
-def render_items(items: Sequence[BatchItem]) -> str:
-    """The papers block (`</` escaped, as in batching.render_papers, so that no abstract can
-    close the block)."""
-    lines = ",\n".join(compact_json(paper_with_candidates(item)) for item in items)
-    return f"[\n{lines}\n]".replace("</", "<\\/")
-
-
-def _gains(
-    labels: list[CandidateLabel], found: list[Gain], abstract: str
-) -> tuple[list[Gain], list[str]]:
+def _gains(labels: list[CandidateLabel], found: list[Gain]) -> tuple[list[Gain], list[str]]:
     """The gains the labels confirm, and what is wrong with the labels."""
     errors = []
     seen: set[int] = set()
@@ -115,60 +93,23 @@ def _gains(
     return gains, errors
 
 
-def check_confirm_answer(
-    content: str,
-    refs: list[str],
-    abstracts: dict[str, str],
-    *,
-    rate_relevance: bool = True,
-) -> AnswerCheck:
-    """Validate a confirm-candidates answer for `refs`; the same summary checks as any answer."""
-    check = AnswerCheck()
+def read_verdicts(entry: dict[str, object], item: BatchItem, abstract: str) -> Draft:
+    """A confirm-candidates entry: the summary its verdicts make of the candidates of the
+    abstract as it was shown (`item.abstract`), checked against the full `abstract`."""
     try:
-        data = extract_json(content)
-    except ValueError as exc:
-        reason = f"the answer is not valid JSON: {exc}"
-        return AnswerCheck(errors={ref: [reason] for ref in refs}, general=[reason])
-    entries = data.get("papers") if isinstance(data, dict) else None
-    if not isinstance(entries, list):
-        reason = 'the answer has no "papers" list'
-        return AnswerCheck(errors={ref: [reason] for ref in refs}, general=[reason])
-    answered = [str(e.get("id", "")) for e in entries if isinstance(e, dict)]
-    check.general = [e for e in batch_id_errors(answered, refs) if "no answer" not in e]
-    repeated = {ref for ref in answered if answered.count(ref) > 1}
-    check.errors = {ref: ["no answer was given for this id"] for ref in refs}
-    for entry in entries:
-        ref = str(entry.get("id", "")) if isinstance(entry, dict) else ""
-        if ref not in check.errors:
-            continue
-        if ref in repeated:
-            check.errors[ref] = ["this id was answered more than once"]
-            continue
-        assert isinstance(entry, dict)
-        if not rate_relevance:
-            entry = {k: v for k, v in entry.items() if k != "relevance"}
-        try:
-            answer = ConfirmAnswer.model_validate(entry)
-        except ValidationError as exc:
-            check.errors[ref] = schema_errors(exc)
-            continue
-        abstract = abstracts[ref]
-        gains, errors = _gains(answer.candidates, candidates(abstract), abstract)
-        summary = normalize_summary(
-            PaperSummary(
-                id=answer.id, takeaway=answer.takeaway, has_claims=bool(gains), gains=gains
-            )
-        )
-        errors += summary_errors(summary, abstract) + injection_errors(summary, abstract)
-        if answer.relevance is not None:
-            errors += relevance_errors(answer.relevance.reason)
-        check.quoted[ref] = [g for g in summary.gains if not gain_errors(g, abstract)]
-        if errors:
-            check.errors[ref] = errors
-            continue
-        check.valid[ref] = summary
-        del check.errors[ref]
-    return check
+        answer = ConfirmAnswer.model_validate(entry)
+    except ValidationError as exc:
+        return Draft(None, schema_errors(exc), [])
+    found = [c.gain for c in candidates(item.abstract)]
+    gains, errors = _gains(answer.candidates, found)
+    summary = SummaryAnswer(
+        id=answer.id,
+        takeaway=answer.takeaway,
+        has_claims=bool(gains),
+        gains=gains,
+        relevance=answer.relevance,
+    )
+    return Draft(summary, errors, [g for g in gains if not gain_errors(g, abstract)])
 
 
 @dataclass(frozen=True)
@@ -180,8 +121,7 @@ class ConfirmCandidates:
     reask_note: str = "Give a verdict for every candidate n of each paper, once."
 
     def render(self, items: Sequence[BatchItem], interests: str = "") -> tuple[str, str]:
-        extra = {"interests": interests} if "interests" in self.prompt.optional else {}
-        return self.prompt.render(papers=render_items(items), **extra)
+        return render_request(self.prompt, items, interests, paper_with_candidates)
 
     def paper_json(self, item: BatchItem) -> dict[str, object]:
         return paper_with_candidates(item)
@@ -189,9 +129,11 @@ class ConfirmCandidates:
     def check(
         self,
         content: str,
-        refs: list[str],
+        items: Sequence[BatchItem],
         abstracts: dict[str, str],
         *,
         rate_relevance: bool = True,
     ) -> AnswerCheck:
-        return check_confirm_answer(content, refs, abstracts, rate_relevance=rate_relevance)
+        return check_entries(
+            content, items, abstracts, read_verdicts, rate_relevance=rate_relevance
+        )

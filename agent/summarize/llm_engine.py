@@ -204,7 +204,10 @@ class LLMSummarizer:
     ) -> list[str]:
         """Move every validly answered paper to `done`; return errors not tied to one paper."""
         check = self.format.check(
-            completion.content, list(state.pending), abstracts, rate_relevance=bool(self.interests)
+            completion.content,
+            list(state.pending.values()),
+            abstracts,
+            rate_relevance=bool(self.interests),
         )
         for ref, gains in check.quoted.items():
             for gain in gains:

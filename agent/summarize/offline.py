@@ -11,7 +11,7 @@ Results are stored with ENGINE_VERSION as their prompt version.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from agent.core.markup import normalize, plain_text
 from agent.core.methods import find_method_name, squash
@@ -327,12 +327,15 @@ def _checked(gain: Gain, abstract: str) -> Gain:
     return gain
 
 
-def candidate_gains(abstract: str) -> list[Gain]:
+def candidate_gains(abstract: str) -> list[Candidate]:
     """High-recall candidates: every number with a unit the rules would read as a gain if the
-    sentence presented it as a result, each a valid gain (verbatim quote, supported labels).
-    They depend on the abstract alone, so an answer can be re-checked from the abstract."""
-    gains = [_checked(g, abstract) for g in extract_gains(abstract, strict=False)]
-    return [g for g in gains if not gain_errors(g, abstract)]
+    sentence presented it as a result, each a valid gain (verbatim quote, supported labels),
+    with the sentence it was read in. They depend on the abstract alone, so an answer can be
+    re-checked from the abstract."""
+    found = [
+        replace(c, gain=_checked(c.gain, abstract)) for c in read_candidates(abstract, strict=False)
+    ]
+    return [c for c in found if not gain_errors(c.gain, abstract)]
 
 
 def rule_gains(abstract: str, method: str | None) -> list[Gain]:

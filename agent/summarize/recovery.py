@@ -33,11 +33,11 @@ _PAPERS_RE = re.compile(r"<papers>\s*(.*?)\s*</papers>", re.DOTALL)
 class LoggedAnswer:
     call_id: int
     content: str
-    sent: dict[str, str]  # ref -> abstract as it was sent
+    sent: dict[str, dict[str, object]]  # ref -> the paper as it was shown (abstract included)
 
 
-def _sent_papers(request: str | None) -> dict[str, str]:
-    """ref -> abstract of the papers block in a logged request's messages."""
+def _sent_papers(request: str | None) -> dict[str, dict[str, object]]:
+    """ref -> the paper's entry in the papers block of a logged request's messages."""
     try:
         messages = json.loads(request or "[]")
     except ValueError:
@@ -50,7 +50,7 @@ def _sent_papers(request: str | None) -> dict[str, str]:
                 papers = json.loads(match.group(1))
             except ValueError:
                 return {}
-            return {str(p.get("id")): str(p.get("abstract", "")) for p in papers}
+            return {str(p.get("id")): p for p in papers if isinstance(p, dict)}
     return {}
 
 
@@ -76,12 +76,28 @@ def replay(paper: Paper, answers: list[LoggedAnswer], fmt: AnswerFormat) -> Pape
     assert paper.id is not None
     for answer in answers:
         for ref in (public_id(paper), paper.key):
-            sent = answer.sent.get(ref)
+            shown = answer.sent.get(ref)
+            sent = str(shown.get("abstract", "")) if shown is not None else None
             # The answer must be about this abstract: the one sent, or its cut-down beginning.
             if sent is None or not (sent == paper.abstract or paper.abstract.startswith(sent)):
                 continue
-            check = fmt.check(answer.content, [ref], {ref: paper.abstract})
+            item = BatchItem(paper.id, ref, paper.title, sent, 0, sent != paper.abstract)
+            # ... and about the paper as the format shows it now: a confirm answer's verdicts
+            # name candidates by number, and the rules that number them may have changed.
+            if not _same_showing(fmt.paper_json(item), shown):
+                continue
+            check = fmt.check(answer.content, [item], {ref: paper.abstract})
             if ref in check.valid:
-                item = BatchItem(paper.id, ref, paper.title, sent, 0, sent != paper.abstract)
                 return PaperOutcome(item, check.valid[ref], call_id=answer.call_id)
     return None
+
+
+def _same_showing(now: dict[str, object], logged: dict[str, object] | None) -> bool:
+    """Whether a paper shown as `now` reads as it was logged, compared as JSON (the way the
+    model read it); the title aside, as the answer is judged against the abstract only."""
+    if logged is None:
+        return False
+    now = json.loads(json.dumps(now))
+    return {k: v for k, v in now.items() if k != "title"} == {
+        k: v for k, v in logged.items() if k != "title"
+    }
