@@ -47,11 +47,11 @@ def render_papers(items: Sequence[BatchItem], paper_json: PaperJson | None = Non
     """
     shown = paper_json or BatchItem.as_json
     # Compact JSON, one paper a line: every framing token is paid once per paper.
-    lines = ",\n".join(compact_json(shown(item)) for item in items)
+    lines = ",\n".join(_compact(shown(item)) for item in items)
     return f"[\n{lines}\n]".replace("</", "<\\/")
 
 
-def compact_json(value: object) -> str:
+def _compact(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -88,14 +88,14 @@ def make_item(
     the item's cost in the batch budget."""
     shown = paper_json or BatchItem.as_json
     item = BatchItem(paper_id, ref, title, abstract, 0)
-    tokens = count_tokens(compact_json(shown(item)), model)
+    tokens = count_tokens(_compact(shown(item)), model)
     if tokens > max_tokens:
         log.warning("abstract of %s has %d tokens; cut to fit the batch budget", ref, tokens)
         cut = truncate_to_tokens(
             abstract, max(max_tokens - (tokens - count_tokens(abstract, model)), 16), model
         )
         item = BatchItem(paper_id, ref, title, cut, 0, truncated=True)
-        tokens = count_tokens(compact_json(shown(item)), model)
+        tokens = count_tokens(_compact(shown(item)), model)
     return BatchItem(item.paper_id, ref, title, item.abstract, tokens, item.truncated)
 
 
