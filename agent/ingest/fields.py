@@ -76,6 +76,9 @@ def parse_map(pairs: list[str] | None) -> dict[str, str]:
     return mapping
 
 
+_NOT_MAPPINGS = frozenset({str, list, int, float, bool, type(None)})
+
+
 def _present(value: object) -> bool:
     # isspace, not strip: no copy of a long abstract to find it is not blank.
     return value is not None and not (isinstance(value, str) and (not value or value.isspace()))
@@ -88,7 +91,8 @@ def canonical(
     top = {fold(str(k)): v for k, v in raw.items()}
     nested: dict[str, object] = {}
     for key, value in top.items():
-        if isinstance(value, Mapping):
+        # type() first: the ABC check costs more than the rest of a JSON record's lookup.
+        if type(value) not in _NOT_MAPPINGS and isinstance(value, Mapping):
             for inner, inner_value in value.items():
                 nested.setdefault(fold(str(inner)), inner_value)
                 nested.setdefault(f"{key}.{fold(str(inner))}", inner_value)
