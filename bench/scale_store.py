@@ -61,9 +61,10 @@ PAPER_SQL = (
     " version, url, authors, categories, published, source, created_at, updated_at)"
     " VALUES (?,?,?,?,?,?,?,?,1,?,?,?,?,?,?,?)"
 )
+# The current abstract's revision holds no copy of its text (migration 0013).
 REVISION_SQL = (
     "INSERT INTO paperrevision (paper_id, version, abstract_hash, abstract, source, created_at)"
-    " VALUES (?,1,?,?,?,?)"
+    " VALUES (?,1,?,NULL,?,?)"
 )
 SUMMARY_SQL = (
     "INSERT INTO summary (id, paper_id, abstract_hash, engine, model, prompt_version, status,"
@@ -92,7 +93,7 @@ def build(path: Path, n: int) -> None:
                  r.abstract, r.abstract_hash, r.url, json.dumps(list(r.authors)),
                  json.dumps(list(r.categories)), r.published, r.source, now, now)
             )  # fmt: skip
-            revisions.append((pid, r.abstract_hash, r.abstract, r.source, now))
+            revisions.append((pid, r.abstract_hash, r.source, now))
             summary, error = memo.summarize(pid, r.source_id or "", r.title, r.abstract)
             h = r.abstract_hash
             if summary is None:

@@ -1,19 +1,44 @@
-"""Papers in the store: idempotent upsert from ingested records, and lookups."""
+"""Papers in the store: idempotent upsert from ingested records, and lookups.
+
+Ingest stores records a chunk at a time (`upsert_papers`): one look-up fetches every stored
+paper the chunk's records may be, the dedup rules (`_Candidates.find`, `_apply`) run in memory
+in record order, and each table is then written in bulk (executemany on SQLite, COPY on
+PostgreSQL). A paper's current abstract is stored once, in `paper.abstract`: its revision row
+has `abstract` NULL, and keeps a text of its own only once a newer abstract replaces it. The
+search index follows the paper table through the triggers of migrations 0004 and 0013.
+"""
 
 from __future__ import annotations
 
+import json
 import re
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from sqlalchemy import Connection, Engine, text
 from sqlmodel import Session, col, or_, select
 
-from store.tables import Paper, PaperRevision, utcnow
+from store.db import writer
+from store.search import deferred_index
+from store.tables import Paper, utcnow
 
 if TYPE_CHECKING:
     from agent.core.records import PaperRecord
 
 # "older": an arXiv version older than the stored one, which must not replace it.
 Outcome = Literal["new", "updated", "unchanged", "older"]
+# Any fixed number: the PostgreSQL advisory lock an ingest transaction holds, so that two
+# ingests never both insert the same new paper (on SQLite, the write lock writer() takes).
+_INGEST_LOCK = 7_316_104_118
+
+
+class _Identified(Protocol):
+    @property
+    def source_id(self) -> str | None: ...
+    @property
+    def key(self) -> str: ...
 
 
 def paper_key(record: PaperRecord) -> str:
@@ -25,58 +50,127 @@ def paper_key(record: PaperRecord) -> str:
     return f"title:{record.title_key}"
 
 
-def find_existing(session: Session, record: PaperRecord) -> Paper | None:
-    """The stored paper this record is: the source's id decides whenever there is one.
-
-    - an arXiv id matches that arXiv paper; another id matches the paper stored with it;
-    - two different ids are never the same paper, even with the same title;
-    - the title decides only when one side has no id at all (a listing, an id-less file).
-    """
-    if record.arxiv_id:
-        found = session.exec(select(Paper).where(Paper.arxiv_id == record.arxiv_id)).first()
-        if found:
-            return found
-    elif record.source_id:
-        found = session.exec(
-            select(Paper).where(Paper.source_id == record.source_id, col(Paper.arxiv_id).is_(None))
-        ).first()
-        if found:
-            return found
-    query = select(Paper).where(Paper.title_key == record.title_key)
-    if record.arxiv_id or record.source_id:
-        # A record with an id may only join a paper stored without one.
-        query = query.where(col(Paper.arxiv_id).is_(None), col(Paper.source_id).is_(None))
-    return session.exec(query).first()
+def public_id(paper: _Identified) -> str:
+    """The id users see and exports carry: the id its source gave, else the internal key."""
+    return paper.source_id or paper.key
 
 
-def upsert_paper(session: Session, record: PaperRecord) -> tuple[Paper, Outcome]:
-    """Store `record` as a new paper, a new version of a stored one, or nothing new."""
-    paper = find_existing(session, record)
-    if paper is None:
-        paper = Paper(
-            key=paper_key(record),
-            source_id=record.source_id or record.arxiv_id,
-            arxiv_id=record.arxiv_id,
-            title_key=record.title_key,
-            title=record.title,
-            abstract=record.abstract,
-            abstract_hash=record.abstract_hash,
-            arxiv_version=record.arxiv_version,
-            url=record.url,
-            authors=list(record.authors),
-            categories=list(record.categories),
-            published=record.published,
-            source=record.source,
-        )
-        session.add(paper)
-        session.flush()
-        _add_revision(session, paper, record.source)
-        return paper, "new"
+@dataclass(frozen=True)
+class Upserted:
+    """What storing one record did, as the ingest report tells it."""
 
-    outcome: Outcome = "unchanged"
+    paper_id: int
+    outcome: Outcome
+    public_id: str
+    arxiv_version: int | None  # the paper's arXiv version once this record was applied
+    source: str  # where the paper was first read from
+    created_at: datetime
+
+
+@dataclass(eq=False)
+class _Paper:
+    """A paper as one chunk's dedup rules see it: stored before the chunk, or new in it."""
+
+    key: str
+    source_id: str | None
+    arxiv_id: str | None
+    title_key: str
+    abstract_hash: str
+    version: int
+    arxiv_version: int | None
+    url: str | None
+    published: str | None
+    authors: list[str]
+    categories: list[str]
+    source: str
+    created_at: datetime
+    id: int | None = None  # a new paper gets its id when written
+    stored_hash: str | None = None  # its abstract_hash in the store (None: new in this chunk)
+    # Known when new, or when this chunk changed the abstract (else only the store has them).
+    title: str | None = None
+    abstract: str | None = None
+    changed: bool = False  # a stored paper this chunk changed
+    # Revisions this chunk added: (version, abstract_hash, abstract, source).
+    revisions: list[tuple[int, str, str, str]] = field(default_factory=list)
+
+    @property
+    def is_new(self) -> bool:
+        return self.stored_hash is None
+
+
+class _Candidates:
+    """The papers a chunk's records may be, by arXiv id, by source id and by title key; each
+    list in store order (lowest id first, then papers new in the chunk as they were made)."""
+
+    def __init__(self, stored: Iterable[_Paper]) -> None:
+        self.by_arxiv: dict[str, list[_Paper]] = {}
+        self.by_source: dict[str, list[_Paper]] = {}
+        self.by_title: dict[str, list[_Paper]] = {}
+        for paper in sorted(stored, key=lambda p: p.id or 0):
+            self.add(paper)
+
+    def add(self, paper: _Paper) -> None:
+        self.by_title.setdefault(paper.title_key, []).append(paper)
+        self.index_ids(paper)
+
+    def index_ids(self, paper: _Paper) -> None:
+        """Index `paper` under the ids it has (again after the rules filled one in)."""
+        for index, value in ((self.by_arxiv, paper.arxiv_id), (self.by_source, paper.source_id)):
+            if value is not None:
+                papers = index.setdefault(value, [])
+                if paper not in papers:
+                    papers.append(paper)
+
+    def find(self, record: PaperRecord) -> _Paper | None:
+        """The paper this record is: the source's id decides whenever there is one.
+
+        - an arXiv id matches that arXiv paper; another id matches the paper stored with it;
+        - two different ids are never the same paper, even with the same title;
+        - the title decides only when one side has no id at all (a listing, an id-less file).
+        """
+        if record.arxiv_id:
+            for paper in self.by_arxiv.get(record.arxiv_id, ()):
+                return paper
+        elif record.source_id:
+            for paper in self.by_source.get(record.source_id, ()):
+                if paper.arxiv_id is None:
+                    return paper
+        has_id = bool(record.arxiv_id or record.source_id)
+        for paper in self.by_title.get(record.title_key, ()):
+            # A record with an id may only join a paper stored without one.
+            if not has_id or (paper.arxiv_id is None and paper.source_id is None):
+                return paper
+        return None
+
+
+def _new_paper(record: PaperRecord, now: datetime) -> _Paper:
+    return _Paper(
+        key=paper_key(record),
+        source_id=record.source_id or record.arxiv_id,
+        arxiv_id=record.arxiv_id,
+        title_key=record.title_key,
+        abstract_hash=record.abstract_hash,
+        version=1,
+        arxiv_version=record.arxiv_version,
+        url=record.url,
+        published=record.published,
+        authors=list(record.authors),
+        categories=list(record.categories),
+        source=record.source,
+        created_at=now,
+        title=record.title,
+        abstract=record.abstract,
+        revisions=[(1, record.abstract_hash, record.abstract, record.source)],
+    )
+
+
+def _apply(paper: _Paper, record: PaperRecord) -> Outcome:
+    """`record` as a new version of `paper`, or nothing new; fills in what `paper` lacks."""
     stored_version, new_version = paper.arxiv_version, record.arxiv_version
     if stored_version is not None and new_version is not None and new_version < stored_version:
-        return paper, "older"  # versions are ordered by number, not by when they were read
+        return "older"  # versions are ordered by number, not by when they were read
+    before = _metadata(paper)
+    outcome: Outcome = "unchanged"
     if new_version is not None:
         paper.arxiv_version = new_version
     if paper.abstract_hash != record.abstract_hash:
@@ -84,7 +178,9 @@ def upsert_paper(session: Session, record: PaperRecord) -> tuple[Paper, Outcome]
         paper.abstract_hash = record.abstract_hash
         paper.version += 1
         paper.title = record.title
-        _add_revision(session, paper, record.source)
+        paper.revisions.append(
+            (paper.version, record.abstract_hash, record.abstract, record.source)
+        )
         outcome = "updated"
     # Fill in what an earlier source did not give; never overwrite what it did.
     if record.arxiv_id and not paper.arxiv_id:
@@ -97,34 +193,238 @@ def upsert_paper(session: Session, record: PaperRecord) -> tuple[Paper, Outcome]
         paper.authors = list(record.authors)
     if record.categories and not paper.categories:
         paper.categories = list(record.categories)
-    if outcome == "updated" or session.is_modified(paper):
-        paper.updated_at = utcnow()
-        session.add(paper)
-    return paper, outcome
+    if outcome == "updated" or _metadata(paper) != before:
+        paper.changed = True
+    return outcome
 
 
-def _add_revision(session: Session, paper: Paper, source: str) -> None:
-    assert paper.id is not None
-    exists = session.exec(
-        select(PaperRevision).where(
-            PaperRevision.paper_id == paper.id, PaperRevision.abstract_hash == paper.abstract_hash
+def _metadata(paper: _Paper) -> tuple[object, ...]:
+    """The columns the rules may fill in or move on (a change of any is written)."""
+    return (
+        paper.arxiv_version,
+        paper.arxiv_id,
+        paper.source_id,
+        paper.url,
+        paper.published,
+        paper.authors,
+        paper.categories,
+    )
+
+
+def upsert_papers(store: Engine, records: Sequence[PaperRecord]) -> list[Upserted]:
+    """Store `records` (in file order) in one transaction; what each did, in the same order.
+
+    Each record becomes a new paper, a new version of a stored one, or nothing new, by the
+    rules of `_Candidates.find` and `_apply`, also when the paper it names is an earlier
+    record of the same call.
+    """
+    with writer(store).begin() as conn:
+        return _upsert(conn, records)
+
+
+def upsert_paper(session: Session, record: PaperRecord) -> tuple[Paper, Outcome]:
+    """Store one record in `session`'s transaction, by the rules of `upsert_papers`."""
+    (done,) = _upsert(session.connection(), [record])
+    paper = session.get(Paper, done.paper_id, populate_existing=True)
+    assert paper is not None
+    return paper, done.outcome
+
+
+def _upsert(conn: Connection, records: Sequence[PaperRecord]) -> list[Upserted]:
+    if not records:
+        return []
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _INGEST_LOCK})
+    now = utcnow()
+    candidates = _Candidates(_stored_candidates(conn, records))
+    touched: dict[int, _Paper] = {}  # every paper this call makes or changes, by object id
+    applied: list[tuple[_Paper, Outcome, str, int | None]] = []
+    for record in records:
+        paper = candidates.find(record)
+        if paper is None:
+            paper = _new_paper(record, now)
+            candidates.add(paper)
+            outcome: Outcome = "new"
+        else:
+            outcome = _apply(paper, record)
+            candidates.index_ids(paper)
+        if paper.is_new or paper.changed:
+            touched[id(paper)] = paper
+        applied.append((paper, outcome, public_id(paper), paper.arxiv_version))
+    _write(conn, list(touched.values()), now)
+    return [
+        Upserted(paper.id or 0, outcome, shown, version, paper.source, paper.created_at)
+        for paper, outcome, shown, version in applied
+    ]
+
+
+_LOOKUP = (
+    "id", "key", "source_id", "arxiv_id", "title_key", "abstract_hash", "version",
+    "arxiv_version", "url", "published", "authors", "categories", "source", "created_at",
+)  # fmt: skip
+
+
+def _stored_candidates(conn: Connection, records: Sequence[PaperRecord]) -> list[_Paper]:
+    """Every stored paper a record of the chunk may be, in one query."""
+    arxiv_ids = {r.arxiv_id for r in records if r.arxiv_id}
+    source_ids = {r.source_id for r in records if r.source_id and not r.arxiv_id}
+    conditions = [col(Paper.title_key).in_({r.title_key for r in records})]
+    if arxiv_ids:
+        conditions.append(col(Paper.arxiv_id).in_(arxiv_ids))
+    if source_ids:
+        conditions.append(col(Paper.source_id).in_(source_ids))
+    table = Paper.__table__  # type: ignore[attr-defined]
+    query = table.select().with_only_columns(*(table.c[n] for n in _LOOKUP)).where(or_(*conditions))
+    return [
+        _Paper(stored_hash=row["abstract_hash"], **row) for row in conn.execute(query).mappings()
+    ]
+
+
+_PAPER_COLUMNS = (
+    "id", "key", "source_id", "arxiv_id", "title_key", "title", "abstract", "abstract_hash",
+    "version", "arxiv_version", "url", "authors", "categories", "published", "source",
+    "created_at", "updated_at",
+)  # fmt: skip
+_REVISION_COLUMNS = ("paper_id", "version", "abstract_hash", "abstract", "source", "created_at")
+_METADATA_SET = (
+    "source_id = :source_id, arxiv_id = :arxiv_id, arxiv_version = :arxiv_version, url = :url, "
+    "published = :published, authors = :authors, categories = :categories, "
+    "updated_at = :updated_at"
+)
+# Only a changed abstract sets title, abstract and abstract_hash: the search index follows them.
+_UPDATE_TEXT = text(
+    "UPDATE paper SET title = :title, abstract = :abstract, abstract_hash = :abstract_hash, "
+    f"version = :version, {_METADATA_SET} WHERE id = :id"
+)
+_UPDATE_METADATA = text(f"UPDATE paper SET {_METADATA_SET} WHERE id = :id")
+# The abstract a paper had keeps its text in its revision row once a new one replaces it.
+_KEEP_OLD_TEXT = text(
+    "UPDATE paperrevision SET abstract = (SELECT p.abstract FROM paper p "
+    "WHERE p.id = paperrevision.paper_id) WHERE paper_id = :paper_id AND abstract_hash = :hash"
+)
+# A text the paper had before keeps its first revision row; the current one's holds no copy.
+_ADD_REVISION = text(
+    f"INSERT INTO paperrevision ({', '.join(_REVISION_COLUMNS)}) "
+    f"VALUES ({', '.join(':' + c for c in _REVISION_COLUMNS)}) "
+    "ON CONFLICT (paper_id, abstract_hash) DO UPDATE SET abstract = excluded.abstract "
+    "WHERE excluded.abstract IS NULL"
+)
+
+
+def _write(conn: Connection, papers: list[_Paper], now: datetime) -> None:
+    """Write what the chunk did: new papers, changed papers, and their revisions."""
+    stamp = _stamp(conn.dialect.name, now)
+    new = [p for p in papers if p.is_new]
+    changed = [p for p in papers if not p.is_new]
+    retexted = [p for p in changed if p.abstract is not None]
+    moved = [
+        {"paper_id": p.id, "hash": p.stored_hash}
+        for p in retexted
+        if p.stored_hash != p.abstract_hash
+    ]
+    if moved:
+        conn.execute(_KEEP_OLD_TEXT, moved)
+    for statement, rows in (
+        (_UPDATE_TEXT, retexted),
+        (_UPDATE_METADATA, [p for p in changed if p.abstract is None]),
+    ):
+        if rows:
+            conn.execute(statement, [_changed_row(p, stamp) for p in rows])
+    _assign_ids(conn, new)
+    if new:
+        first, last = new[0].id, new[-1].id
+        assert first is not None and last is not None
+        with deferred_index(conn, first, last):
+            _insert_rows(conn, "paper", _PAPER_COLUMNS, [_paper_row(p, stamp) for p in new])
+    _insert_rows(
+        conn, "paperrevision", _REVISION_COLUMNS, [r for p in new for r in _revisions(p, stamp)]
+    )
+    added = [
+        dict(zip(_REVISION_COLUMNS, r, strict=True)) for p in changed for r in _revisions(p, stamp)
+    ]
+    if added:
+        conn.execute(_ADD_REVISION, added)
+
+
+def _paper_row(p: _Paper, stamp: object) -> tuple[object, ...]:
+    return (
+        p.id, p.key, p.source_id, p.arxiv_id, p.title_key, p.title, p.abstract, p.abstract_hash,
+        p.version, p.arxiv_version, p.url, json.dumps(p.authors), json.dumps(p.categories),
+        p.published, p.source, stamp, stamp,
+    )  # fmt: skip
+
+
+def _changed_row(p: _Paper, stamp: object) -> dict[str, object]:
+    return {
+        "id": p.id,
+        "title": p.title,
+        "abstract": p.abstract,
+        "abstract_hash": p.abstract_hash,
+        "version": p.version,
+        "source_id": p.source_id,
+        "arxiv_id": p.arxiv_id,
+        "arxiv_version": p.arxiv_version,
+        "url": p.url,
+        "published": p.published,
+        "authors": json.dumps(p.authors),
+        "categories": json.dumps(p.categories),
+        "updated_at": stamp,
+    }
+
+
+def _revisions(p: _Paper, stamp: object) -> list[tuple[object, ...]]:
+    """The revisions this chunk gave `p`, one per text (its first, as before), the current
+    abstract's without a copy of its text."""
+    rows: dict[str, tuple[object, ...]] = {}
+    for version, abstract_hash, abstract, source in p.revisions:
+        text_kept = None if abstract_hash == p.abstract_hash else abstract
+        rows.setdefault(abstract_hash, (p.id, version, abstract_hash, text_kept, source, stamp))
+    return list(rows.values())
+
+
+def _assign_ids(conn: Connection, papers: list[_Paper]) -> None:
+    """Ids for the new papers, in the order they were made (the ingest lock is held)."""
+    if not papers:
+        return
+    if conn.dialect.name == "postgresql":
+        ids = list(
+            conn.execute(
+                text(
+                    "SELECT nextval(pg_get_serial_sequence('paper', 'id')) "
+                    "FROM generate_series(1, :n) ORDER BY 1"
+                ),
+                {"n": len(papers)},
+            ).scalars()
         )
-    ).first()
-    if exists is None:
-        session.add(
-            PaperRevision(
-                paper_id=paper.id,
-                version=paper.version,
-                abstract_hash=paper.abstract_hash,
-                abstract=paper.abstract,
-                source=source,
-            )
-        )
+    else:
+        first = conn.execute(text("SELECT coalesce(max(id), 0) + 1 FROM paper")).scalar_one()
+        ids = list(range(first, first + len(papers)))
+    for paper, paper_id in zip(papers, ids, strict=True):
+        paper.id = paper_id
 
 
-def public_id(paper: Paper) -> str:
-    """The id users see and exports carry: the id its source gave, else the internal key."""
-    return paper.source_id or paper.key
+def _stamp(dialect: str, now: datetime) -> object:
+    """`now` as a DateTime column holds it: UTC without an offset (on SQLite the text
+    SQLAlchemy writes, on PostgreSQL a timestamp without time zone)."""
+    utc = now.astimezone(UTC).replace(tzinfo=None)
+    return utc.isoformat(" ", "microseconds") if dialect == "sqlite" else utc
+
+
+def _insert_rows(
+    conn: Connection, table: str, columns: Sequence[str], rows: list[tuple[object, ...]]
+) -> None:
+    """Many new rows at once: one executemany on SQLite, one COPY on PostgreSQL."""
+    if not rows:
+        return
+    names = ", ".join(columns)
+    if conn.dialect.name == "postgresql":
+        driver: Any = conn.connection.driver_connection
+        with driver.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    marks = ", ".join("?" * len(columns))
+    conn.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
 
 
 # "2401.12345", "arXiv:2401.12345v2", "https://arxiv.org/abs/hep-th/9901001"

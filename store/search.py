@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from agent.core.errors import StoreError
 from agent.core.units import format_number, normalize_unit
@@ -42,6 +44,26 @@ BM25_WEIGHTS = "3.0, 1.0, 2.0"
 # words are also dropped while the papers to rank exceed this budget (the rarest word is always
 # kept), which keeps latency bounded at some cost in recall on very common words.
 POSTINGS_BUDGET = 20_000
+
+
+@contextmanager
+def deferred_index(conn: Connection, first_id: int, last_id: int) -> Iterator[None]:
+    """Papers with ids first_id..last_id inserted inside are indexed in one statement at the end.
+
+    SQLite (migration 0013): the row in paper_search_deferred turns the per-row insert trigger
+    off, and deleting it indexes the range. The row is written and deleted in the caller's
+    transaction, so no other connection ever sees it; an error rolls both back. On PostgreSQL
+    the insert trigger already runs once a statement: nothing to do.
+    """
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    conn.execute(
+        text("INSERT INTO paper_search_deferred (from_id, to_id) VALUES (:first, :last)"),
+        {"first": first_id, "last": last_id},
+    )
+    yield
+    conn.execute(text("DELETE FROM paper_search_deferred"))
 
 
 def current_table(dialect: str) -> str:

@@ -54,7 +54,11 @@ class FetchState(SQLModel, table=True):
 
 
 class PaperRevision(SQLModel, table=True):
-    """Every abstract a paper has had, so a changed abstract loses nothing."""
+    """Every abstract a paper has had, so a changed abstract loses nothing.
+
+    Each text is stored once: the current abstract's revision has `abstract` NULL (the text is
+    `Paper.abstract`); a revision holds its own text once a newer abstract replaced it.
+    """
 
     __table_args__ = (UniqueConstraint("paper_id", "abstract_hash"),)
 
@@ -62,7 +66,7 @@ class PaperRevision(SQLModel, table=True):
     paper_id: int = Field(foreign_key="paper.id", index=True)
     version: int
     abstract_hash: str
-    abstract: str = Field(sa_column=Column(Text, nullable=False))
+    abstract: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     source: str
     created_at: datetime = Field(default_factory=utcnow)
 

@@ -130,7 +130,7 @@ def _ingest(
             store,
             sources,
             fmt=_format(fmt),
-            on_record=lambda: progress.advance(task),
+            on_records=lambda n: progress.advance(task, n),
             mapping=names,
             labels=labels,
         )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 
 from agent.ingest.opening import IngestError
 
@@ -43,12 +44,22 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 FIELDS = tuple(SYNONYMS)
 
 
+_SEPARATORS_RE = re.compile(r"[\s_\-]+")
+
+
+@lru_cache(maxsize=4096)  # a file's records repeat the same few names
 def fold(name: str) -> str:
     """'Abstract Note' / 'abstract_note' / 'abstractNote' → 'abstractnote'."""
-    return re.sub(r"[\s_\-]+", "", name).casefold()
+    return _SEPARATORS_RE.sub("", name).casefold()
 
 
 _FOLDED = {field: tuple(fold(n) for n in names) for field, names in SYNONYMS.items()}
+# Each known name → (its field, its place in the field's list): a record's names are looked
+# up here, which is the rule above without trying every synonym of every field.
+_KNOWN: dict[str, tuple[str, int]] = {}
+for _field, _names in _FOLDED.items():
+    for _rank, _name in enumerate(_names):
+        _KNOWN.setdefault(_name, (_field, _rank))
 
 
 def parse_map(pairs: list[str] | None) -> dict[str, str]:
@@ -65,8 +76,12 @@ def parse_map(pairs: list[str] | None) -> dict[str, str]:
     return mapping
 
 
+_NOT_MAPPINGS = frozenset({str, list, int, float, bool, type(None)})
+
+
 def _present(value: object) -> bool:
-    return value is not None and not (isinstance(value, str) and not value.strip())
+    # isspace, not strip: no copy of a long abstract to find it is not blank.
+    return value is not None and not (isinstance(value, str) and (not value or value.isspace()))
 
 
 def canonical(
@@ -76,7 +91,8 @@ def canonical(
     top = {fold(str(k)): v for k, v in raw.items()}
     nested: dict[str, object] = {}
     for key, value in top.items():
-        if isinstance(value, Mapping):
+        # type() first: the ABC check costs more than the rest of a JSON record's lookup.
+        if type(value) not in _NOT_MAPPINGS and isinstance(value, Mapping):
             for inner, inner_value in value.items():
                 nested.setdefault(fold(str(inner)), inner_value)
                 nested.setdefault(f"{key}.{fold(str(inner))}", inner_value)
@@ -85,18 +101,32 @@ def canonical(
         value = top.get(path, nested.get(path))
         if _present(value):
             out.setdefault(field, value)
-    for level in (top, nested):
-        for field, names in _FOLDED.items():
-            if field in out:
-                continue
-            for name in names:
-                if _present(level.get(name)):
-                    out[field] = level[name]
-                    break
-    for field, names in _FOLDED.items():  # only empty values: say "empty", not "missing"
-        if field not in out and (empty := [top[n] for n in names if top.get(n) is not None]):
-            out[field] = empty[0]
+    present, given = _first_known(top)
+    for field, value in present.items():
+        out.setdefault(field, value)
+    if nested:
+        for field, value in _first_known(nested)[0].items():
+            out.setdefault(field, value)
+    for field, value in given.items():  # only empty values: say "empty", not "missing"
+        out.setdefault(field, value)
     return out
+
+
+def _first_known(level: Mapping[str, object]) -> tuple[dict[str, object], dict[str, object]]:
+    """Per field, the value of its first name (in SYNONYMS order) that `level` has: among the
+    present (non-empty) values, and among all that are not None."""
+    present: dict[str, tuple[int, object]] = {}
+    given: dict[str, tuple[int, object]] = {}
+    for name, value in level.items():
+        known = _KNOWN.get(name)
+        if known is None or value is None:
+            continue
+        field, rank = known
+        if field not in given or rank < given[field][0]:
+            given[field] = (rank, value)
+        if _present(value) and (field not in present or rank < present[field][0]):
+            present[field] = (rank, value)
+    return {f: v for f, (_, v) in present.items()}, {f: v for f, (_, v) in given.items()}
 
 
 def has_field(names: list[str], field: str, mapping: Mapping[str, str] | None = None) -> bool:

@@ -8,6 +8,7 @@ whitespace: LaTeX such as `2.2$\\times$` or `\\%` and any HTML are a later step'
 
 from __future__ import annotations
 
+import calendar
 import csv
 import json
 import os
@@ -19,7 +20,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Literal, get_args
 
-from agent.core.records import PaperRecord, collapse_spaces
+from agent.core.records import ASCII_SPACES, PaperRecord, collapse_ascii, collapse_spaces
 from agent.ingest import opening
 from agent.ingest.bibtex import read_bibtex
 from agent.ingest.feeds import read_feed
@@ -95,11 +96,15 @@ MAX_ID_CHARS = 300
 # NUL (PostgreSQL refuses it in text), lone UTF-16 surrogates (not encodable as UTF-8) and
 # other control characters (terminal escapes) are removed from every text field.
 _UNSAFE_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# The same characters within ASCII, for bytes.translate (many times faster than the regex).
+_UNSAFE_ASCII = bytes(c for c in range(128) if _UNSAFE_RE.match(chr(c)))
 _AUTHOR_SPLIT_RE = re.compile(r"\s*(?:,|;|&|\band\b)\s*")
 _CATEGORY_SPLIT_RE = re.compile(r"[\s,]+")
 
 
 def _collapse(text: str) -> str:
+    if text.isascii():  # unsafe characters dropped, then whitespace made spaces, in one pass
+        return collapse_ascii(text.encode("ascii").translate(ASCII_SPACES, _UNSAFE_ASCII))
     return collapse_spaces(_UNSAFE_RE.sub("", text))
 
 
@@ -323,6 +328,25 @@ def _last_version(fields: Mapping[str, object]) -> int | None:
     return int(match.group(1))
 
 
+# "Mon, 2 Apr 2007 19:18:42 GMT", the snapshot's form: read here without the general parser.
+# Its day is the date as written (parsedate_to_datetime keeps the zone given, so .date() is it).
+_RFC2822_RE = re.compile(
+    r"(?:[A-Za-z]{3}, )?(\d{1,2}) ([A-Za-z]{3}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) (?:GMT|UTC?)"
+)
+_MONTHS = {name: number for number, name in enumerate(calendar.month_abbr) if name}
+
+
+def _rfc2822_day(text: str) -> str | None:
+    match = _RFC2822_RE.fullmatch(text)
+    if match is None or (month := _MONTHS.get(match[2].title())) is None:
+        return None
+    day, year, hour, minute, second = (int(match[i]) for i in (1, 3, 4, 5, 6))
+    try:
+        return datetime(year, month, day, hour, minute, second).date().isoformat()
+    except ValueError:
+        return None  # no such day or time: the general parser says what it makes of it
+
+
 def _iso_date(value: object, name: str) -> str | None:
     """An ISO date or datetime, an RFC 2822 date (arXiv snapshot), or a year → "YYYY-MM-DD"
     (or "YYYY"). A date that is none of these is dropped: it costs the date, not the paper."""
@@ -333,6 +357,8 @@ def _iso_date(value: object, name: str) -> str | None:
     text = value.strip().replace("Z", "+00:00")
     if re.fullmatch(r"\d{4}", text):
         return text
+    if written := _rfc2822_day(text):
+        return written
     try:
         return datetime.fromisoformat(text).date().isoformat()
     except ValueError:

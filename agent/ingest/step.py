@@ -6,22 +6,22 @@ the fault are kept, the other sources are read, and the report says what happene
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
-from sqlmodel import Session
 
 from agent.core.clock import as_utc
 from agent.ingest.opening import IngestError
 from agent.ingest.records import Format, PaperRecord, RecordError, parse_file
-from store.db import writer
-from store.papers import public_id, upsert_paper
-from store.tables import Paper, utcnow
+from store.papers import Upserted, upsert_papers
+from store.tables import utcnow
 
-COMMIT_EVERY = 500
+# Records stored per transaction: one dedup look-up and one batch of writes each, and what a
+# fault (or Ctrl-C) part way through a large file can lose at most.
+CHUNK = 2000
 
 
 @dataclass
@@ -67,90 +67,98 @@ def ingest_files(
     store: Engine,
     paths: Sequence[Path],
     fmt: Format | None = None,
-    on_record: Callable[[], None] | None = None,
+    on_records: Callable[[int], None] | None = None,
     mapping: Mapping[str, str] | None = None,
     labels: Mapping[Path, str] | None = None,
 ) -> IngestReport:
     """Read every record of every file into the store; bad records and bad files are reported,
-    never fatal. `labels` names a file's source (the URL it was fetched from)."""
+    never fatal. `labels` names a file's source (the URL it was fetched from); `on_records`
+    hears how many records were just stored (after each chunk)."""
     report = IngestReport()
-    # writer(): each commit's look-ups and inserts are one locked transaction, so two ingests
-    # at once never both insert the same new paper.
-    with Session(writer(store)) as session:
-        for path in paths:
-            label = (labels or {}).get(path)
-            outcome = SourceOutcome(label or str(path))
-            report.sources.append(outcome)
-            try:
-                _ingest_one(session, report, outcome, path, fmt, mapping, label, on_record)
-            except IngestError as exc:
-                # Name the source as the user knows it (a URL), not the file it was saved in.
-                message = str(exc)
-                outcome.failed = message.replace(str(path), label, 1) if label else message
-            _commit(session)
+    for path in paths:
+        label = (labels or {}).get(path)
+        outcome = SourceOutcome(label or str(path))
+        report.sources.append(outcome)
+        try:
+            _ingest_one(store, report, outcome, path, fmt, mapping, label, on_records)
+        except IngestError as exc:
+            # Name the source as the user knows it (a URL), not the file it was saved in.
+            message = str(exc)
+            outcome.failed = message.replace(str(path), label, 1) if label else message
     return report
 
 
 def _ingest_one(
-    session: Session,
+    store: Engine,
     report: IngestReport,
     outcome: SourceOutcome,
     path: Path,
     fmt: Format | None,
     mapping: Mapping[str, str] | None,
     label: str | None,
-    on_record: Callable[[], None] | None,
+    on_records: Callable[[int], None] | None,
 ) -> None:
     started = utcnow()
-    pending = 0
-    for item in parse_file(path, fmt, mapping=mapping, label=label):
-        if isinstance(item, RecordError):
-            report.errors.append(item)
-            outcome.skipped += 1
-            continue
-        _store(session, report, item, started)
-        outcome.read += 1
-        pending += 1
-        if pending >= COMMIT_EVERY:  # bounded transactions for large files
-            _commit(session)
-            pending = 0
-        if on_record:
-            on_record()
+    items = parse_file(path, fmt, mapping=mapping, label=label)
+    for chunk in _chunks(items, report, outcome):
+        # upsert_papers: each chunk's look-up and writes are one locked transaction, so two
+        # ingests at once never both insert the same new paper.
+        for record, done in zip(chunk, upsert_papers(store, chunk), strict=True):
+            _report(report, record, done, started)
+        outcome.read += len(chunk)
+        if on_records:
+            on_records(len(chunk))
 
 
-def _store(session: Session, report: IngestReport, item: PaperRecord, started: datetime) -> None:
-    paper, result = upsert_paper(session, item)
-    if result == "older":
+def _chunks(
+    items: Iterator[PaperRecord | RecordError], report: IngestReport, outcome: SourceOutcome
+) -> Iterator[list[PaperRecord]]:
+    """The file's records CHUNK at a time (bad ones go to the report); if the file stops part
+    way, the records read before the fault are given first, then the error is raised."""
+    chunk: list[PaperRecord] = []
+    try:
+        for item in items:
+            if isinstance(item, RecordError):
+                report.errors.append(item)
+                outcome.skipped += 1
+                continue
+            chunk.append(item)
+            if len(chunk) >= CHUNK:
+                yield chunk
+                chunk = []
+    except IngestError:
+        if chunk:
+            yield chunk
+        raise
+    if chunk:
+        yield chunk
+
+
+def _report(report: IngestReport, item: PaperRecord, done: Upserted, started: datetime) -> None:
+    if done.outcome == "older":
         report.unchanged += 1
         report.duplicates.append(
             RecordError(
                 item.source,
                 item.line,
                 f"arXiv v{item.arxiv_version} is older than the stored "
-                f"v{paper.arxiv_version} of {public_id(paper)}; kept the newer one",
+                f"v{done.arxiv_version} of {done.public_id}; kept the newer one",
             )
         )
         return
-    if result != "new" and _first_read_here(paper, item.source, started):
-        what = "a new version" if result == "updated" else "unchanged"
+    if done.outcome != "new" and _first_read_here(done, item.source, started):
+        what = "a new version" if done.outcome == "updated" else "unchanged"
         report.duplicates.append(
             RecordError(
                 item.source,
                 item.line,
-                f"duplicate of an earlier record in this file ({public_id(paper)}); kept as {what}",
+                f"duplicate of an earlier record in this file ({done.public_id}); kept as {what}",
             )
         )
-    setattr(report, result, getattr(report, result) + 1)
+    setattr(report, done.outcome, getattr(report, done.outcome) + 1)
 
 
-def _commit(session: Session) -> None:
-    session.commit()
-    # Forget the committed papers: over a snapshot of millions of records the session's
-    # identity map would otherwise hold every one of them.
-    session.expunge_all()
-
-
-def _first_read_here(paper: Paper, source: str, started: datetime) -> bool:
-    """True when `paper` was created by this very pass over `source` (so a record again
+def _first_read_here(done: Upserted, source: str, started: datetime) -> bool:
+    """True when the paper was created by this very pass over `source` (so a record again
     naming it is a duplicate within the file)."""
-    return paper.source == source and as_utc(paper.created_at) >= started
+    return done.source == source and as_utc(done.created_at) >= started
