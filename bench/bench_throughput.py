@@ -172,7 +172,7 @@ def ideal_seconds(
     return finish
 
 
-def run(args: argparse.Namespace, rpm: int, tpm: int, budget: bool) -> dict[str, float]:
+def run(args: argparse.Namespace, rpm: int, tpm: int, budget: bool) -> dict[str, Any]:
     endpoint = Endpoint()
     with (
         FakeOpenAIServer(
@@ -203,6 +203,7 @@ def run(args: argparse.Namespace, rpm: int, tpm: int, budget: bool) -> dict[str,
         started = time.monotonic()
         done = summarize_pending(store, summarizer)
         elapsed = time.monotonic() - started
+        stats = summarizer.engine.llm.limiter.stats
         sent = len(server.chat_requests())
         refused = server.rate_limited
         charged = server.charged_tokens
@@ -225,6 +226,10 @@ def run(args: argparse.Namespace, rpm: int, tpm: int, budget: bool) -> dict[str,
         "used": endpoint.used,
         "ideal_tokens": sum(t for t, _ in work),
         "reserved_output": endpoint.reserved_output,
+        "lowest_concurrency": stats.lowest_limit,
+        # Waves of 429s and how tokens ended up counted (not reported before issue 15).
+        "decreases": getattr(stats, "decreases", -1),
+        "counting": getattr(stats, "counting", "reserved, max_tokens as sent"),
     }
 
 
@@ -272,7 +277,8 @@ def main() -> None:
             f"{'':9} server charged {r['charged']:.0f} tokens for {r['used']:.0f} used "
             f"(the work needs {r['ideal_tokens']:.0f}); max_tokens reserved "
             f"{r['reserved_output']:.0f} = {r['reserved_output'] / max(r['charged'], 1):.0%} "
-            "of the charge"
+            f"of the charge; lowest concurrency {r['lowest_concurrency']} "
+            f"({r['decreases']} halvings), tokens counted: {r['counting']}"
         )
     if worst < args.min_fraction or failed_by_pacing:
         print(f"FAIL: fraction {worst:.2f} (target {args.min_fraction}), {failed_by_pacing} failed")
