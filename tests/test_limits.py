@@ -42,7 +42,7 @@ def test_the_sliding_window_is_never_exceeded(counting: str) -> None:
     tickets: list[Ticket] = []
     for _ in range(400):
         prompt, reserve = rng.randint(300, 2500), rng.randint(100, 1500)
-        ticket = limiter.acquire(prompt + reserve, reserve)
+        ticket = limiter.acquire(prompt, reserve)
         clock.t += rng.random() * 2  # the request takes a while
         limiter.release(ticket, usage=(prompt - rng.randint(0, 5), rng.randint(0, reserve)))
         tickets.append(ticket)
@@ -69,11 +69,11 @@ def test_a_whole_window_goes_at_once_then_the_next_request_waits_for_it_to_age_o
 def test_a_reservation_is_held_in_flight_and_brought_to_the_usage_after() -> None:
     clock = FakeClock()
     limiter = RateLimiter(8, tokens_per_minute=10_000, clock=clock)
-    first = limiter.acquire(6_000, 4_000)
-    limiter.acquire(4_000, 2_000)  # still fits beside the first's full reservation
+    first = limiter.acquire(2_000, 4_000)
+    limiter.acquire(2_000, 2_000)  # still fits beside the first's full reservation
     limiter.release(first, usage=(2_100, 500))
     assert first.tokens("usage") == 2_600 and first.tokens("reserved") == 6_100
-    limiter.acquire(3_000, 1_000)  # room freed by the first answer's usage
+    limiter.acquire(2_000, 1_000)  # room freed by the first answer's usage
     assert clock.t == 1000.0
 
 
@@ -83,8 +83,8 @@ def test_a_429_for_tokens_the_usage_count_did_not_foresee_switches_to_counting_r
     clock = FakeClock()
     limiter = RateLimiter(8, tokens_per_minute=10_000, clock=clock)
     for _ in range(3):
-        limiter.release(limiter.acquire(3_000, 2_000), usage=(1_000, 500))  # 1,500 each
-    ticket = limiter.acquire(3_000, 2_000)  # fits counting usage, not reservations
+        limiter.release(limiter.acquire(1_000, 2_000), usage=(1_000, 500))  # 1,500 each
+    ticket = limiter.acquire(1_000, 2_000)  # fits counting usage, not reservations
     assert not ticket.fits_reserved
     limiter.release(
         ticket,
@@ -93,13 +93,13 @@ def test_a_429_for_tokens_the_usage_count_did_not_foresee_switches_to_counting_r
     )
     assert limiter.stats.counting == "reserved"
     # The earlier requests now count their reservations (3,000 each): the next waits.
-    limiter.acquire(3_000, 2_000)
+    limiter.acquire(1_000, 2_000)
     assert clock.t > 1000.0
 
 
 def test_a_429_that_reservations_do_not_explain_keeps_counting_usage() -> None:
     limiter = RateLimiter(8, tokens_per_minute=10_000, clock=FakeClock())
-    ticket = limiter.acquire(3_000, 2_000)
+    ticket = limiter.acquire(1_000, 2_000)
     assert ticket.fits_reserved
     limiter.release(ticket, rate_limited=True, headers={"x-ratelimit-remaining-tokens": "0"})
     assert limiter.stats.counting == "usage"
@@ -117,13 +117,13 @@ def test_limits_named_in_the_headers_are_kept_over_the_window_the_resets_show() 
         "x-ratelimit-remaining-requests": "99",
         "x-ratelimit-reset-requests": "0.5s",
     }
-    limiter.release(limiter.acquire(1_000, 500), headers=headers, usage=(600, 400))
+    limiter.release(limiter.acquire(500, 500), headers=headers, usage=(600, 400))
     assert limiter.token_limit == 5000
     assert limiter.stats.learned["requests"].window == 0.5
     for _ in range(4):
-        limiter.release(limiter.acquire(1_000, 500), usage=(600, 400))
+        limiter.release(limiter.acquire(500, 500), usage=(600, 400))
     assert clock.t == 1000.0
-    limiter.acquire(1_000, 500)  # 5 × 1,000 in the last minute: wait for the first to age out
+    limiter.acquire(500, 500)  # 5 × 1,000 in the last minute: wait for the first to age out
     assert clock.t == pytest.approx(1060.6)
 
 
@@ -154,7 +154,7 @@ def test_a_429_counts_as_pacing_only_while_the_endpoint_answers() -> None:
 
 def test_a_refused_request_uses_no_tokens_but_counts_as_a_request() -> None:
     limiter = RateLimiter(4, requests_per_minute=10, tokens_per_minute=1000, clock=FakeClock())
-    ticket = limiter.acquire(900, 400)
+    ticket = limiter.acquire(500, 400)
     limiter.release(ticket, rate_limited=True)
     assert ticket.tokens("usage") == 0 and ticket.tokens("reserved") == 0
     assert limiter.stats.requests == 1
@@ -175,3 +175,15 @@ def test_max_tokens_is_sized_from_the_answers_with_headroom_for_their_spread() -
     cut_off = sum(answer(32) > sized for _ in range(2000))
     assert cut_off <= 10  # about one in a thousand answers would need a second try
     assert budget.max_tokens(2) <= 400 * 2 + 200  # never above what the setting allows
+
+
+def test_max_tokens_is_decided_when_the_request_goes_not_when_it_starts_waiting() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(8, tokens_per_minute=10_000, clock=clock)
+    limiter.acquire(4_000, 4_000)  # fills most of the window for a minute
+
+    def size() -> int:  # answers came in meanwhile: the budget a request needs went down
+        return 4_000 if clock.t < 1030 else 1_000
+
+    ticket = limiter.acquire(500, size)
+    assert ticket.output_reserved == 1_000 and ticket.reserved == 1_500

@@ -26,6 +26,7 @@ import random
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +48,8 @@ from store.tables import LLMCall
 log = logging.getLogger(__name__)
 
 Message = dict[str, str]
+# A request's max_tokens, or how to work it out when the request goes (see RateLimiter.acquire).
+OutputSize = int | Callable[[], int]
 
 # Strongest first: a refusal moves one step down this list.
 MODES = ("json_schema", "json_object", "prompt")
@@ -222,16 +225,18 @@ class LLM:
         *,
         prompt: Prompt,
         schema_model: type[BaseModel],
-        max_tokens: int,
+        max_tokens: OutputSize,
         paper_ids: list[int],
         attempt: int = 1,
         temperature: float | None = None,
     ) -> Completion:
         """Send one chat-completions request and log it. Raises LLMCallError on API failure.
 
+        `max_tokens` may be a function: it is asked when the rate limiter lets the request go.
         A refusal of the structured-output mode moves to the next mode and sends again."""
         while True:
-            kwargs = self.request_body(messages, schema_model=schema_model, max_tokens=max_tokens)
+            first = max_tokens() if callable(max_tokens) else max_tokens
+            kwargs = self.request_body(messages, schema_model=schema_model, max_tokens=first)
             if temperature is not None:
                 kwargs["temperature"] = temperature
             call = LLMCall(
@@ -243,7 +248,7 @@ class LLM:
                 request=json.dumps(kwargs["messages"], ensure_ascii=False),
             )
             try:
-                choice = self._send(call, kwargs)
+                choice = self._send(call, kwargs, max_tokens)
                 break
             except _Unsupported as refused:
                 if not self._fall_back(refused.reason):
@@ -298,7 +303,7 @@ class LLM:
         self._log(call)
         return self._completion(call, content), calls
 
-    def _send(self, call: LLMCall, kwargs: dict[str, Any]) -> Any:
+    def _send(self, call: LLMCall, kwargs: dict[str, Any], max_tokens: OutputSize = 0) -> Any:
         """Send one request for `call` within the rate budget, retrying transport faults up to
         `max_retries` times, filling in its latency, usage, cost and finish reason; return the
         first choice (None if the server sent none).
@@ -307,15 +312,16 @@ class LLM:
         is pacing, not a fault: it is waited out and not counted against `max_retries`, so no
         paper fails because the run went as fast as the limits allow. Every failed try is
         logged as its own row (so cost and `stats` count what was sent). On a final failure
-        LLMCallError is raised; a refused response_format raises _Unsupported.
+        LLMCallError is raised; a refused response_format raises _Unsupported. `max_tokens`
+        (a number, or a function asked when the request goes) is sent as the body's max_tokens.
         """
-        max_tokens = int(kwargs.get("max_tokens") or 0)
-        tokens = prompt_tokens(kwargs, self.model) + max_tokens
+        prompt = prompt_tokens(kwargs, self.model)
         tries = self.settings.max_retries + 1
         number = 1  # tries that count against max_retries
         while True:
             self._raise_if_stopped()
-            ticket = self.limiter.acquire(tokens, max_tokens)
+            ticket = self.limiter.acquire(prompt, max_tokens or int(kwargs["max_tokens"]))
+            kwargs["max_tokens"] = ticket.output_reserved
             started = time.perf_counter()
             with self._in_flight_lock:
                 self._in_flight[id(call)] = (call, started)

@@ -1,8 +1,7 @@
 """Pacing requests to an endpoint: concurrency, requests and tokens per minute, and backing off.
 
 One `RateLimiter` is shared by every thread sending requests for a run. Before a request a thread
-calls `acquire(tokens, output_tokens)` (the prompt plus max_tokens, and the max_tokens part of it),
-which waits until
+calls `acquire(prompt_tokens, output_tokens)` (output_tokens: its max_tokens), which waits until
 
 * fewer than `limit` requests are in flight (the limit starts at the configured concurrency,
   halves once per wave of 429s, and grows back by one per success: additive increase,
@@ -36,7 +35,7 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -218,9 +217,11 @@ class RateLimiter:
 
     # -- sending ------------------------------------------------------------------------------
 
-    def acquire(self, tokens: int, output_tokens: int = 0) -> Ticket:
-        """Block until a request of `tokens` tokens (prompt + max_tokens; `output_tokens` of
-        them max_tokens) may be sent; return its ticket for `release`."""
+    def acquire(self, prompt_tokens: int, output_tokens: int | Callable[[], int] = 0) -> Ticket:
+        """Block until a request of `prompt_tokens` plus `output_tokens` (its max_tokens) may be
+        sent; return its ticket for `release`. `output_tokens` may be a function, asked while
+        waiting: a request's max_tokens is decided when it goes, from what is known then."""
+        size = output_tokens if callable(output_tokens) else lambda: output_tokens
         started = self.clock.now()
         with self._cond:
             pause = self._paused_until - started
@@ -238,6 +239,8 @@ class RateLimiter:
                 wait = self._paused_until - now
                 if self._in_flight >= self.limit:
                     wait = max(wait, 0.05)  # woken by release(); the timeout is a safety net
+                output = size()
+                tokens = prompt_tokens + output
                 for lim in self.limits:
                     wait = max(
                         wait, self._room_in(lim, 1 if lim.kind == "requests" else tokens, now)
@@ -251,9 +254,7 @@ class RateLimiter:
                 if lim.kind == "tokens"
             )
             self.stats.requests += 1
-            ticket = Ticket(
-                now, self.stats.requests, tokens, output_tokens, fits_reserved=fits_reserved
-            )
+            ticket = Ticket(now, self.stats.requests, tokens, output, fits_reserved=fits_reserved)
             self._sent.append(ticket)
             self._in_flight += 1
             self.stats.waited_seconds += now - started

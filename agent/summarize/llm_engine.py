@@ -202,11 +202,13 @@ class LLMSummarizer:
     def _attempt(self, state: _Attempt, abstracts: dict[str, str]) -> None:
         temperature = self._temperature(state)
         state.number += 1
+        papers, factor = len(state.pending), state.budget_factor
         completion = self.llm.complete(
             state.messages,
             prompt=self.prompt,
             schema_model=BatchAnswer,
-            max_tokens=self._max_tokens(len(state.pending), state.budget_factor),
+            # Sized when the request goes: a wait for the rate limit may bring answers in.
+            max_tokens=lambda: self._max_tokens(papers, factor),
             paper_ids=[item.paper_id for item in state.pending.values()],
             attempt=state.number,
             temperature=temperature,
