@@ -26,6 +26,11 @@ class FakeClock(Clock):
         self.t += timeout
 
 
+def _answered(limiter: RateLimiter) -> None:
+    """One request answered: the limiter has seen the endpoint answer (see the first-wave rule)."""
+    limiter.release(limiter.acquire(0), usage=(0, 0))
+
+
 def _over_any_window(sent: list[tuple[float, float]], window: float = 60.0) -> float:
     """The most charged in any `window` seconds of (sent at, charge) pairs."""
     return max(
@@ -69,6 +74,7 @@ def test_a_whole_window_goes_at_once_then_the_next_request_waits_for_it_to_age_o
 def test_a_reservation_is_held_in_flight_and_brought_to_the_usage_after() -> None:
     clock = FakeClock()
     limiter = RateLimiter(8, tokens_per_minute=10_000, clock=clock)
+    _answered(limiter)
     first = limiter.acquire(2_000, 4_000)
     limiter.acquire(2_000, 2_000)  # still fits beside the first's full reservation
     limiter.release(first, usage=(2_100, 500))
@@ -180,6 +186,7 @@ def test_max_tokens_is_sized_from_the_answers_with_headroom_for_their_spread() -
 def test_max_tokens_is_decided_when_the_request_goes_not_when_it_starts_waiting() -> None:
     clock = FakeClock()
     limiter = RateLimiter(8, tokens_per_minute=10_000, clock=clock)
+    _answered(limiter)
     limiter.acquire(4_000, 4_000)  # fills most of the window for a minute
 
     def size() -> int:  # answers came in meanwhile: the budget a request needs went down
@@ -187,3 +194,22 @@ def test_max_tokens_is_decided_when_the_request_goes_not_when_it_starts_waiting(
 
     ticket = limiter.acquire(500, size)
     assert ticket.output_reserved == 1_000 and ticket.reserved == 1_500
+
+
+def test_a_first_wave_that_would_fill_the_token_window_waits_for_the_first_answer() -> None:
+    limiter = RateLimiter(32, tokens_per_minute=200_000)
+    probe = limiter.acquire(9_000, 13_000)  # 32 of these would be 700,000 tokens
+    admitted: list[Ticket] = []
+    second = threading.Thread(target=lambda: admitted.append(limiter.acquire(9_000, 13_000)))
+    second.start()
+    second.join(timeout=0.3)
+    assert not admitted  # held back while the first request is the only one out
+    limiter.release(probe, usage=(9_000, 4_000))
+    second.join(timeout=5)
+    assert len(admitted) == 1
+
+
+def test_a_first_wave_that_fits_the_token_window_goes_at_once() -> None:
+    limiter = RateLimiter(4, tokens_per_minute=200_000, clock=FakeClock())
+    tickets = [limiter.acquire(9_000, 13_000) for _ in range(4)]  # 88,000: under half
+    assert len(tickets) == 4 and limiter.clock.now() == 1000.0

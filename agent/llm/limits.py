@@ -10,7 +10,9 @@ calls `acquire(prompt_tokens, output_tokens)` (output_tokens: its max_tokens), w
   sliding `window` of what was *sent* (not a bucket with a burst on top, which lets more through
   in some 60 s than the limit allows), so the limiter never sends more than a window holds
   (each request is held 1% longer than the window, for the time it takes to arrive);
-* any pause the endpoint asked for is over.
+* any pause the endpoint asked for is over;
+* before the first answer, no other request is in flight if a first wave would take over half
+  of the token window (so the rest are sized from that answer, see `_first_wave_too_big`).
 
 The limits are the configured ones (`requests_per_minute`, `tokens_per_minute`, per 60 s) and the
 ones the endpoint names in its `x-ratelimit-limit-*` headers, over a window as long as the
@@ -241,6 +243,8 @@ class RateLimiter:
                     wait = max(wait, 0.05)  # woken by release(); the timeout is a safety net
                 output = size()
                 tokens = prompt_tokens + output
+                if self._first_wave_too_big(tokens):
+                    wait = max(wait, 0.05)  # woken by the first answer's release()
                 for lim in self.limits:
                     wait = max(
                         wait, self._room_in(lim, 1 if lim.kind == "requests" else tokens, now)
@@ -259,6 +263,18 @@ class RateLimiter:
             self._in_flight += 1
             self.stats.waited_seconds += now - started
             return ticket
+
+    def _first_wave_too_big(self, tokens: int) -> bool:
+        """Before any answer, a request's max_tokens is the setting's, far above what answers
+        take. When a first wave of such requests would take over half of the token window, one
+        goes alone and the rest wait for its answer, to be sized by what it took."""
+        cap = self.token_limit
+        return (
+            self._last_answer == -math.inf
+            and self._in_flight > 0
+            and cap is not None
+            and self.limit * tokens > cap / 2
+        )
 
     def release(
         self,
