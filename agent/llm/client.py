@@ -50,6 +50,8 @@ log = logging.getLogger(__name__)
 Message = dict[str, str]
 # A request's max_tokens, or how to work it out when the request goes (see RateLimiter.acquire).
 OutputSize = int | Callable[[], int]
+# Told an answer's finish reason and completion tokens before the next request may go.
+AnswerHook = Callable[[str | None, int], None]
 
 # Strongest first: a refusal moves one step down this list.
 MODES = ("json_schema", "json_object", "prompt")
@@ -229,11 +231,14 @@ class LLM:
         paper_ids: list[int],
         attempt: int = 1,
         temperature: float | None = None,
+        on_answer: AnswerHook | None = None,
     ) -> Completion:
         """Send one chat-completions request and log it. Raises LLMCallError on API failure.
 
-        `max_tokens` may be a function: it is asked when the rate limiter lets the request go.
-        A refusal of the structured-output mode moves to the next mode and sends again."""
+        `max_tokens` may be a function: it is asked when the rate limiter lets the request go;
+        `on_answer` hears of the answer before the limiter lets another go (so that one is
+        sized by it). A refusal of the structured-output mode moves to the next mode and sends
+        again."""
         while True:
             first = max_tokens() if callable(max_tokens) else max_tokens
             kwargs = self.request_body(messages, schema_model=schema_model, max_tokens=first)
@@ -248,7 +253,7 @@ class LLM:
                 request=json.dumps(kwargs["messages"], ensure_ascii=False),
             )
             try:
-                choice = self._send(call, kwargs, max_tokens)
+                choice = self._send(call, kwargs, max_tokens, on_answer)
                 break
             except _Unsupported as refused:
                 if not self._fall_back(refused.reason):
@@ -303,7 +308,13 @@ class LLM:
         self._log(call)
         return self._completion(call, content), calls
 
-    def _send(self, call: LLMCall, kwargs: dict[str, Any], max_tokens: OutputSize = 0) -> Any:
+    def _send(
+        self,
+        call: LLMCall,
+        kwargs: dict[str, Any],
+        max_tokens: OutputSize = 0,
+        on_answer: AnswerHook | None = None,
+    ) -> Any:
         """Send one request for `call` within the rate budget, retrying transport faults up to
         `max_retries` times, filling in its latency, usage, cost and finish reason; return the
         first choice (None if the server sent none).
@@ -371,6 +382,9 @@ class LLM:
         usage = response.usage
         call.input_tokens = usage.prompt_tokens if usage else 0
         call.output_tokens = usage.completion_tokens if usage else 0
+        call.finish_reason = choice.finish_reason if choice else None
+        if on_answer is not None:
+            on_answer(call.finish_reason, call.output_tokens)
         self.limiter.release(
             ticket,
             headers=raw.headers,
@@ -378,7 +392,6 @@ class LLM:
             retries=raw.retries_taken,
         )
         call.cost_usd = self.estimate_cost(call.input_tokens, call.output_tokens)
-        call.finish_reason = choice.finish_reason if choice else None
         return choice
 
     def _retry_wait(self, exc: Exception, number: int) -> float | str | None:

@@ -176,6 +176,11 @@ class LLMSummarizer:
         # After a cut-off answer: twice the budget, and never less than the setting allows.
         return max(factor * self.max_tokens(papers), self.output_budget.ceiling(papers))
 
+    def _measure(self, papers: int, finish_reason: str | None, completion_tokens: int) -> None:
+        # A cut-off answer says only that it needed more.
+        if finish_reason != "length":
+            self.output_budget.record(papers, completion_tokens)
+
     def _attempt_once_more_if_cut(self, state: _Attempt, abstracts: dict[str, str]) -> None:
         """One attempt; a truncated answer is sent again once with twice the output budget."""
         try:
@@ -209,6 +214,7 @@ class LLMSummarizer:
             schema_model=BatchAnswer,
             # Sized when the request goes: a wait for the rate limit may bring answers in.
             max_tokens=lambda: self._max_tokens(papers, factor),
+            on_answer=lambda reason, tokens: self._measure(papers, reason, tokens),
             paper_ids=[item.paper_id for item in state.pending.values()],
             attempt=state.number,
             temperature=temperature,
@@ -216,7 +222,6 @@ class LLMSummarizer:
         state.last_call_id = completion.call_id
         if completion.finish_reason == "length":
             raise Truncated
-        self.output_budget.record(len(state.pending), completion.output_tokens)
         general = self._accept_valid(state, completion, abstracts)
         if state.pending:
             self._ask_again(state, completion, general)

@@ -15,10 +15,10 @@ import threading
 
 # Before the answers show how much they vary, a paper's answer is taken to vary by PRIOR_SPREAD
 # of the mean (answers of one prompt and model vary by less); the answers' own spread takes
-# over as they come in, the prior weighing as much as PRIOR_WEIGHT of them (a spread measured
-# on three answers is often a quarter of the true one).
+# over as they come in, the prior weighing as much as one of them (a spread measured on three
+# answers is often a quarter of the true one).
 PRIOR_SPREAD = 0.5
-PRIOR_WEIGHT = 3
+PRIOR_WEIGHT = 1
 # Headroom: this many standard deviations of a batch's answer size above its mean, so about
 # one answer in a thousand is cut off (and sent again with the full budget).
 SIGMAS = 3.0
