@@ -135,17 +135,21 @@ class LLMSettings(BaseModel):
         "Summaries made with another version are redone.",
     )
     output_tokens_per_paper: int = Field(
-        default=400, description="Completion tokens allowed per paper in a batch (max_tokens)."
+        default=400,
+        description="Most completion tokens a paper in a batch may take (max_tokens). Once the "
+        "run has answers, max_tokens is what they took a paper plus headroom, within this.",
     )
     requests_per_minute: float | None = Field(
         default=None,
-        description="Most requests a minute (your account's RPM limit); none: no budget. The "
-        "endpoint's x-ratelimit-* headers and 429s slow requests down further by themselves.",
+        description="Most requests in any 60 s (your account's RPM limit); none: no budget. "
+        "Limits the endpoint names in its x-ratelimit-* headers are kept as well, and its 429s "
+        "are waited out.",
     )
     tokens_per_minute: float | None = Field(
         default=None,
-        description="Most tokens a minute, prompt plus max_tokens as providers count them "
-        "(your account's TPM limit); none: no budget.",
+        description="Most tokens in any 60 s (your account's TPM limit), prompt plus completion "
+        "tokens used, or prompt plus max_tokens once the endpoint shows it charges that (as "
+        "OpenAI does); none: no budget.",
     )
     prices: dict[str, Price] = Field(
         default_factory=dict, description="Extra or overriding prices, by model name."

@@ -70,6 +70,33 @@ def _prompt_words(messages: list[Any]) -> int:
     return total
 
 
+# What a request without max_tokens reserves against a token limit.
+DEFAULT_MAX_TOKENS = 4096
+
+
+def _limit_headers(kind: str, limit: int, remaining: int, reset: float) -> dict[str, str]:
+    return {
+        f"x-ratelimit-limit-{kind}": str(limit),
+        f"x-ratelimit-remaining-{kind}": str(remaining),
+        f"x-ratelimit-reset-{kind}": f"{max(reset, 0.001):.3f}s",
+    }
+
+
+def _room_wait(
+    entries: deque[list[float]], used: float, amount: float, limit: int, window: float, now: float
+) -> float:
+    """Seconds until a window holding `entries` has room for `amount` more (when it has room
+    now: until its oldest entry ages out, which is what x-ratelimit-reset-* says)."""
+    if used + amount <= limit or not entries:
+        return (entries[0][0] + window - now) if entries else window
+    freed = 0.0
+    for admitted_at, charge in entries:
+        freed += charge
+        if used - freed + amount <= limit:
+            return admitted_at + window - now
+    return entries[-1][0] + window - now
+
+
 def _error_body(message: str, error_type: str, code: str | None) -> bytes:
     payload = {"error": {"message": message, "type": error_type, "param": None, "code": code}}
     return json.dumps(payload).encode()
@@ -213,6 +240,9 @@ class FakeOpenAIServer:
         *,
         token_latency: float = 0.0,
         rate_limit: tuple[int, float] | None = None,
+        token_limit: tuple[int, float] | None = None,
+        token_charge: str = "reserved",
+        count_prompt: Callable[[list[Any]], int] | None = None,
         response_formats: set[str] | None = None,
         refusal_status: int = 500,
     ) -> None:
@@ -227,7 +257,17 @@ class FakeOpenAIServer:
         # (requests, seconds): at most that many chat completions admitted per sliding window;
         # beyond it a 429 with retry-after-ms, and x-ratelimit-* headers on every answer.
         self.rate_limit = rate_limit
-        self._admitted: deque[float] = deque()
+        self._admitted: deque[list[float]] = deque()  # [admitted at, 1]
+        # (tokens, seconds): at most that many tokens charged per sliding window. A request is
+        # charged when it is admitted: its prompt tokens plus max_tokens (OpenAI's rule: the
+        # reservation counts, "reserved"), or with token_charge="used", that reservation is
+        # brought down to prompt + completion tokens once the answer is made.
+        self.token_limit = token_limit
+        self.token_charge = token_charge
+        self._charged: deque[list[float]] = deque()  # [admitted at, tokens]
+        # Prompt tokens of a request's messages (usage and the token limit); default: words.
+        self.count_prompt = count_prompt or _prompt_words
+        self.charged_tokens = 0  # what the token limit counted, over the server's life
         self.rate_limited = 0
         self._lock = threading.Lock()
         self._script: deque[Reply] = deque()
@@ -326,32 +366,50 @@ class FakeOpenAIServer:
 
     # -- routes ----------------------------------------------------------------------------
 
-    def _admit(self) -> tuple[Reply | None, dict[str, str]]:
-        """Sliding-window rate limit: a 429 when the window is full, else the headers to send."""
-        if self.rate_limit is None:
-            return None, {}
-        limit, window = self.rate_limit
+    def _admit(
+        self, body: dict[str, Any], prompt_tokens: int
+    ) -> tuple[Reply | None, dict[str, str], list[float] | None]:
+        """Sliding-window limits on requests and tokens: a 429 when either window has no room
+        for this request, else the x-ratelimit-* headers to send and the request's token charge
+        (a mutable [admitted at, tokens] entry, brought down to usage for token_charge="used")."""
+        if self.rate_limit is None and self.token_limit is None:
+            return None, {}, None
         now = time.monotonic()
+        reserve = prompt_tokens + int(body.get("max_tokens") or DEFAULT_MAX_TOKENS)
         with self._lock:
-            while self._admitted and self._admitted[0] <= now - window:
-                self._admitted.popleft()
-            reset = (self._admitted[0] + window - now) if self._admitted else window
-            if len(self._admitted) >= limit:
+            windows: list[tuple[str, int, float, deque[list[float]], float]] = []
+            if self.rate_limit is not None:
+                windows.append(("requests", *self.rate_limit, self._admitted, 1.0))
+            if self.token_limit is not None:
+                windows.append(("tokens", *self.token_limit, self._charged, float(reserve)))
+            state = []
+            for _kind, limit, window, entries, amount in windows:
+                while entries and entries[0][0] <= now - window:
+                    entries.popleft()
+                used = sum(charge for _, charge in entries)
+                wait = _room_wait(entries, used, amount, limit, window, now)
+                state.append((used, wait, used + amount <= limit))
+            admitted = all(fits for _, _, fits in state)
+            headers: dict[str, str] = {}
+            for (kind, limit, _, _, amount), (used, wait, _) in zip(windows, state, strict=True):
+                left = limit - used - (amount if admitted else 0)
+                headers.update(_limit_headers(kind, limit, max(int(left), 0), wait))
+            if not admitted:
                 self.rate_limited += 1
-                headers = {
-                    "retry-after-ms": str(max(int(reset * 1000), 1)),
-                    "x-ratelimit-limit-requests": str(limit),
-                    "x-ratelimit-remaining-requests": "0",
-                    "x-ratelimit-reset-requests": f"{max(reset, 0.001):.3f}s",
-                }
-                return Reply.error(429, "Rate limit reached for requests", headers=headers), {}
-            self._admitted.append(now)
-            remaining = limit - len(self._admitted)
-        return None, {
-            "x-ratelimit-limit-requests": str(limit),
-            "x-ratelimit-remaining-requests": str(remaining),
-            "x-ratelimit-reset-requests": f"{max(reset, 0.001):.3f}s",
-        }
+                waits = [wait for _, wait, fits in state if not fits]
+                headers["retry-after-ms"] = str(max(int(max(waits) * 1000), 1))
+                kinds = " and ".join(
+                    w[0] for w, (_, _, fits) in zip(windows, state, strict=True) if not fits
+                )
+                refusal = Reply.error(429, f"Rate limit reached for {kinds}", headers=headers)
+                return refusal, {}, None
+            charge: list[float] | None = None
+            for kind, _limit, _window, entries, amount in windows:
+                entries.append([now, amount])
+                if kind == "tokens":
+                    charge = entries[-1]
+                    self.charged_tokens += int(amount)
+        return None, headers, charge
 
     def _chat_completions(self, request: RecordedRequest) -> Reply:
         body = request.body
@@ -366,7 +424,8 @@ class FakeOpenAIServer:
                 "1 validation error for CreateChatCompletionRequest\nresponse_format.type\n  "
                 f"Input should be {allowed} [type=literal_error, input_value='{kind}']",
             )
-        refused, limit_headers = self._admit()
+        prompt_count = self.count_prompt(body["messages"])
+        refused, limit_headers, charge = self._admit(body, prompt_count)
         if refused is not None:
             return refused
         with self._lock:
@@ -393,7 +452,12 @@ class FakeOpenAIServer:
             )
         prompt_tokens = reply.prompt_tokens
         if prompt_tokens is None:
-            prompt_tokens = _prompt_words(body["messages"])
+            prompt_tokens = prompt_count
+        if charge is not None and self.token_charge == "used":
+            with self._lock:
+                refund = charge[1] - (prompt_count + completion_tokens)
+                charge[1] -= refund
+                self.charged_tokens -= int(refund)
         completion = {
             "id": f"chatcmpl-fake-{next(self._ids)}",
             "object": "chat.completion",

@@ -5,6 +5,7 @@ Speed itself is measured by bench/bench_throughput.py; these check behaviour, no
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from agent.llm.limits import RateLimiter, parse_reset
 from agent.summarize.engines import LLMBatchSummarizer, summarize_pending
 from store.db import open_engine
 from tests.fake_openai import FakeOpenAIServer, Reply
-from tests.llm_answers import answer_all
+from tests.llm_answers import answer_all, good_answer, papers_in
 from tests.scale_data import load_synthetic
 
 
@@ -76,16 +77,6 @@ def test_exhausted_headers_pause_new_requests() -> None:
     assert time.monotonic() - started >= 0.1  # waited for the window to reset
 
 
-def test_a_request_budget_paces_requests() -> None:
-    limiter = RateLimiter(64, requests_per_minute=600)  # 10 a second, bursts of 5 s worth
-    for _ in range(50):
-        limiter.acquire(1)
-        limiter.release()
-    assert limiter.stats.waited_seconds < 0.5  # the burst allowance
-    limiter.acquire(1)
-    assert limiter.stats.waited_seconds >= 0.05  # then it waits for the bucket to refill
-
-
 @pytest.mark.parametrize(
     ("header", "seconds"),
     [("1s", 1.0), ("6m0s", 360.0), ("20ms", 0.02), ("0.5", 0.5), ("1h2m", 3720.0), ("", None)],
@@ -100,3 +91,50 @@ def test_a_final_429_is_reported_to_the_limiter(tmp_path: Path) -> None:
         report, limiter = _run(server, tmp_path, 4, concurrency=2, max_retries=0)
     assert report.failed == 4 and "HTTP 429" in report.failures[0][1]
     assert limiter.stats.rate_limited == 1 and limiter.limit == 1
+
+
+def test_a_token_limited_endpoint_is_obeyed_and_every_paper_still_done(tmp_path: Path) -> None:
+    # 8 requests of ~1,500 tokens (prompt + max_tokens) fit the server's 1 s window 2 at a time.
+    with FakeOpenAIServer(handler=answer_all, token_limit=(3200, 1.0)) as server:
+        report, limiter = _run(server, tmp_path, 32, concurrency=8, output_tokens_per_paper=50)
+    assert (report.summarized, report.failed) == (32, 0)
+    assert limiter.token_limit == 3200  # learned from the x-ratelimit-limit-tokens header
+
+
+def test_a_429_while_the_endpoint_answers_is_waited_out_and_fails_no_paper(tmp_path: Path) -> None:
+    answered = itertools.count()
+
+    def every_third_refused(body: dict[str, Any]) -> Reply:
+        if next(answered) % 3 == 2:
+            return Reply.error(429, "Rate limit reached", headers={"retry-after-ms": "1"})
+        return answer_all(body)
+
+    with FakeOpenAIServer(handler=every_third_refused) as server:
+        # No retries at all: a 429 that is pacing is not a try.
+        report, limiter = _run(server, tmp_path, 40, concurrency=1, max_retries=0)
+    assert (report.summarized, report.failed) == (40, 0)
+    assert limiter.stats.rate_limited == len(server.chat_requests()) - 10 > 0
+
+
+def test_a_spent_quota_fails_at_once(tmp_path: Path) -> None:
+    quota = Reply.error(429, "You exceeded your current quota", code="insufficient_quota")
+    with FakeOpenAIServer(handler=lambda body: quota) as server:
+        report, _limiter = _run(server, tmp_path, 4, concurrency=1)
+    assert report.failed == 4 and "quota" in report.failures[0][1]
+    assert len(server.chat_requests()) == 1  # waiting does not refill a quota: not retried
+
+
+def test_max_tokens_follows_the_answers_the_run_has_had(tmp_path: Path) -> None:
+    def answer(body: dict[str, Any]) -> Reply:
+        return Reply.content(good_answer(body), completion_tokens=60 * len(papers_in(body)))
+
+    with FakeOpenAIServer(handler=answer) as server:
+        report, _limiter = _run(server, tmp_path, 40, concurrency=1)
+        asked = [(len(papers_in(b)), b["max_tokens"]) for b in server.chat_requests()]
+    assert report.summarized == 40
+    # The setting (400 a paper + 200) until an answer is in, then what they took plus a
+    # headroom that narrows once three answers show how much they vary (here: not at all).
+    sizes = [max_tokens for _, max_tokens in asked]
+    assert asked[0] == (4, 1800)
+    assert all(4 * 60 < size < 1800 / 2 for size in sizes[1:])
+    assert sizes[1:] == sorted(sizes[1:], reverse=True) and sizes[-1] < 4 * 60 * 1.6

@@ -6,7 +6,9 @@ so a crash never hides what was paid for. Transport faults (429, 5xx, timeouts, 
 errors) are retried here, by `_send`, with the SDK's own retries set to zero: an SDK retry is
 invisible to the caller, so cost and `stats` would undercount (issue 16), and its wait for a
 Retry-After has no cap. Here a wait the endpoint asks for longer than `max_retry_wait` fails the
-request at once with a message saying so.
+request at once with a message saying so. A 429 from an endpoint that is answering other requests
+is pacing: it is waited out without counting against `max_retries` (agent/llm/limits.py keeps the
+next requests inside the limits).
 
 The structured-output mode is found, not assumed: a request refused as unsupported
 (`response_format`/`json_schema` rejected, with a 4xx or a 5xx) is not retried as a transport
@@ -24,6 +26,7 @@ import random
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +37,7 @@ from sqlmodel import Session
 from agent.config import LLMSettings
 from agent.core.errors import LLMCallError
 from agent.core.urls import safe_url
-from agent.llm.limits import RateLimiter, parse_reset
+from agent.llm.limits import RateLimiter, Ticket, parse_reset
 from agent.llm.tokens import count_tokens
 from prompts import Prompt
 from store.capabilities import known_mode, remember_mode
@@ -49,6 +52,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Message = dict[str, str]
+# A request's max_tokens, or how to work it out when the request goes (see RateLimiter.acquire).
+OutputSize = int | Callable[[], int]
+# Told an answer's finish reason and completion tokens before the next request may go.
+AnswerHook = Callable[[str | None, int], None]
 
 # Strongest first: a refusal moves one step down this list.
 MODES = ("json_schema", "json_object", "prompt")
@@ -134,9 +141,25 @@ def make_limiter(settings: LLMSettings, concurrency: int) -> RateLimiter:
     )
 
 
-def _request_tokens(messages: list[Message], max_tokens: int, model: str) -> int:
-    """Tokens a request counts against a TPM limit: its prompt plus max_tokens, as OpenAI counts."""
-    return sum(count_tokens(m["content"], model) + 4 for m in messages) + max_tokens
+# Tokens OpenAI adds to a prompt: a few per message, and the reply's priming.
+_PER_MESSAGE = 4
+_PER_REQUEST = 3
+
+
+def prompt_tokens(body: dict[str, Any], model: str) -> int:
+    """About the prompt tokens the endpoint will count for a request body: its messages and
+    its response_format's schema (a little over, never much under: the rate limiter holds this
+    until the usage reported replaces it)."""
+    total = _PER_REQUEST
+    for message in body["messages"]:
+        content = message.get("content")
+        text = content if isinstance(content, str) else json.dumps(message)
+        total += count_tokens(text or "", model) + _PER_MESSAGE
+    if body.get("response_format") is not None:
+        total += count_tokens(json.dumps(body["response_format"]), model)
+    if body.get("tools"):
+        total += count_tokens(json.dumps(body["tools"]), model)
+    return total
 
 
 class LLM:
@@ -214,29 +237,33 @@ class LLM:
         *,
         prompt: Prompt,
         schema_model: type[BaseModel],
-        max_tokens: int,
+        max_tokens: OutputSize,
         paper_ids: list[int],
         attempt: int = 1,
         temperature: float | None = None,
+        on_answer: AnswerHook | None = None,
     ) -> Completion:
         """Send one chat-completions request and log it. Raises LLMCallError on API failure.
 
-        A refusal of the structured-output mode moves to the next mode and sends again."""
+        `max_tokens` may be a function: it is asked when the rate limiter lets the request go;
+        `on_answer` hears of the answer before the limiter lets another go (so that one is
+        sized by it). A refusal of the structured-output mode moves to the next mode and sends
+        again."""
         while True:
-            kwargs = self.request_body(messages, schema_model=schema_model, max_tokens=max_tokens)
+            first = max_tokens() if callable(max_tokens) else max_tokens
+            kwargs = self.request_body(messages, schema_model=schema_model, max_tokens=first)
             if temperature is not None:
                 kwargs["temperature"] = temperature
-            sent = kwargs["messages"]
             call = LLMCall(
                 run_id=self.run_id,
                 model=self.model,
                 prompt=prompt.ref,
                 paper_ids=paper_ids,
                 attempt=attempt,
-                request=json.dumps(sent, ensure_ascii=False),
+                request=json.dumps(kwargs["messages"], ensure_ascii=False),
             )
             try:
-                choice = self._send(call, kwargs, _request_tokens(sent, max_tokens, self.model))
+                choice = self._send(call, kwargs, max_tokens, on_answer)
                 break
             except _Unsupported as refused:
                 if not self._fall_back(refused.reason):
@@ -280,8 +307,7 @@ class LLM:
             "tools": tools,
             "tool_choice": tool_choice,
         }
-        tokens = sum(count_tokens(json.dumps(m), self.model) + 4 for m in messages) + max_tokens
-        choice = self._send(call, kwargs, tokens)
+        choice = self._send(call, kwargs)
         calls = [
             {"id": c.id, "name": c.function.name, "arguments": c.function.arguments}
             for c in ((choice.message.tool_calls or []) if choice else [])
@@ -292,20 +318,33 @@ class LLM:
         self._log(call)
         return self._completion(call, content), calls
 
-    def _send(self, call: LLMCall, kwargs: dict[str, Any], tokens: int) -> Any:
+    def _send(
+        self,
+        call: LLMCall,
+        kwargs: dict[str, Any],
+        max_tokens: OutputSize = 0,
+        on_answer: AnswerHook | None = None,
+    ) -> Any:
         """Send one request for `call` within the rate budget, retrying transport faults up to
         `max_retries` times, filling in its latency, usage, cost and finish reason; return the
         first choice (None if the server sent none).
 
-        Every failed try is logged as its own row (so cost and `stats` count what was sent).
-        On a final failure LLMCallError is raised; a refused response_format raises _Unsupported.
+        A 429 while the endpoint is answering other requests (it did within the last minute)
+        is pacing, not a fault: it is waited out and not counted against `max_retries`, so no
+        paper fails because the run went as fast as the limits allow. Every failed try is
+        logged as its own row (so cost and `stats` count what was sent). On a final failure
+        LLMCallError is raised; a refused response_format raises _Unsupported. `max_tokens`
+        (a number, or a function asked when the request goes) is sent as the body's max_tokens.
         """
+        prompt = prompt_tokens(kwargs, self.model)
         import openai
 
         tries = self.settings.max_retries + 1
-        for number in range(1, tries + 1):
+        number = 1  # tries that count against max_retries
+        while True:
             self._raise_if_stopped()
-            self.limiter.acquire(tokens)
+            ticket = self.limiter.acquire(prompt, max_tokens or int(kwargs["max_tokens"]))
+            kwargs["max_tokens"] = ticket.output_reserved
             started = time.perf_counter()
             with self._in_flight_lock:
                 self._in_flight[id(call)] = (call, started)
@@ -318,7 +357,7 @@ class LLM:
                 # json.JSONDecodeError rather than an openai error.
                 failed = _copy_call(call)
                 failed.latency_ms = int((time.perf_counter() - started) * 1000)
-                self._release_after_error(exc)
+                self._release_after_error(exc, ticket)
                 error = self._redact(describe_api_error(exc))
                 message = f"{self.model} at {self.endpoint}: {error}"
                 if "response_format" in kwargs and _is_unsupported(exc):
@@ -326,8 +365,15 @@ class LLM:
                     self._log(failed)
                     raise _Unsupported(error, message) from None
                 wait = self._retry_wait(exc, number)
-                if number < tries and wait is not None and not isinstance(wait, str):
-                    failed.error = f"{error} (try {number} of {tries}; retrying in {wait:.1f} s)"
+                pacing = isinstance(exc, openai.RateLimitError) and self.limiter.recently_answered()
+                if wait is not None and not isinstance(wait, str) and (pacing or number < tries):
+                    if pacing:
+                        failed.error = f"{error} (rate limited: waiting {wait:.1f} s; not a try)"
+                    else:
+                        failed.error = (
+                            f"{error} (try {number} of {tries}; retrying in {wait:.1f} s)"
+                        )
+                        number += 1
                     self._log(failed)
                     time.sleep(wait)
                     continue
@@ -343,14 +389,21 @@ class LLM:
                     self._in_flight.pop(id(call), None)
             self._raise_if_stopped()
             call.latency_ms = int((time.perf_counter() - started) * 1000)
-            self.limiter.release(headers=raw.headers, retries=raw.retries_taken)
             break
         choice = response.choices[0] if response.choices else None
         usage = response.usage
         call.input_tokens = usage.prompt_tokens if usage else 0
         call.output_tokens = usage.completion_tokens if usage else 0
-        call.cost_usd = self.estimate_cost(call.input_tokens, call.output_tokens)
         call.finish_reason = choice.finish_reason if choice else None
+        if on_answer is not None:
+            on_answer(call.finish_reason, call.output_tokens)
+        self.limiter.release(
+            ticket,
+            headers=raw.headers,
+            usage=(call.input_tokens, call.output_tokens) if usage else None,
+            retries=raw.retries_taken,
+        )
+        call.cost_usd = self.estimate_cost(call.input_tokens, call.output_tokens)
         return choice
 
     def _retry_wait(self, exc: Exception, number: int) -> float | str | None:
@@ -361,8 +414,8 @@ class LLM:
         if isinstance(exc, openai.APIStatusError):
             status = exc.status_code
             headers = exc.response.headers
-            if headers.get("x-should-retry") == "false":
-                return None
+            if headers.get("x-should-retry") == "false" or exc.code == "insufficient_quota":
+                return None  # a spent quota is a 429 too, and waiting does not refill it
             if (
                 status not in _RETRY_STATUSES
                 and status < 500
@@ -537,7 +590,7 @@ class LLM:
             self._log(row, even_if_stopped=True)
         return len(waiting)
 
-    def _release_after_error(self, exc: Exception) -> None:
+    def _release_after_error(self, exc: Exception, ticket: Ticket) -> None:
         import openai
 
         headers = getattr(getattr(exc, "response", None), "headers", None)
@@ -545,7 +598,13 @@ class LLM:
         retry_after = None
         if rate_limited and headers is not None:
             retry_after = parse_retry_after(headers)
-        self.limiter.release(headers=headers, rate_limited=rate_limited, retry_after=retry_after)
+        self.limiter.release(
+            ticket,
+            headers=headers,
+            rate_limited=rate_limited,
+            retry_after=retry_after,
+            failed=not rate_limited,
+        )
 
     def _redact(self, text: str) -> str:
         key = self.settings.api_key.get_secret_value() if self.settings.api_key else ""

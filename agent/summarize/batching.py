@@ -133,18 +133,34 @@ def fit_to_timeout(
     )
 
 
+# Whether a request of (prompt tokens, papers) fits: e.g. inside the endpoint's token limit.
+Fits = Callable[[int, int], bool]
+
+
 def pack_batches(
-    items: Sequence[BatchItem], *, budget: int, overhead: int, max_papers: int
+    items: Sequence[BatchItem],
+    *,
+    budget: int,
+    overhead: int,
+    max_papers: int,
+    fits: Fits | None = None,
 ) -> list[list[BatchItem]]:
     """Greedy packing in input order: each batch holds as many papers as fit under `budget`."""
-    return list(pack_stream(items, budget=budget, overhead=overhead, max_papers=max_papers))
+    return list(
+        pack_stream(items, budget=budget, overhead=overhead, max_papers=max_papers, fits=fits)
+    )
 
 
 def pack_stream(
-    items: Iterable[BatchItem], *, budget: int, overhead: int, max_papers: int
+    items: Iterable[BatchItem],
+    *,
+    budget: int,
+    overhead: int,
+    max_papers: int,
+    fits: Fits | None = None,
 ) -> Iterator[list[BatchItem]]:
     """Greedy packing of a stream in input order: each batch holds as many papers as fit under
-    `budget`, and is yielded as soon as it is full.
+    `budget` (and `fits`, asked as each batch grows), and is yielded as soon as it is full.
 
     Items are read one at a time, so papers can be claimed from the store just before they are
     needed instead of all at once.
@@ -152,7 +168,11 @@ def pack_stream(
     current: list[BatchItem] = []
     used = overhead
     for item in items:
-        if current and (used + item.tokens > budget or len(current) >= max_papers):
+        if current and (
+            used + item.tokens > budget
+            or len(current) >= max_papers
+            or (fits is not None and not fits(used + item.tokens, len(current) + 1))
+        ):
             yield current
             current, used = [], overhead
         current.append(item)

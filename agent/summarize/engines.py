@@ -219,11 +219,14 @@ class LLMBatchSummarizer:
                     paper.id, ref, paper.title, paper.abstract, model, room, fmt.paper_json
                 )
 
+        def fits(prompt_tokens: int, papers: int) -> bool:
+            # A request is charged its prompt plus max_tokens: one bigger than the endpoint's
+            # token limit could never be sent.
+            cap = llm.limiter.token_limit
+            return cap is None or prompt_tokens + self.engine.max_tokens(papers) <= cap
+
         batches = pack_stream(
-            items(),
-            budget=budget,
-            overhead=overhead,
-            max_papers=max_papers,
+            items(), budget=budget, overhead=overhead, max_papers=max_papers, fits=fits
         )
         pool = DaemonPool(self.concurrency)
         try:

@@ -6,9 +6,11 @@ again only for the papers still unanswered. Papers answered validly are kept fro
 No request is sent twice byte for byte: a re-ask identical to one already sent goes out at a
 higher temperature, or not at all. A gain an earlier attempt quoted correctly and the accepted
 answer drops is kept as a warning on the summary, not silently lost. A truncated answer
-(`finish_reason: length`) is sent once more with twice the output budget, then split in two
-once; what is still cut off fails with a reason naming the setting to raise. Transport errors
-never reach tenacity: the client (agent/llm/client.py) has already retried them.
+(`finish_reason: length`) is sent once more with twice the output budget (and at least what
+`llm.output_tokens_per_paper` allows), then split in two once; what is still cut off fails with
+a reason naming the setting to raise. The output budget (max_tokens) is sized from the answers
+the run has had (agent/summarize/output_budget.py). Transport errors never reach tenacity: the
+client (agent/llm/client.py) has already retried them.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from agent.core.models import Gain, PaperSummary
 from agent.llm.client import LLM, Completion, Message
 from agent.summarize.batching import BatchItem
 from agent.summarize.formats import answer_format
+from agent.summarize.output_budget import OutputBudget
 from prompts import Prompt
 from store.summaries import MadeBy
 
@@ -83,6 +86,7 @@ class LLMSummarizer:
         self.format = answer_format(prompt)
         self.settings = settings
         self.interests = interests  # the reader's <reader_interests> block, or ""
+        self.output_budget = OutputBudget(settings.output_tokens_per_paper)
 
     def render(self, items: Sequence[BatchItem]) -> tuple[str, str]:
         return self.format.render(items, self.interests)
@@ -153,8 +157,20 @@ class LLMSummarizer:
                 state.done[ref] = PaperOutcome(item, error=str(exc), call_id=state.last_call_id)
         return [state.done[item.ref] for item in items]
 
+    def max_tokens(self, papers: int) -> int:
+        """max_tokens for a first request about `papers` papers."""
+        return self.output_budget.max_tokens(papers)
+
     def _max_tokens(self, papers: int, factor: int) -> int:
-        return (self.settings.output_tokens_per_paper * papers + 200) * factor
+        if factor == 1:
+            return self.max_tokens(papers)
+        # After a cut-off answer: twice the budget, and never less than the setting allows.
+        return max(factor * self.max_tokens(papers), self.output_budget.ceiling(papers))
+
+    def _measure(self, papers: int, finish_reason: str | None, completion_tokens: int) -> None:
+        # A cut-off answer says only that it needed more.
+        if finish_reason != "length":
+            self.output_budget.record(papers, completion_tokens)
 
     def _attempt_once_more_if_cut(self, state: _Attempt, abstracts: dict[str, str]) -> None:
         """One attempt; a truncated answer is sent again once with twice the output budget."""
@@ -182,11 +198,14 @@ class LLMSummarizer:
     def _attempt(self, state: _Attempt, abstracts: dict[str, str]) -> None:
         temperature = self._temperature(state)
         state.number += 1
+        papers, factor = len(state.pending), state.budget_factor
         completion = self.llm.complete(
             state.messages,
             prompt=self.prompt,
             schema_model=self.format.schema_model,
-            max_tokens=self._max_tokens(len(state.pending), state.budget_factor),
+            # Sized when the request goes: a wait for the rate limit may bring answers in.
+            max_tokens=lambda: self._max_tokens(papers, factor),
+            on_answer=lambda reason, tokens: self._measure(papers, reason, tokens),
             paper_ids=[item.paper_id for item in state.pending.values()],
             attempt=state.number,
             temperature=temperature,
