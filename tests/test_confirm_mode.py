@@ -12,10 +12,11 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from agent.config import LLMSettings, Settings
+from agent.core.models import ConfirmBatchAnswer
 from agent.ingest.step import ingest_files
 from agent.llm.client import LLM
 from agent.summarize.batching import make_item
-from agent.summarize.confirm import ConfirmCandidates, paper_with_candidates
+from agent.summarize.confirm import paper_with_candidates
 from agent.summarize.engines import LLMBatchSummarizer, summarize_pending
 from agent.summarize.formats import answer_format, summarize_prompt
 from agent.summarize.llm_engine import LLMSummarizer
@@ -145,7 +146,7 @@ def test_an_abstract_with_no_candidates_needs_only_a_takeaway(
 def test_the_setting_picks_the_confirm_prompt_and_its_format() -> None:
     assert summarize_prompt("confirm").ref == "confirm/v1"
     assert summarize_prompt("full").name == "summarize"
-    assert isinstance(answer_format(load_prompt("confirm")), ConfirmCandidates)
+    assert answer_format(load_prompt("confirm")).schema_model is ConfirmBatchAnswer
     with pytest.raises(ValueError):
         LLMSettings.model_validate({"extraction": "guess"})
 

@@ -9,7 +9,7 @@ answer is judged by the same rules whichever way it came back.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -41,39 +41,6 @@ class AnswerCheck:
     general: list[str] = field(default_factory=list)
     # Gains quoted correctly, per paper, valid answer or not (to notice a re-ask dropping them).
     quoted: dict[str, list[Gain]] = field(default_factory=dict)
-
-
-class AnswerFormat(Protocol):
-    """A prompt, the schema its answers follow, and how an answer becomes checked summaries."""
-
-    @property
-    def prompt(self) -> Prompt: ...
-
-    @property
-    def schema_model(self) -> type[BaseModel]: ...
-
-    @property
-    def reask_note(self) -> str:
-        """What a re-ask adds after the list of errors."""
-        ...
-
-    def render(self, items: Sequence[BatchItem], interests: str = "") -> tuple[str, str]: ...
-
-    def paper_json(self, item: BatchItem) -> dict[str, object]:
-        """How one paper is shown in the request (its tokens are its cost in a batch)."""
-        ...
-
-    def check(
-        self,
-        content: str,
-        items: Sequence[BatchItem],
-        abstracts: dict[str, str],
-        *,
-        rate_relevance: bool = True,
-    ) -> AnswerCheck:
-        """`content` checked for `items` (each as it was shown to the model, its abstract
-        perhaps cut) against `abstracts`, each ref's full abstract."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -159,18 +126,23 @@ def check_entries(
 
 
 @dataclass(frozen=True)
-class FullExtraction:
-    """prompts/summarize/: the model writes every field of every gain, its quote included."""
+class AnswerFormat:
+    """A prompt, the schema its answers follow, how a paper is shown in a request and how one
+    answered entry is read: the re-ask loop, the Batch API and the crash replay check answers
+    through it, so an answer is judged by the same rules whichever way it came back."""
 
     prompt: Prompt
-    schema_model: type[BaseModel] = BatchAnswer
-    reask_note: str = "Quotes must be copied character for character from that paper's abstract."
+    schema_model: type[BaseModel]
+    reask_note: str  # what a re-ask adds after the list of errors
+    show: Callable[[BatchItem], dict[str, object]]  # one paper as the request shows it
+    read: ReadEntry
 
     def render(self, items: Sequence[BatchItem], interests: str = "") -> tuple[str, str]:
-        return render_request(self.prompt, items, interests)
+        return render_request(self.prompt, items, interests, self.show)
 
     def paper_json(self, item: BatchItem) -> dict[str, object]:
-        return item.as_json()
+        """How one paper is shown in the request (its tokens are its cost in a batch)."""
+        return self.show(item)
 
     def check(
         self,
@@ -180,7 +152,20 @@ class FullExtraction:
         *,
         rate_relevance: bool = True,
     ) -> AnswerCheck:
-        return check_entries(content, items, abstracts, read_summary, rate_relevance=rate_relevance)
+        """`content` checked for `items` (each as it was shown to the model, its abstract
+        perhaps cut) against `abstracts`, each ref's full abstract."""
+        return check_entries(content, items, abstracts, self.read, rate_relevance=rate_relevance)
+
+
+def full_extraction(prompt: Prompt) -> AnswerFormat:
+    """prompts/summarize/: the model writes every field of every gain, its quote included."""
+    return AnswerFormat(
+        prompt,
+        BatchAnswer,
+        "Quotes must be copied character for character from that paper's abstract.",
+        BatchItem.as_json,
+        read_summary,
+    )
 
 
 def read_summary(entry: dict[str, object], item: BatchItem, abstract: str) -> Draft:

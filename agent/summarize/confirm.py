@@ -11,16 +11,13 @@ construction; the labels it gives are checked like any gain's.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from agent.core.injection import without_instructions
 from agent.core.models import CandidateLabel, ConfirmAnswer, ConfirmBatchAnswer, Gain, SummaryAnswer
 from agent.core.validate import gain_errors
-from agent.summarize.answers import AnswerCheck, Draft, check_entries, schema_errors
-from agent.summarize.batching import BatchItem, render_request
+from agent.summarize.answers import AnswerFormat, Draft, schema_errors
+from agent.summarize.batching import BatchItem
 from agent.summarize.offline import Candidate, candidate_gains
 from prompts import Prompt
 
@@ -112,28 +109,12 @@ def read_verdicts(entry: dict[str, object], item: BatchItem, abstract: str) -> D
     return Draft(summary, errors, [g for g in gains if not gain_errors(g, abstract)])
 
 
-@dataclass(frozen=True)
-class ConfirmCandidates:
+def confirm_candidates(prompt: Prompt) -> AnswerFormat:
     """prompts/confirm/: the model confirms and labels the rules' candidates."""
-
-    prompt: Prompt
-    schema_model: type[BaseModel] = ConfirmBatchAnswer
-    reask_note: str = "Give a verdict for every candidate n of each paper, once."
-
-    def render(self, items: Sequence[BatchItem], interests: str = "") -> tuple[str, str]:
-        return render_request(self.prompt, items, interests, paper_with_candidates)
-
-    def paper_json(self, item: BatchItem) -> dict[str, object]:
-        return paper_with_candidates(item)
-
-    def check(
-        self,
-        content: str,
-        items: Sequence[BatchItem],
-        abstracts: dict[str, str],
-        *,
-        rate_relevance: bool = True,
-    ) -> AnswerCheck:
-        return check_entries(
-            content, items, abstracts, read_verdicts, rate_relevance=rate_relevance
-        )
+    return AnswerFormat(
+        prompt,
+        ConfirmBatchAnswer,
+        "Give a verdict for every candidate n of each paper, once.",
+        paper_with_candidates,
+        read_verdicts,
+    )

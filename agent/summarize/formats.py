@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from agent.summarize.answers import AnswerFormat, FullExtraction
-from agent.summarize.confirm import ConfirmCandidates
+from agent.summarize.answers import AnswerFormat, full_extraction
+from agent.summarize.confirm import confirm_candidates
 from prompts import Prompt, load_prompt
 
 # llm.extraction -> the prompt family that implements it.
@@ -13,8 +13,8 @@ PROMPT_OF_EXTRACTION = {"full": "summarize", "confirm": "confirm"}
 def answer_format(prompt: Prompt) -> AnswerFormat:
     """The format of answers to `prompt`: confirm/ prompts label candidates, the rest extract."""
     if prompt.name == "confirm":
-        return ConfirmCandidates(prompt)
-    return FullExtraction(prompt)
+        return confirm_candidates(prompt)
+    return full_extraction(prompt)
 
 
 def summarize_prompt(extraction: str, version: str | None = None) -> Prompt:
