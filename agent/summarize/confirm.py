@@ -11,6 +11,8 @@ construction; the labels it gives are checked like any gain's.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from pydantic import ValidationError
 
 from agent.core.injection import without_instructions
@@ -24,16 +26,19 @@ from prompts import Prompt
 MAX_CONTEXT_CHARS = 300  # the sentence shown with a candidate, cut around the number past this
 
 
-def candidates(abstract: str) -> list[Candidate]:
+# One abstract's candidates are read when its tokens are counted, at every (re-)ask and when
+# the answer is checked: the same pure result, computed once.
+@lru_cache(maxsize=512)
+def candidates(abstract: str) -> tuple[Candidate, ...]:
     """The numbered candidates of one abstract (number n is index n - 1), as shown to the
     model and as its verdicts are read back: call it with the abstract as it was sent (a cut
     one has fewer). Numbers in a sentence addressed to a model are not offered: the rules read
     the abstract without them, as the offline engine does (agent/core/injection.py)."""
-    return [
+    return tuple(
         c
         for c in candidate_gains(without_instructions(abstract))
         if not gain_errors(c.gain, abstract)
-    ]
+    )
 
 
 def _context(candidate: Candidate) -> str:
