@@ -13,14 +13,17 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from agent.config import Settings
+from agent.ingest.step import ingest_files
 from agent.llm.client import LLM
 from agent.summarize.batch_jobs import BatchRunner
 from store.db import open_engine
+from store.papers import get_paper
+from store.summaries import current_summary
 from store.tables import LLMBatch, LLMCall, Summary, WorkLease
 from tests.conftest import ROOT
 from tests.fake_openai import FakeOpenAIServer, Reply
 from tests.llm_answers import answer_all, good_answer, papers_in
-from tests.scale_data import load_synthetic
+from tests.scale_data import load_synthetic, synthetic_records, write_jsonl
 
 N = 60
 
@@ -126,3 +129,27 @@ def test_a_new_process_picks_the_batch_up_by_its_stored_id(
     assert len(creates) == 1  # never submitted twice
     ok = _ok_per_paper(store)
     assert len(ok) == N and set(ok.values()) == {1}
+
+
+def test_an_answer_for_an_abstract_changed_since_submission_is_not_stored(
+    tmp_path: Path, fake_openai: FakeOpenAIServer
+) -> None:
+    """A batch answers up to 24 hours later; a new version of a paper ingested meanwhile is not
+    what the model read. Its answer is dropped and the new version stays pending; the rest of
+    the batch is stored."""
+    store = open_engine(f"sqlite:///{tmp_path / 'changed.db'}")
+    load_synthetic(store, tmp_path, 10)
+    fake_openai.handler = answer_all
+    runner = _runner(fake_openai, store)
+    row = runner.submit()
+    assert row is not None
+    changed = synthetic_records(1)[0]
+    changed["abstract"] = "We present Method0, now rewritten: it cuts latency by 3x on GPUs."
+    report = ingest_files(store, [write_jsonl(tmp_path / "v2.jsonl", [changed])])
+    assert report.updated == 1
+    runner.poll(row)
+    assert runner.collect(row) == (9, 0)
+    with Session(store) as session:
+        paper = get_paper(session, "2601.00000")
+        assert paper is not None and current_summary(session, paper) is None
+    assert _runner(fake_openai, store).submit() is not None  # still pending: resubmitted

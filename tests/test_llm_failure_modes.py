@@ -159,6 +159,27 @@ def test_a_copied_example_and_another_papers_gain_are_refused_and_re_asked(
     assert "id p2: quote '2.20x' does not occur verbatim" in reask
 
 
+def test_takeaways_shifted_by_one_id_are_refused_and_re_asked(
+    fake_openai: FakeOpenAIServer, store: Engine
+) -> None:
+    """Each takeaway given to the next paper: every per-paper check passes (no numbers, no
+    gains), only the batch shows it; each is re-asked with the paper it describes."""
+    batch, abstracts = items(3)
+    bad = good_answer({"messages": [{"role": "user", "content": _block(batch)}]})
+    for entry in bad["papers"]:
+        entry["gains"], entry["has_claims"] = [], False
+    takeaways = [e["takeaway"] for e in bad["papers"]]
+    for entry, takeaway in zip(bad["papers"], takeaways[-1:] + takeaways[:-1], strict=True):
+        entry["takeaway"] = takeaway
+    fake_openai.script(Reply.content(bad))
+    fake_openai.handler = answer_all
+    outcomes = summarizer(fake_openai, store).summarize_batch(batch, abstracts)
+    assert [o.summary.takeaway for o in outcomes if o.summary] == takeaways
+    reask = last_user_message(fake_openai.chat_requests()[1])
+    assert "id p1: the takeaway describes paper p3" in reask
+    assert "id p2: the takeaway describes paper p1" in reask
+
+
 # -- 6. a five-sentence quote; a set-up number as a result ------------------------------------
 
 

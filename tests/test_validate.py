@@ -6,8 +6,10 @@ from agent.core.validate import (
     batch_id_errors,
     normalize_summary,
     summary_errors,
+    swapped_takeaway_errors,
     whole_sentences_within,
 )
+from agent.core.words import content_words
 
 ABSTRACT = (
     "ProMoE achieves an average speedup of 2.20x (up to 3.21x) over existing offloading "
@@ -129,3 +131,27 @@ def test_a_takeaway_is_never_cut_at_an_abbreviation() -> None:
     assert whole_sentences_within(us) == us  # too long: left to fail validation
     dr = "We build FooNet. FooNet is 2x faster than Dr. Smith's earlier GPU kernel" + tail
     assert whole_sentences_within(dr) == "We build FooNet."
+
+
+def test_a_takeaway_is_never_cut_before_its_caveat() -> None:
+    """'FooNet is 3x faster. However, it needs twice the memory...': keeping the first sentence
+    alone would store a claim without its price, a meaning the model did not write."""
+    claim = "FooNet runs mixture-of-experts inference 3x faster on one GPU."
+    caveat = " However, it needs twice the memory of the dense model" + " in every case" * 5 + "."
+    assert whole_sentences_within(claim + caveat) == claim + caveat  # left to fail validation
+    plain = " It is tested on four public benchmarks" + " in every case" * 5 + "."
+    assert whole_sentences_within(claim + plain) == claim
+
+
+def test_a_takeaway_about_another_paper_of_the_batch_is_caught() -> None:
+    batch = {
+        "a": content_words("FooNet: sparse attention. FooNet speeds up attention on GPUs."),
+        "b": content_words("BarDB: a key-value store. BarDB cuts tail latency of lookups."),
+    }
+    assert swapped_takeaway_errors("BarDB cuts lookup tail latency.", "a", batch) == [
+        "the takeaway describes paper b (bardb, cut, latency, lookup, tail), not this one; "
+        "write this paper's own takeaway"
+    ]
+    assert swapped_takeaway_errors("FooNet speeds up attention.", "a", batch) == []
+    # a generic takeaway names nothing of either paper: not a swap
+    assert swapped_takeaway_errors("A new method is proposed.", "a", batch) == []

@@ -9,6 +9,7 @@ import typer
 from agent.cli.common import (
     BaseUrlOption,
     DbOption,
+    ExtractionOption,
     ModelOption,
     err,
     open_store,
@@ -22,6 +23,7 @@ def batch_command(
     db: DbOption = None,
     model: ModelOption = None,
     base_url: BaseUrlOption = None,
+    extraction: ExtractionOption = None,
     wait: Annotated[
         bool,
         typer.Option(
@@ -50,7 +52,7 @@ def batch_command(
     from agent.summarize.batch_jobs import BatchRunner
     from store.runs import closed_on_error, finish_run, start_run
 
-    settings = settings_from_flags(db, "llm", model, base_url)
+    settings = settings_from_flags(db, "llm", model, base_url, extraction)
     if settings.llm.base_url is None and settings.llm.api_key is None:
         raise ConfigError("batch needs an LLM endpoint: set OPENAI_API_KEY or --base-url")
     store = open_store(settings)

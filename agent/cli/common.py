@@ -96,6 +96,15 @@ FormatOption = Annotated[
         help="Force the input format: feed (RSS/Atom), jsonl, json, csv, bibtex, listing.",
     ),
 ]
+ExtractionOption = Annotated[
+    Literal["full", "confirm"] | None,
+    typer.Option(
+        help="LLM only. full: the model writes every gain, quote included. confirm: the "
+        "offline rules list the numbers and the model only confirms and labels them (quotes "
+        "verbatim by construction; for small local models). Default: the config's "
+        "llm.extraction, else full.",
+    ),
+]
 ConcurrencyOption = Annotated[
     int, typer.Option(help="LLM requests in flight at once.", min=1, max=64)
 ]
@@ -106,10 +115,12 @@ def settings_from_flags(
     engine: str | None = None,
     model: str | None = None,
     base_url: str | None = None,
+    extraction: str | None = None,
 ) -> Settings:
     from agent.config import load_settings
 
-    llm = {k: v for k, v in {"model": model, "base_url": base_url}.items() if v is not None}
+    flags = {"model": model, "base_url": base_url, "extraction": extraction}
+    llm = {k: v for k, v in flags.items() if v is not None}
     settings = load_settings(db=db, engine=engine, llm=llm or None)
     if settings.engine == "llm" and settings.llm.base_url is None and settings.llm.api_key is None:
         # Said before any request is made: otherwise every paper would be tried, fail on the

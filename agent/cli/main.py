@@ -18,6 +18,7 @@ from agent.cli.common import (
     ConcurrencyOption,
     DbOption,
     EngineOption,
+    ExtractionOption,
     FormatOption,
     ModelOption,
     SourcesArg,
@@ -257,6 +258,7 @@ def run(
     engine: EngineOption = None,
     model: ModelOption = None,
     base_url: BaseUrlOption = None,
+    extraction: ExtractionOption = None,
     fmt: FormatOption = None,
     mapping: MapOption = None,
     out_path: Annotated[
@@ -296,7 +298,7 @@ def run(
     from store.runs import finish_run
 
     started = time.perf_counter()
-    settings = settings_from_flags(db, engine, model, base_url)
+    settings = settings_from_flags(db, engine, model, base_url, extraction)
     store = open_store(settings, writes=True)
     run_row, summarizer = _start(
         store, settings, "run", concurrency, source=", ".join(sources or settings.fetch.sources)
@@ -408,6 +410,7 @@ def summarize(
     engine: EngineOption = None,
     model: ModelOption = None,
     base_url: BaseUrlOption = None,
+    extraction: ExtractionOption = None,
     limit: Annotated[int | None, typer.Option(help="Summarize at most this many papers.")] = None,
     concurrency: ConcurrencyOption = 4,
 ) -> None:
@@ -419,7 +422,7 @@ def summarize(
     from agent.summarize.outcomes import SummarizeReport
     from store.runs import finish_run
 
-    settings = settings_from_flags(db, engine, model, base_url)
+    settings = settings_from_flags(db, engine, model, base_url, extraction)
     store = open_store(settings, writes=True)
     run_row, summarizer = _start(store, settings, "summarize", concurrency)
     report = SummarizeReport()

@@ -78,7 +78,9 @@ class CandidateLabel(BaseModel):
     claim: bool = Field(description="True when the abstract presents it as the paper's result.")
     metric: str | None = Field(description="What was measured, in the abstract's words, or null.")
     baseline: str | None = Field(description="What it is compared against, as stated, or null.")
-    kind: Kind = Field(description="'improvement' for a gain, 'cost' for a bounded price.")
+    kind: Kind | None = Field(
+        description="'improvement' for a gain, 'cost' for a bounded price; null when not a claim."
+    )
 
 
 class ConfirmAnswer(BaseModel):

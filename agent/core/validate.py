@@ -13,6 +13,7 @@ from agent.core.models import Gain, PaperSummary
 from agent.core.numbers import quote_contains_value, unsupported_numbers
 from agent.core.sentences import sentences
 from agent.core.units import normalize_unit
+from agent.core.words import content_words
 
 MAX_TAKEAWAY_WORDS = 30
 
@@ -28,17 +29,29 @@ def word_count(text: str) -> int:
 _ENDS_IN_ABBREVIATION_RE = re.compile(r"(?:^|[\s(])(?:(?:[A-Za-z]\.){2,}|[A-Z][a-z]{0,3}\.)$")
 
 
+# A sentence that qualifies the one before it ("However, it needs twice the memory."): a cut
+# before it would keep the claim and drop its limit.
+_QUALIFIES_RE = re.compile(
+    r"\W*(?:however|but|yet|although|though|nevertheless|nonetheless|still|unfortunately|"
+    r"in contrast|on the other hand|at the cost|this comes at|the price|only\b|except)\b",
+    re.IGNORECASE,
+)
+
+
 def whole_sentences_within(text: str, limit: int = MAX_TAKEAWAY_WORDS) -> str:
     """A model's takeaway of several sentences, over `limit` words, cut to the whole sentences
     at its start that fit (a model asked for one sentence that writes a paragraph usually
-    opens with the sentence it was asked for). Never cut inside a sentence: a text whose first
-    sentence alone is too long comes back unchanged, to fail validation with its length."""
+    opens with the sentence it was asked for). Never cut inside a sentence, nor before a
+    sentence that qualifies what precedes it ("However, ..."): such a text comes back
+    unchanged, to fail validation with its length."""
     if word_count(text) <= limit:
         return text
     kept: list[str] = []
     cut = ""
     for sentence in sentences(text):
         if word_count(" ".join([*kept, sentence])) > limit:
+            if _QUALIFIES_RE.match(sentence):
+                return text  # cutting would drop the caveat and change what the rest says
             break
         kept.append(sentence)
         if not _ENDS_IN_ABBREVIATION_RE.search(sentence):
@@ -106,6 +119,33 @@ def summary_errors(summary: PaperSummary, abstract: str) -> list[str]:
     for gain in summary.gains:
         errors.extend(gain_errors(gain, abstract))
     return errors
+
+
+# Words any takeaway may use about any paper ("this paper presents a new method"): they tell
+# nothing of which paper it describes.
+_BOILERPLATE = content_words("paper work method approach study present propose introduce new novel")
+
+
+def swapped_takeaway_errors(takeaway: str, own: str, batch: dict[str, set[str]]) -> list[str]:
+    """A takeaway that describes another paper of the same request: of its words that only one
+    paper of the batch has (each paper's title and abstract as `batch`'s content-word sets),
+    none is its own paper's (`own`) and at least two are one other paper's. A model that
+    shifts its answers by one id passes every per-paper check otherwise."""
+    words = content_words(takeaway) - _BOILERPLATE
+    owners: dict[str, set[str]] = {}
+    for word in words:
+        having = [ref for ref, paper_words in batch.items() if word in paper_words]
+        if len(having) == 1:
+            owners.setdefault(having[0], set()).add(word)
+    if owners.get(own) or not owners:
+        return []
+    other, shared = max(owners.items(), key=lambda kv: len(kv[1]))
+    if len(shared) < 2:
+        return []
+    return [
+        f"the takeaway describes paper {other} ({', '.join(sorted(shared))}), not this one; "
+        "write this paper's own takeaway"
+    ]
 
 
 def relevance_errors(reason: str) -> list[str]:

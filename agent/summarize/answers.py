@@ -25,9 +25,11 @@ from agent.core.validate import (
     normalize_summary,
     relevance_errors,
     summary_errors,
+    swapped_takeaway_errors,
     whole_sentences_within,
     word_count,
 )
+from agent.core.words import content_words
 from agent.summarize.batching import BatchItem, render_request
 from prompts import Prompt
 
@@ -91,6 +93,7 @@ def check_entries(
         return AnswerCheck(errors={ref: [reason] for ref in refs}, general=[reason])
 
     shown = {item.ref: item for item in items}
+    words = {item.ref: content_words(f"{item.title} {abstracts[item.ref]}") for item in items}
     answered = [str(e.get("id", "")) for e in entries if isinstance(e, dict)]
     check.general = [e for e in batch_id_errors(answered, refs) if "no answer" not in e]
     repeated = {ref for ref in answered if answered.count(ref) > 1}
@@ -115,6 +118,7 @@ def check_entries(
         summary = summary.model_copy(update={"takeaway": whole_sentences_within(summary.takeaway)})
         errors = draft.errors + summary_errors(summary, abstract)
         errors += injection_errors(summary, abstract)
+        errors += swapped_takeaway_errors(summary.takeaway, ref, words)
         if isinstance(summary, SummaryAnswer) and summary.relevance is not None:
             errors += relevance_errors(summary.relevance.reason)
         if errors:

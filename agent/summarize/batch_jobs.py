@@ -19,6 +19,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -168,6 +169,7 @@ class BatchRunner:
             return None
         lines, requests = [], {}
         items = [self._item(p) for p in papers]
+        hashes = {p.id: p.abstract_hash for p in papers}
         batches = pack_batches(
             items,
             budget=self.settings.batch_token_budget,
@@ -191,6 +193,9 @@ class BatchRunner:
             requests[custom_id] = {
                 "paper_ids": [i.paper_id for i in batch],
                 "refs": [i.ref for i in batch],
+                # what each answer will describe: a newer abstract ingested before it comes back
+                # (up to 24 hours later) is not what the model read
+                "abstract_hashes": [hashes[i.paper_id] for i in batch],
             }
         row.requests = requests
         row = self._save(row)
@@ -262,13 +267,21 @@ class BatchRunner:
         return summarized, failed
 
     def _store_result(
-        self, queue: WorkQueue, spec: dict[str, list[int]], result: dict[str, object]
+        self, queue: WorkQueue, spec: dict[str, list[Any]], result: dict[str, object]
     ) -> tuple[int, int]:
         with Session(self.store) as session:
             held = queue.release(session, spec["paper_ids"])
             if not held:
                 return 0, 0  # stored before a restart
             papers = [session.get(Paper, pid) for pid in spec["paper_ids"]]
+            sent = dict(zip(spec["paper_ids"], spec.get("abstract_hashes", []), strict=False))
+            # A paper whose abstract changed since submission: its answer describes the old
+            # text. Nothing is stored for it; the new version stays pending for the next run.
+            held -= {
+                p.id
+                for p in papers
+                if p is not None and sent.get(p.id, p.abstract_hash) != p.abstract_hash
+            }
             items = [self._item(p) for p in papers if p is not None]
             call, completion = self.llm.batch_call_row(
                 self._body(items),

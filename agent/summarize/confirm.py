@@ -82,6 +82,9 @@ def _gains(labels: list[CandidateLabel], found: list[Gain]) -> tuple[list[Gain],
         seen.add(label.n)
         if not label.claim:
             continue
+        if label.kind is None:
+            errors.append(f"candidate {label.n} is a claim: give its kind (improvement or cost)")
+            continue
         base = found[label.n - 1]
         metric = (label.metric or "").strip() or base.metric
         gains.append(
