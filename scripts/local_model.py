@@ -465,6 +465,31 @@ def cmd_start(args: argparse.Namespace) -> int:
         "--parallel",
         str(args.parallel),
     ]
+    if args.no_repack:
+        cmd.append("--no-repack")
+    t0 = time.monotonic()
+    proc, code = launch(p, cmd, args)
+    if code == -signal.SIGSEGV and "--no-repack" not in cmd:
+        # llama.cpp repacks the weights for the CPU's fastest kernels; on a CPU with AMX whose
+        # kernel or VM grants no AMX state, that kernel crashes at the first matrix product
+        # (seen here: ggml_backend_amx_mul_mat). The plain AVX kernels work there.
+        say("llama-server crashed (SIGSEGV) loading the model; starting again with --no-repack")
+        cmd.append("--no-repack")
+        proc, code = launch(p, cmd, args)
+    if code is not None:
+        say(f"llama-server did not become healthy (exit code {code}); log {p.log_file}:")
+        say(tail(p.log_file))
+        return 1
+    say(f"llama-server up in {time.monotonic() - t0:.1f} s (pid {proc.pid}, log {p.log_file})")
+    print_usage(args.port, served_model(args.port) or args.alias)
+    return 0
+
+
+def launch(
+    p: Paths, cmd: list[str], args: argparse.Namespace
+) -> tuple[subprocess.Popen[bytes], int | None]:
+    """Start `cmd` and wait for /health: (process, None) when it answers, else its exit code
+    (the process stopped, or terminated after the timeout)."""
     say("starting: " + " ".join(cmd))
     with p.log_file.open("ab") as log:
         proc = subprocess.Popen(
@@ -477,18 +502,14 @@ def cmd_start(args: argparse.Namespace) -> int:
     p.pid_file.write_text(
         json.dumps({"pid": proc.pid, "port": args.port, "alias": args.alias}) + "\n"
     )
-    t0 = time.monotonic()
-    if not wait_healthy(proc, args.port, args.timeout):
-        code = proc.poll()
-        if code is None:
-            proc.terminate()
-        p.pid_file.unlink(missing_ok=True)
-        say(f"llama-server did not become healthy (exit code {code}); log {p.log_file}:")
-        say(tail(p.log_file))
-        return 1
-    say(f"llama-server up in {time.monotonic() - t0:.1f} s (pid {proc.pid}, log {p.log_file})")
-    print_usage(args.port, served_model(args.port) or args.alias)
-    return 0
+    if wait_healthy(proc, args.port, args.timeout):
+        return proc, None
+    code = proc.poll()
+    if code is None:
+        proc.terminate()
+        code = proc.wait()
+    p.pid_file.unlink(missing_ok=True)
+    return proc, code
 
 
 def cmd_stop(args: argparse.Namespace) -> int:
@@ -568,6 +589,12 @@ def build_parser() -> argparse.ArgumentParser:
     start.add_argument("--ctx", type=int, default=8192, help="context size (all slots together)")
     start.add_argument("--threads", type=int, default=2)
     start.add_argument("--parallel", type=int, default=1, help="slots (concurrent requests)")
+    start.add_argument(
+        "--no-repack",
+        action="store_true",
+        help="no weight repacking (the default retries with it when llama-server crashes on "
+        "load, as its AMX kernels do on some CPUs)",
+    )
     start.add_argument("--alias", default=MODEL_ALIAS, help="model name the server reports")
     start.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for /health")
     start.set_defaults(func=cmd_start)
