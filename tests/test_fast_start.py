@@ -37,6 +37,7 @@ HEAVY = (
     "rich",
     "agent.config",
     "agent.summarize.offline_patterns",
+    "agent.summarize.offline_labels",
     "evals.gold",
     "store.db",
 )

@@ -1,7 +1,8 @@
 """The built-in offline engine: claimed gains by pattern rules and an extractive takeaway.
 
-No LLM is called. Gains come from agent/offline_patterns.py (a learned decision over the same
-candidates, agent/summarize/claim_model.py, is the measured alternative to the rules' one); the
+No LLM is called. Gains come from agent/summarize/offline_patterns.py (which numbers are claims;
+a learned decision over the same candidates, agent/summarize/claim_model.py, is the measured
+alternative to the rules' one) and offline_labels.py (what each measures and against what); the
 takeaway is a sentence of the abstract, trimmed to 30 words, that names the method. Every quote
 is a slice of the abstract and every number of the takeaway is checked against it, so the output
 is faithful by construction.
@@ -19,6 +20,7 @@ from agent.core.models import Gain, PaperSummary
 from agent.core.numbers import unsupported_numbers
 from agent.core.sentences import sentence_spans
 from agent.core.validate import gain_errors
+from agent.summarize import offline_labels as lab
 from agent.summarize import offline_patterns as pat
 from agent.summarize.claim_model import ClaimModel
 
@@ -124,18 +126,18 @@ def read_candidates(
             continue
         clause = pat.clause_bounds(text, sentence, mention.start)
         qualifier, quote_start = pat.qualifier_of(text, mention, clause)
-        metric, metric_start, metric_end = pat.metric_of(text, mention, clause, floor, quote_start)
-        metric = pat.respective_metric(text, mention, sentence) or metric
+        metric, metric_start, metric_end = lab.metric_of(text, mention, clause, floor, quote_start)
+        metric = lab.respective_metric(text, mention, sentence) or metric
         fell_back = (metric_start, metric_end) == (mention.start, mention.end)
         if (
             (fell_back and metric in _FALLBACK_METRICS)
-            or pat.is_subject_label(metric, method)
-            or pat.is_name_label(metric)
+            or lab.is_subject_label(metric, method)
+            or lab.is_name_label(metric)
         ):
             # "1.7%" with "improvement", "kernel is 13x": the quantity is named elsewhere
             # The replaced words are not the metric: the quote is the number alone.
             metric_start, metric_end = mention.start, mention.end
-            metric = pat.quantity_phrase(text, mention, clause) or _fallback(unit)
+            metric = lab.quantity_phrase(text, mention, clause) or _fallback(unit)
         start, end = min(quote_start, metric_start), max(mention.end, metric_end)
         while start < end and text[start] in " ,;(":
             start += 1
@@ -158,8 +160,8 @@ def read_candidates(
             unit=unit,
             kind=pat.kind_of(text, mention, clause),
             qualifier=qualifier,
-            baseline=pat.plain_baseline(pat.baseline_of(text, mention, sentence)),
-            condition=pat.condition_of(text, max(mention.end, metric_end), clause),
+            baseline=lab.plain_baseline(lab.baseline_of(text, mention, sentence)),
+            condition=lab.condition_of(text, max(mention.end, metric_end), clause),
             quote=view.quote(start, end),
         )
         found.append(
