@@ -25,7 +25,7 @@ from agent.summarize import offline_patterns as pat
 from agent.summarize.claim_model import ClaimModel
 
 ENGINE = "offline"
-ENGINE_VERSION = "offline-v2"  # v2: "8.2 to 87.7 times" is one range
+ENGINE_VERSION = "offline-v3"  # v3: metric and baseline read from the phrase around the number
 MAX_TAKEAWAY_WORDS = 30
 
 
@@ -108,10 +108,12 @@ def read_candidates(
     mentions = _merge_ranges(text, [m for m in mentions if m.unit and not m.setup])
     mentions = mentions[:MAX_CANDIDATES]
     sentences = sentence_spans(text)
+    own_start = pat.own_work_start(text, sentences, method)
     spans: list[tuple[int, int]] = []  # normalized quote span of each gain
     found: list[Candidate] = []
     previous_end = 0
     index = 0
+    restated: pat.Mention | None = None  # the last refused number
     for mention in mentions:
         floor, previous_end = previous_end, mention.end
         while index + 1 < len(sentences) and sentences[index][1] <= mention.start:
@@ -120,38 +122,28 @@ def read_candidates(
         unit = mention.unit
         if unit is None or _in_link(text, mention.start):
             continue
-        refused = pat.not_a_result(text, mention, sentence, method)
+        refused = pat.not_a_result(text, mention, sentence, method, own_start)
+        if restated and re.fullmatch(r"\s+or\s+", text[restated.end : mention.start]):
+            refused = True  # "at only 5% or 0.6GB of VRAM": the same setting, restated
+        restated = mention if refused else None
         presents = pat.presents_result(text, sentence, method)
         if strict and (refused or not presents):
             continue
         clause = pat.clause_bounds(text, sentence, mention.start)
         qualifier, quote_start = pat.qualifier_of(text, mention, clause)
-        metric, metric_start, metric_end = lab.metric_of(text, mention, clause, floor, quote_start)
-        metric = lab.respective_metric(text, mention, sentence) or metric
-        fell_back = (metric_start, metric_end) == (mention.start, mention.end)
-        if (
-            (fell_back and metric in _FALLBACK_METRICS)
-            or lab.is_subject_label(metric, method)
-            or lab.is_name_label(metric)
-        ):
-            # "1.7%" with "improvement", "kernel is 13x": the quantity is named elsewhere
-            # The replaced words are not the metric: the quote is the number alone.
-            metric_start, metric_end = mention.start, mention.end
-            metric = lab.quantity_phrase(text, mention, clause) or _fallback(unit)
+        previous = (
+            (found[-1].gain.metric, *spans[-1])
+            if found and found[-1].sentence == sentence and not found[-1].metric_fell_back
+            else None
+        )
+        metric, metric_start, metric_end, fell_back = lab.metric_of(
+            text, mention, sentence, clause, floor, quote_start, method, previous
+        )
         start, end = min(quote_start, metric_start), max(mention.end, metric_end)
         while start < end and text[start] in " ,;(":
             start += 1
         while end > start and text[end - 1] in " ,;(":
             end -= 1
-        if (
-            metric in _FALLBACK_METRICS
-            and found
-            and found[-1].gain.unit == unit
-            and _continues_list(text, spans[-1], mention)
-        ):
-            metric = found[-1].gain.metric  # "49.5% (31.7%)", "AP scores of 49.7/53.5"
-        elif (unit in _SCORE_UNITS and metric in _FALLBACK_METRICS) or pat.is_score_name(unit):
-            metric = unit
         spans.append((start, end))
         gain = Gain(
             metric=metric,
@@ -160,7 +152,9 @@ def read_candidates(
             unit=unit,
             kind=pat.kind_of(text, mention, clause),
             qualifier=qualifier,
-            baseline=lab.plain_baseline(lab.baseline_of(text, mention, sentence)),
+            baseline=lab.plain_baseline(
+                lab.baseline_of(text, mention, sentence, sentences[index - 1] if index else None)
+            ),
             condition=lab.condition_of(text, max(mention.end, metric_end), clause),
             quote=view.quote(start, end),
         )
@@ -174,7 +168,7 @@ def read_candidates(
                 sentence_index=index,
                 sentence_count=len(sentences),
                 method=method,
-                metric_fell_back=metric in _FALLBACK_METRICS,
+                metric_fell_back=fell_back,
                 not_a_result=refused,
                 presents_result=presents,
             )
@@ -182,22 +176,6 @@ def read_candidates(
         if len(found) >= MAX_GAINS:
             break
     return found
-
-
-def _fallback(unit: str) -> str:
-    return {"x": "speedup", "%": "improvement", "FPS": "speed"}.get(unit, "score")
-
-
-_FALLBACK_METRICS = {"speedup", "improvement", "score", "memory", "speed"}
-_SCORE_UNITS = {"J&F", "AP", "mAP", "BLEU", "FID", "PSNR", "SSIM", "mIoU", "WER", "CER", "dB"}
-
-
-def _continues_list(text: str, previous: tuple[int, int], mention: pat.Mention) -> bool:
-    """Whether the mention follows the previous gain in one list ("2.20x (up to 3.21x)")."""
-    between = text[previous[1] : mention.start]
-    return bool(
-        re.fullmatch(r"[\s,/()]*(?:and|or)?[\s,/()]*(?:up\s?to|about|~|over)?\s*\+?", between)
-    )
 
 
 def _in_link(text: str, pos: int) -> bool:

@@ -120,6 +120,10 @@ _SCRIPT_AFTER_RE = re.compile(r"\s?(?:\^|_)")
 _CONFIDENCE_AFTER_RE = re.compile(
     r"\s?(?:%|percent)?\s*(?:confidence|credible|CI\b|C\.L\.|CL\b|significance|level)", re.I
 )
+# The bounds of an interval: "95% CI [+0.005, +0.022]".
+_INTERVAL_BEFORE_RE = re.compile(
+    r"\b(?:CI|intervals?)\s*[:=]?\s*[\[(](?:[^\])]{0,20},\s*)?[+\-−]?$"
+)
 # "(96.01% vs. 55.68%)": the number after "vs." is the other side of the comparison.
 _VERSUS_BEFORE_RE = re.compile(
     r"\b(?:vs\.?|versus|compared (?:to|with)|relative to|against)\s+(?:(?:only|the|a|an)\s+)?$"
@@ -130,10 +134,11 @@ _VERSUS_BEFORE_RE = re.compile(
 
 def _not_a_quantity(text: str, start: int, num_end: int, end: int) -> bool:
     """True when the number is a dimension, an exponent or error bar, a p-value, a
-    confidence level or the baseline side of "A vs. B": never a claimed gain."""
+    confidence level or interval or the baseline side of "A vs. B": never a claimed gain."""
     before = text[max(0, start - 24) : start]
     return bool(
         _DIMENSION_AFTER_RE.match(text, num_end)
+        or _INTERVAL_BEFORE_RE.search(text[max(0, start - 40) : start])
         or _DIMENSION_BEFORE_RE.search(before)
         or _SCRIPT_BEFORE_RE.search(before)
         or _SCRIPT_AFTER_RE.match(text, end)
@@ -270,6 +275,24 @@ _DATA_SHARE_AFTER_RE = re.compile(
     r"\s+of\s+(?:the\s+)?(?:[\w\-]+\s+)?(?:data|dataset|samples|labels|examples|images|tokens)\b"
 )
 _CROSS_VALIDATION_RE = re.compile(r"\s*cross[- ]validation", re.I)
+# "which would extend the reach by a further factor of 2": a projection, not a measured result.
+_PROJECTION_RE = re.compile(r"\b(?:would|(?:is|are) expected to|(?:is|are) projected to)\b", re.I)
+# A clause about the models or methods others made: prior work's or the studied models' numbers.
+_OTHERS_SUBJECT_RE = re.compile(
+    r"\s*(?:[A-Z][^,]{0,40},\s*)?(?:no|none of the|both|all|most|many|existing|current|prior|"
+    r"previous|other)\s+(?:[\w\-]+\s+){0,2}?(?:models?|baselines|methods|systems|"
+    r"approaches|LLMs|detectors|tools)\b(?!\s+(?:trained|with|using)\b)",
+    re.I,
+)
+_TOP_SHARE_RE = re.compile(r"\btop[\s-]*$", re.I)
+_SETTING_NOUN_AFTER_RE = re.compile(
+    r"\s*(?:compression|sparsity|pruning|quantization|downsampling|ratio|rate|bits?)\b", re.I
+)
+_DATA_SIZE_AFTER_RE = re.compile(
+    r"\s+of\s+(?!(?:GPU\s+|device\s+|peak\s+)?(?:memory|VRAM|RAM|storage|footprint)\b)"
+    r"(?:[\w\-]+\s+)?(?:data|features|embeddings|text|tokens|images|videos|logs|traces|records)\b",
+    re.I,
+)
 _OTHER_MODEL_AFTER_RE = re.compile(r"\s*(?:larger|bigger)\s*(?:[,.;)]|than|models?\b)")
 _FROM_BEFORE_RE = re.compile(r"\bfrom\s+$")
 _TO_AFTER_RE = re.compile(r"\s+to\s+(?:about\s+|~)?\+?\d")
@@ -285,23 +308,49 @@ def is_starting_point(text: str, mention: Mention) -> bool:
     )
 
 
+def own_work_start(text: str, sentences: list[tuple[int, int]], method: str | None) -> int:
+    """Where the abstract starts talking about its own work: the first sentence that names it
+    ("we", "our", "this paper", the method). What comes before is background."""
+    for start, end in sentences:
+        words = text[start:end]
+        if _OWN_WORK_RE.search(words) or (method and method in words):
+            return start
+    return 0  # it never says: nothing is known to be background
+
+
 def not_a_result(
-    text: str, mention: Mention, sentence: tuple[int, int], method: str | None
+    text: str,
+    mention: Mention,
+    sentence: tuple[int, int],
+    method: str | None,
+    own_start: int = 0,
 ) -> bool:
-    """True when the context says this number is a problem, a setting or another model."""
+    """True when the context says this number is a problem, background before the paper's
+    own work (`own_start`, see `own_work_start`), a projection, a setting or another model."""
     clause_start, _ = clause_bounds(text, sentence, mention.start)
     before = text[clause_start : mention.start]
     sentence_text = text[sentence[0] : sentence[1]]
-    if _PROBLEM_BEFORE_RE.search(before):
+    if _PROBLEM_BEFORE_RE.search(before) or _PROJECTION_RE.search(before):
         return True
+    if _OTHERS_SUBJECT_RE.match(before) and not _OWN_WORK_RE.search(before):
+        return True  # "No model scores more than 2.6%", "both models refuse >94% of attempts"
     own = _OWN_WORK_RE.search(sentence_text) or (method and method in sentence_text)
-    if _PROBLEM_SENTENCE_RE.search(sentence_text) and not own:
+    if (_PROBLEM_SENTENCE_RE.search(sentence_text) or sentence[1] <= own_start) and not own:
         return True
+    before_in_sentence = text[sentence[0] : mention.start]
+    local = before_in_sentence[
+        max(before_in_sentence.rfind(","), before_in_sentence.rfind("("), 0) :
+    ]
+    if _TOP_SHARE_RE.search(local):
+        return True  # "within the top 5% of ranked nodes"
+    if mention.unit == "x" and (
+        re.search(r"\b(?:at|with)\s+(?:an?\s+)?$", local)
+        and _SETTING_NOUN_AFTER_RE.match(text, mention.end)
+    ):
+        return True  # "within 0.10 perplexity of fp16 at 4x compression"
+    if ABSOLUTE_UNITS.match(mention.unit or "") and _DATA_SIZE_AFTER_RE.match(text, mention.end):
+        return True  # "graphs with 4B edges and 514 GiB of features"
     if mention.unit == "%":
-        before_in_sentence = text[sentence[0] : mention.start]
-        local = before_in_sentence[
-            max(before_in_sentence.rfind(","), before_in_sentence.rfind("("), 0) :
-        ]
         if _SETTING_RE.search(local) or (
             re.search(r"\b(?:with|at)\s+an?\s*$", local)
             and _SETTING_AFTER_RE.match(text, mention.end)
