@@ -364,6 +364,28 @@ def test_metric_baseline_and_condition() -> None:
             [("communication", "BarNet"), ("speed", "BarNet")],
         ),
         ("FooNet gains 2.47 points in CodeBLEU.", [("CodeBLEU score", None)]),
+        # a parenthesized acronym, a singular acronym as the object, a list's shared noun
+        (
+            "FooNet improves the strong baseline by 22.3% (AUROC) and 13% (TPR01).",
+            [("AUROC", "the strong baseline"), ("TPR01", "the strong baseline")],
+        ),
+        ("FooNet reduces RMSE by 4.7% at T+1 and 10.7% at T+3.", [("RMSE", None), ("RMSE", None)]),
+        ("FooNet reaches 82.8% and 81.3% accuracy.", [("accuracy", None), ("accuracy", None)]),
+        # each number of a parallel "in" list has its own; a relative clause goes on
+        (
+            "FooNet surpasses baselines by 4-15x in text consistency and 3-7x in 3D model quality.",
+            [("text consistency", "baselines"), ("3D model quality", "baselines")],
+        ),
+        (
+            "FooNet achieves 72% accuracy, which is 21 percentage points higher than BarNet.",
+            [("accuracy", "BarNet"), ("accuracy", "BarNet")],
+        ),
+        # a participle clause is not the comparison's; a model name is not a metric
+        (
+            "FooNet outperforms the YOLO baselines, achieving a mAP50 of 81.1%.",
+            [("mAP50", "the YOLO baselines")],
+        ),
+        ("FooNet accelerates ViTs and MLLMs by up to 19x.", [("speedup", None)]),
     ],
 )
 def test_metric_and_baseline_from_the_phrase_around_the_number(
@@ -387,10 +409,27 @@ def test_metric_and_baseline_from_the_phrase_around_the_number(
         ("On graphs with 514 GiB of features, FooNet is 7x faster than BarNet.", [7]),
         ("FooNet reaches 88% hit rates at only 5% or 0.6 GB of cache.", [88]),
         ("FooNet trains with less than 12 GB of memory.", [12]),
+        # shares of a sample or a population, physical values, confidence levels
+        ("We find that 79 of the 105 (75.2%) hosts are quiescent, and 13/23 (57%) are not.", []),
+        ("We find that ~60% of known broad-line AGNs satisfy our criteria.", []),
+        ("The luminosity (1.2 - 1.8 × 10^43 erg/s) holds up to 5 × R_200.", []),
+        ("We find a detection (68% C.L.) and oxygen abundances of only ~2% solar.", []),
+        ("Our results show that a depletion factor of 1000 is required.", []),
+        # projections and counterfactuals
+        ("We forecast a 1% measurement of the spectrum.", []),
+        ("If the temperature were 10% higher, it would induce a 50% overestimation.", []),
+        # the other side's own number; a setting's range
+        ("FooNet reaches an IoU of 89.8%, outperforming the U-Net (85.3%).", [89.8]),
+        ("Across label budgets from 1% to 10%, FooNet improves AP50 by 1.7 points.", [1.7]),
+        ("We increase the threshold from 0.67% to 0.81%.", [0.81]),
     ],
 )
 def test_only_the_papers_own_results_are_claims(text: str, claimed: list[float]) -> None:
     assert [g.value for g in extract_gains(text, METHOD)] == claimed
+
+
+def test_an_error_bar_keeps_the_unit_with_the_value() -> None:
+    assert values("FooNet answers in 12 ± 3 ms, faster than BarNet.") == [(12, None, "ms")]
 
 
 def test_quotes_are_short_verbatim_spans() -> None:

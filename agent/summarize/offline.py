@@ -2,10 +2,10 @@
 
 No LLM is called. Gains come from agent/summarize/offline_patterns.py (which numbers are claims;
 a learned decision over the same candidates, agent/summarize/claim_model.py, is the measured
-alternative to the rules' one) and offline_labels.py (what each measures and against what); the
-takeaway is a sentence of the abstract, trimmed to 30 words, that names the method. Every quote
-is a slice of the abstract and every number of the takeaway is checked against it, so the output
-is faithful by construction.
+alternative to the rules' one), offline_labels.py (what each measures) and offline_baselines.py
+(against what); the takeaway is a sentence of the abstract, trimmed to 30 words, that names the
+method. Every quote is a slice of the abstract and every number of the takeaway is checked
+against it, so the output is faithful by construction.
 Results are stored with ENGINE_VERSION as their prompt version.
 """
 
@@ -20,6 +20,7 @@ from agent.core.models import Gain, PaperSummary
 from agent.core.numbers import unsupported_numbers
 from agent.core.sentences import sentence_spans
 from agent.core.validate import gain_errors
+from agent.summarize import offline_baselines as bas
 from agent.summarize import offline_labels as lab
 from agent.summarize import offline_patterns as pat
 from agent.summarize.claim_model import ClaimModel
@@ -152,10 +153,10 @@ def read_candidates(
             unit=unit,
             kind=pat.kind_of(text, mention, clause),
             qualifier=qualifier,
-            baseline=lab.plain_baseline(
-                lab.baseline_of(text, mention, sentence, sentences[index - 1] if index else None)
+            baseline=bas.plain_baseline(
+                bas.baseline_of(text, mention, sentence, sentences[index - 1] if index else None)
             ),
-            condition=lab.condition_of(text, max(mention.end, metric_end), clause),
+            condition=bas.condition_of(text, max(mention.end, metric_end), clause),
             quote=view.quote(start, end),
         )
         found.append(

@@ -32,6 +32,7 @@ UNIT_RE = re.compile(
     """,
     re.VERBOSE,
 )
+_COMPARATIVE_WORDS = r"(?:higher|lower|faster|slower|smaller|larger|more|less|fewer|better)"
 _RANGE_SEP_RE = re.compile(r"\s?(?:--|—|-|–|~|∼|\\sim|sim|(?<=\s)to)\s?(?=\d)")
 _LIST_SEP_RE = re.compile(r"(?:\s*,\s*(?:and\s+)?|\s+and\s+|/)")
 # A number glued to a name or a word ("LLaMA-7B", "FP16", "GPT-4.1", "8xA100", "13B").
@@ -83,6 +84,8 @@ def find_mentions(text: str) -> list[Mention]:
         value = float(match.group(1))
         glued = bool(_GLUED_BEFORE_RE.search(text[max(0, start - 3) : start]))
         unit = _unit_at(text, num_end)
+        if unit is None and (bar := _ERROR_BAR_RE.match(text, num_end)):
+            unit = _unit_at(text, bar.end())  # "0.87 ± 0.10 mm": the unit is the value's
         end = unit[1] if unit else num_end
         value_high: float | None = None
         sep = _RANGE_SEP_RE.match(text, end)
@@ -103,6 +106,8 @@ def find_mentions(text: str) -> list[Mention]:
         after = text[end : end + 1]
         if (unit is None and after[:1].isalpha()) or (unit and unit[0] == "x" and after == "-"):
             glued = True  # "13B", "4D", "32K", "2x-" are names and sizes
+        if unit and unit[0] == "x" and _NOT_A_FACTOR_AFTER_RE.match(text, end):
+            glued = True  # "1.2 × 10^43", "5 × R_200", "Stripe 82X surveys"
         if _not_a_quantity(text, start, num_end, end):
             glued = True
         mentions.append(Mention(start, end, value, value_high, unit[0] if unit else None, glued))
@@ -110,6 +115,11 @@ def find_mentions(text: str) -> list[Mention]:
     return mentions
 
 
+_NOT_A_FACTOR_AFTER_RE = re.compile(
+    r"\s?\d|\s?[A-Za-z]{1,3}_|(?<=X)\s+(?!(?:on|in|for|over|at|and|or|with|than|faster|"
+    r"slower|higher|lower|more|less|speedup|improvement|reduction)\b)[a-z]{3,}"
+)
+_ERROR_BAR_RE = re.compile(rf"\s?(?:±|\+/-|\+-)\s?{NUM}")
 # "4 x 4", "256×256", "3x3": a factor sign between two numbers is a dimension.
 _DIMENSION_AFTER_RE = re.compile(r"\s?[x×]\s?\d")
 _DIMENSION_BEFORE_RE = re.compile(r"\d\s?[x×]\s?$")
@@ -118,8 +128,16 @@ _SCRIPT_BEFORE_RE = re.compile(r"(?:[\^_]|±|\+/-|\+-)\s?[+\-−]?$|\bp\s?[<=>�
 _SCRIPT_AFTER_RE = re.compile(r"\s?(?:\^|_)")
 # "95% confidence", "at the 99% level", "90% CI", "95% credible interval", "95th percentile".
 _CONFIDENCE_AFTER_RE = re.compile(
-    r"\s?(?:%|percent)?\s*(?:confidence|credible|CI\b|C\.L\.|CL\b|significance|level)", re.I
+    r"\s?(?:%|percent)?\s*(?:confidence|credible|CI\b|C\.\s?L\b\.?|CL\b|significance|level|"
+    r"(?:upper|lower)\s+(?:limit|bound))",
+    re.I,
 )
+# "compared to an English-only result of 91.3%": the other side's own number.
+_OTHER_SIDE_BEFORE_RE = re.compile(
+    r"\b(?:compared (?:to|with)|versus)\s+(?:[\w\-]+\s+){1,4}(?:of|at)\s+$", re.I
+)
+# "1-4% solar metallicity": a ratio to a physical reference, a value and not a change.
+_PHYSICAL_RATIO_AFTER_RE = re.compile(r"\s+solar\b", re.I)
 # The bounds of an interval: "95% CI [+0.005, +0.022]".
 _INTERVAL_BEFORE_RE = re.compile(
     r"\b(?:CI|intervals?)\s*[:=]?\s*[\[(](?:[^\])]{0,20},\s*)?[+\-−]?$"
@@ -143,7 +161,9 @@ def _not_a_quantity(text: str, start: int, num_end: int, end: int) -> bool:
         or _SCRIPT_BEFORE_RE.search(before)
         or _SCRIPT_AFTER_RE.match(text, end)
         or _CONFIDENCE_AFTER_RE.match(text, end)
+        or _PHYSICAL_RATIO_AFTER_RE.match(text, end)
         or _VERSUS_BEFORE_RE.search(before)
+        or _OTHER_SIDE_BEFORE_RE.search(text[max(0, start - 60) : start])
     )
 
 
@@ -156,7 +176,10 @@ def _share_units(text: str, mentions: list[Mention]) -> None:
             left.unit = right.unit
     for mention in mentions:
         if mention.unit is None and not mention.setup:
-            signed = text[mention.start] == "+"
+            signed = text[mention.start] == "+" and not re.match(
+                r"\s*[A-Za-z]+/|\s+(?:pc|kpc|Mpc|km|K|erg|eV|keV|MeV|GeV|TeV|mag|dex)\b",
+                text[mention.end : mention.end + 8],
+            )  # "+1200 km/s", "z=+928 pc" are values with their units
             before = text[max(0, mention.start - 60) : mention.start]
             mention.unit = (
                 "points"
@@ -165,10 +188,19 @@ def _share_units(text: str, mentions: list[Mention]) -> None:
             )
     for left, right in itertools.pairwise(mentions):
         bare_after_unit = right.unit is None and not right.setup and left.unit and not left.setup
-        if bare_after_unit and re.fullmatch(r"/|\s+to\s+", text[left.end : right.start]):
+        own_word = _OWN_UNIT_WORD_RE.match(text, right.end)  # "by 4.1% to 6.353 degrees"
+        if (
+            bare_after_unit
+            and not own_word
+            and re.fullmatch(r"/|\s+to\s+", text[left.end : right.start])
+        ):
             right.unit = left.unit
 
 
+_OWN_UNIT_WORD_RE = re.compile(
+    r"\s+(?!(?:on|in|for|over|at|across|and|or|with|than|compared|respectively|of|when|while|"
+    r"under|the|an?|by|from|after|before|per|vs)\b)[a-z]{3,}"
+)
 _SCORE_BEFORE_RE = re.compile(
     r"(?:\b(?P<acr>[A-Z][A-Za-z&\-]*[A-Z])\s+)?scores?\s+(?:of|from|to|reaching)\s+$"
 )
@@ -178,9 +210,10 @@ _BETTER_AFTER_RE = re.compile(r"\s+(?:higher|lower|better)\s+[a-z]")
 # Scores reported as bare numbers next to their name: "Dice 0.8044", "AUC of 0.83",
 # "0.981 F1-score", "Cohen's kappa of 0.528", "0.707 accuracy". The name is the unit.
 _SCORE_NAMES = (
-    r"Dice|DSC|IoU|mIoU|AUC|AUROC|AUPRC|F1|F1-score|kappa|accuracy|precision|recall|"
-    r"sensitivity|specificity|correlation|BLEU|ROUGE(?:-\w+)?|METEOR|CIDEr|SSIM|PSNR|FID|LPIPS|"
-    r"EM|MRR|NDCG(?:@\d+)?|mAP|AP|ASSD|HD95|R2|R\^2"
+    r"Dice|kappa|accuracy|precision|recall|sensitivity|specificity|correlation|F1-score|"
+    # acronyms only as written: "mAP" is a score, "to map 62 galaxies" is not
+    r"(?-i:DSC|IoU|mIoU|AUC|AUROC|AUPRC|F1|BLEU|ROUGE(?:-\w+)?|METEOR|CIDEr|SSIM|PSNR|FID|LPIPS|"
+    r"EM|MRR|NDCG(?:@\d+)?|mAP|AP|ASSD|HD95|R2|R\^2)"
 )
 _NAME_BEFORE_RE = re.compile(
     rf"(?<![\w-])(?P<name>{_SCORE_NAMES})(?:\s*(?:score|coefficient))?\s*(?:of|=|:|was|is|reaches|"
@@ -188,7 +221,11 @@ _NAME_BEFORE_RE = re.compile(
     re.I,
 )
 _NAME_AFTER_RE = re.compile(rf"\s+(?P<name>{_SCORE_NAMES})(?![\w-])(?:[- ]score)?", re.I)
-_FACTOR_OF_RE = re.compile(r"\bfactor\s+of\s+(?:~|≈|about\s+|approximately\s+)?$", re.I)
+_FACTOR_OF_RE = re.compile(
+    r"\b(?:by|than|to)\s+(?:an?\s+)?(?:[\w\-]+\s+)?factor\s+of\s+(?:~|≈|about\s+|approximately\s+)?$"
+    rf"|\b{_COMPARATIVE_WORDS}\s+by\s+(?:an?\s+)?factor\s+of\s+$",
+    re.I,
+)
 
 
 def _named_score_unit(text: str, mention: Mention) -> str | None:
@@ -232,7 +269,7 @@ def bare_difference_unit(text: str, mention: Mention) -> str | None:
 # ---------------------------------------------------------------- sentences and clauses
 
 _CLAUSE_BREAK_RE = re.compile(
-    r";|,\s+(?:while|whereas|which|thereby|thus)\b|\s+(?:while|but|whereas)\s+"
+    r";|,\s+(?:while|whilst|whereas|which|thereby|thus)\b|\s+(?:while|whilst|but|whereas)\s+"
     # "compared with", "on par with" compare; they do not start a new clause.
     r"|(?<!compared)(?<!comparable)(?<!par)(?<!along)(?<!together)(?<!consistent)\s+with\s+"
 )
@@ -269,18 +306,55 @@ _SETTING_RE = re.compile(
     r"\bat\s+(?!least\b|most\b)(?:(?!by\b|of\b|to\b)[\w\-]+\s+){0,5}(?:as (?:high|low) as\s+)?$",
     re.I,
 )
-_SETTING_AFTER_RE = re.compile(r"\s*(?:[\w\-]+\s+)?(?:ratio|rate|sparsity|levels?)\b")
+_SETTING_AFTER_RE = re.compile(
+    r"\s*(?:[\w\-]+\s+)?(?:ratio|rate|sparsity|levels?|subset|budget|split|portion|fraction)\b"
+)
 # "on 10% of the training data": how much data a run used is a setting.
 _DATA_SHARE_AFTER_RE = re.compile(
-    r"\s+of\s+(?:the\s+)?(?:[\w\-]+\s+)?(?:data|dataset|samples|labels|examples|images|tokens)\b"
+    r"\s+of\s+(?:the\s+)?(?:[\w\-]+\s+)?(?:data|dataset|samples|labels|examples|images|tokens|"
+    r"corpus|documents|training set|sample)\b"
 )
 _CROSS_VALIDATION_RE = re.compile(r"\s*cross[- ]validation", re.I)
 # "which would extend the reach by a further factor of 2": a projection, not a measured result.
-_PROJECTION_RE = re.compile(r"\b(?:would|(?:is|are) expected to|(?:is|are) projected to)\b", re.I)
+# A percent restating a count of a sample: "79 of the 105 (75.2%)", "13/23 (57%)", "21 (44%)".
+_COUNT_BEFORE_RE = re.compile(
+    r"(?<![\w.])\d+(?:\s*/\s*\d+|\s+of\s+(?:the\s+)?\d+)?\s*(?:[A-Za-z][\w\-]*\s+){0,3}\(\s*[~≈]?\s*$"
+)
+# A share of a population said to have a property: a description, not the paper's result.
+_BARE_START_RE = re.compile(
+    r"(?:^|\bthat|\bwhere|\band|\bwhile|,)\s*(?:~|≈|about|approximately|nearly|roughly|only|"
+    r"up to|over|around|at least)?\s*$",
+    re.I,
+)
+_POPULATION_SHARE_RE = re.compile(
+    r"\s+of\s+(?:the\s+|all\s+|our\s+)?(?:[\w\-]+\s+){0,3}?[A-Za-z\-]*[A-Za-z]s\s+(?:\w+ly\s+)?"
+    r"(?:show|exhibit|are|have|display|satisfy|host|contain|lie|reside|remain|appear|fall|"
+    r"follow|belong|shift|lack)\b"
+)
+_SETTING_RANGE_BEFORE_RE = re.compile(
+    r"\b(?:budgets?|ratios?|rates?|levels?|sizes?|sparsit(?:y|ies)|fractions?)"
+    rf",?\s+(?:ranging\s+)?from\s+{NUM}\s?%?\s+to\s+$",
+    re.I,
+)
+_OTHER_SIDE_VALUE_RE = re.compile(
+    r"\b(?:out-?perform\w*|surpass\w*|beat\w*|compared (?:to|with)|versus|than)\s+[^;:\d]{2,120}?"
+    r"\(\s*$",  # no number between: "outperforms X by 49.5% (31.7%)" restates our own
+    re.I,
+)
+_CHANGED_RE = re.compile(
+    r"\b(?:increas|reduc|improv|rais|lower|boost|decreas|cut|shrink|drop)\w*", re.I
+)
+_PROJECTION_RE = re.compile(
+    r"\b(?:would|(?:is|are) expected to|(?:is|are) projected to|(?:we|they) forecast)\b"
+    r"|\bif\b[^,;]*\b(?:were|was)\b|\bpredict(?:s|ed)?\s+(?:an?\s+)?(?:~|≈)?\s*$",
+    re.I,
+)
 # A clause about the models or methods others made: prior work's or the studied models' numbers.
 _OTHERS_SUBJECT_RE = re.compile(
     r"\s*(?:[A-Z][^,]{0,40},\s*)?(?:no|none of the|both|all|most|many|existing|current|prior|"
-    r"previous|other)\s+(?:[\w\-]+\s+){0,2}?(?:models?|baselines|methods|systems|"
+    r"previous|other|naive|vanilla|conventional|traditional|"
+    r"(?:even\s+)?(?:the\s+)?(?:strongest|leading|frontier)|state-of-the-art|"
+    r"SOTA)\s+(?:[\w\-]+\s+){0,2}?(?:models?|agents?|baselines|methods|systems|"
     r"approaches|LLMs|detectors|tools)\b(?!\s+(?:trained|with|using)\b)",
     re.I,
 )
@@ -290,10 +364,20 @@ _SETTING_NOUN_AFTER_RE = re.compile(
 )
 _DATA_SIZE_AFTER_RE = re.compile(
     r"\s+of\s+(?!(?:GPU\s+|device\s+|peak\s+)?(?:memory|VRAM|RAM|storage|footprint)\b)"
-    r"(?:[\w\-]+\s+)?(?:data|features|embeddings|text|tokens|images|videos|logs|traces|records)\b",
+    r"(?:[\w\-]+\s+)?(?:data|features|embeddings|text|tokens|images|videos|logs|traces|records|"
+    r"speech|audio|recordings|corrections|footage|observations?)\b",
     re.I,
 )
-_OTHER_MODEL_AFTER_RE = re.compile(r"\s*(?:larger|bigger)\s*(?:[,.;)]|than|models?\b)")
+_AT_A_LEVEL_RE = re.compile(r"^\W*at\s+(?:an?|the)\s+(?:[\w\-]+\s+){0,4}of\s+$", re.I)
+_HARDWARE_BEFORE_RE = re.compile(r"\b(?:on|with)\s+(?:just|only|a single)\s+$", re.I)
+# "2.6 times the original size": how big something is, not a result.
+_SIZE_MULTIPLE_AFTER_RE = re.compile(
+    r"\s+(?:the|as)\s+(?:\w+\s+)?(?:size|number|amount|length|volume|scale)\b", re.I
+)
+_OTHER_MODEL_AFTER_RE = re.compile(
+    rf"(?:\s*,?\s*(?:and\s+|or\s+)?{NUM}\s?[x×])*"  # "3x, 14x, and 26x larger"
+    r"\s*(?:larger|bigger)\s*(?:[,.;)]|than|(?:\w+\s+)?models?\b)"
+)
 _FROM_BEFORE_RE = re.compile(r"\bfrom\s+$")
 _TO_AFTER_RE = re.compile(r"\s+to\s+(?:about\s+|~)?\+?\d")
 
@@ -332,7 +416,8 @@ def not_a_result(
     sentence_text = text[sentence[0] : sentence[1]]
     if _PROBLEM_BEFORE_RE.search(before) or _PROJECTION_RE.search(before):
         return True
-    if _OTHERS_SUBJECT_RE.match(before) and not _OWN_WORK_RE.search(before):
+    said = re.split(r"\bthat\s+", before)[-1]  # "Experiments reveal that even the strongest ..."
+    if _OTHERS_SUBJECT_RE.match(said) and not _OWN_WORK_RE.search(said):
         return True  # "No model scores more than 2.6%", "both models refuse >94% of attempts"
     own = _OWN_WORK_RE.search(sentence_text) or (method and method in sentence_text)
     if (_PROBLEM_SENTENCE_RE.search(sentence_text) or sentence[1] <= own_start) and not own:
@@ -348,23 +433,38 @@ def not_a_result(
         and _SETTING_NOUN_AFTER_RE.match(text, mention.end)
     ):
         return True  # "within 0.10 perplexity of fp16 at 4x compression"
-    if ABSOLUTE_UNITS.match(mention.unit or "") and _DATA_SIZE_AFTER_RE.match(text, mention.end):
-        return True  # "graphs with 4B edges and 514 GiB of features"
+    sized = ABSOLUTE_UNITS.match(mention.unit or "") or "hour" in (mention.unit or "")
+    if sized and _DATA_SIZE_AFTER_RE.match(text, mention.end):
+        return True  # "graphs with 514 GiB of features", "we collected 92 hours of speech"
+    if ABSOLUTE_UNITS.match(mention.unit or "") and _HARDWARE_BEFORE_RE.search(local):
+        return True  # "models running locally on just 16GB of VRAM"
     if mention.unit == "%":
         if _SETTING_RE.search(local) or (
-            re.search(r"\b(?:with|at)\s+an?\s*$", local)
+            re.search(r"\b(?:with|at)\s+(?:only\s+|just\s+)?an?\s*$", local)
             and _SETTING_AFTER_RE.match(text, mention.end)
         ):
             return True
-        if re.search(r"\b(?:on|using|with|only)\s+$", local) and _DATA_SHARE_AFTER_RE.match(
+        if _AT_A_LEVEL_RE.search(local):
+            return True  # "At a deployable FPR of 0.1%, ..."
+        if re.search(r"\b(?:on|using|with|only|just)\s+$", local) and _DATA_SHARE_AFTER_RE.match(
             text, mention.end
         ):
             return True
     if mention.unit == "x" and (
-        _OTHER_MODEL_AFTER_RE.match(text, mention.end)
+        _SIZE_MULTIPLE_AFTER_RE.match(text, mention.end)
+        or _OTHER_MODEL_AFTER_RE.match(text, mention.end)
         or _CROSS_VALIDATION_RE.match(text, mention.end)
     ):
         return True
+    if _SETTING_RANGE_BEFORE_RE.search(before_in_sentence) and not _CHANGED_RE.search(before):
+        return True  # "target-label budgets from 1% to 10%" (not "we raise the ratio from")
+    if mention.unit == "%" and (
+        _COUNT_BEFORE_RE.search(before_in_sentence)
+        or (_BARE_START_RE.search(before) and _POPULATION_SHARE_RE.match(text, mention.end))
+    ):
+        return True  # "79 of the 105 (75.2%) hosts", "~60% of known AGNs satisfy our criteria"
+    if _OTHER_SIDE_VALUE_RE.search(before) and text[mention.start] != "+":
+        return True  # "outperforming the U-Net (85.3%)": its number; "OmniSQL (+19.5%)": our gap
     return is_starting_point(text, mention)
 
 
@@ -441,7 +541,8 @@ _RESULT_CUE_RE = re.compile(
     r"faster|slower|higher|lower|better|fewer|less|more|saving\w*|sav(?:e|es|ed)|cut\w*|"
     r"gain\w*|achiev\w*|attain\w*|reach\w*|deliver\w*|yield\w*|obtain\w*|enabl\w*|up to|"
     r"overhead|throughput|latency|accuracy|outperform|state-of-the-art|sota|baseline\w*|"
-    r"drop\w*|shrink\w*|lift\w*|rais\w*|halv\w*|doubl\w*)\b",
+    r"drop\w*|shrink\w*|lift\w*|rais\w*|halv\w*|doubl\w*)\b"
+    r"|\b(?:results?|findings)\s*:",  # a structured abstract's "Results:" section
     re.I,
 )
 
