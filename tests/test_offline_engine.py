@@ -414,6 +414,7 @@ def test_metric_and_baseline_from_the_phrase_around_the_number(
         ("We find that ~60% of known broad-line AGNs satisfy our criteria.", []),
         ("The luminosity (1.2 - 1.8 × 10^43 erg/s) holds up to 5 × R_200.", []),
         ("We find a detection (68% C.L.) and oxygen abundances of only ~2% solar.", []),
+        ("An additional set of 51 lower confidence objects is identified by FooNet.", []),
         ("Our results show that a depletion factor of 1000 is required.", []),
         # projections and counterfactuals
         ("We forecast a 1% measurement of the spectrum.", []),

@@ -205,6 +205,11 @@ _SCORE_BEFORE_RE = re.compile(
     r"(?:\b(?P<acr>[A-Z][A-Za-z&\-]*[A-Z])\s+)?scores?\s+(?:of|from|to|reaching)\s+$"
 )
 _BETTER_AFTER_RE = re.compile(r"\s+(?:higher|lower|better)\s+[a-z]")
+_SCORE_DIFFERENCE_RE = re.compile(
+    r"\s+(?:higher|lower|better)\s+(?:[\w\-]+\s+){0,2}?(?:error|rate|score|accuracy|loss|"
+    r"perplexity|precision|recall|F1|BLEU|WER|CER|FID|PSNR|AUC)",
+    re.I,
+)
 
 
 # Scores reported as bare numbers next to their name: "Dice 0.8044", "AUC of 0.83",
@@ -260,8 +265,9 @@ def _score_unit(before: str) -> str | None:
 
 
 def bare_difference_unit(text: str, mention: Mention) -> str | None:
-    """'0.13sim2.41 lower character error rate': an absolute difference of a score, in points."""
-    if mention.unit is None and not mention.setup and _BETTER_AFTER_RE.match(text, mention.end):
+    """'0.13sim2.41 lower character error rate': an absolute difference of a score, in points
+    ('51 lower confidence objects' is a count)."""
+    if mention.unit is None and not mention.setup and _SCORE_DIFFERENCE_RE.match(text, mention.end):
         return "points"
     return mention.unit
 
