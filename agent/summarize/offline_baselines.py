@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from agent.summarize.offline_patterns import NUM, Mention, is_score_name
+from agent.summarize.offline_patterns import NUM, OUTPERFORM, Mention, is_score_name
 from agent.summarize.offline_phrases import (
     LIST_ITEM_SPLIT_RE,
     is_noun_phrase,
@@ -120,7 +120,7 @@ def _coordinated_object(text: str, mention: Mention, sentence: tuple[int, int]) 
     return listed.group(1)
 
 
-_OUTPERFORM_VERB_RE = re.compile(r"\b(?:out-?perform|surpass|beat)\w*\s", re.I)
+_OUTPERFORM_VERB_RE = re.compile(rf"\b{OUTPERFORM}\s", re.I)
 
 
 def _starting_value(text: str, mention: Mention, sentence: tuple[int, int]) -> str | None:
@@ -178,7 +178,7 @@ def _respective_baseline(text: str, mention: Mention, sentence: tuple[int, int])
 
 
 _RESPECTIVE_CUE_RE = re.compile(
-    r"\b(?:out-?perform\w*|surpass\w*|beat\w*|over|than|compared (?:to|with)|against)\s+", re.I
+    rf"\b(?:{OUTPERFORM}|over|than|compared (?:to|with)|against)\s+", re.I
 )
 
 

@@ -15,6 +15,7 @@ from agent.core.words import content_words
 from agent.summarize.offline_patterns import (
     ABSOLUTE_UNITS,
     NUM,
+    OUTPERFORM,
     UNIT_RE,
     Mention,
     is_score_name,
@@ -309,7 +310,7 @@ _BASELINE_OBJECT_RE = re.compile(
     re.I,
 )
 # Verbs whose object is the other side of a comparison: the number is a performance gap.
-_OUTPERFORM_RE = re.compile(r"out-?perform\w*|surpass\w*|beat\w*|exceed\w*", re.I)
+_OUTPERFORM_RE = re.compile(rf"{OUTPERFORM}|exceed\w*", re.I)
 
 
 def _governed(

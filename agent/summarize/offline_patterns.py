@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from agent.core.models import Kind, Qualifier
 
 NUM = r"\d+(?:\.\d+)?"
+# The verbs of "we beat them": their object is the other side of a comparison.
+OUTPERFORM = r"(?:out-?perform|surpass|beat)\w*"
 # Unit spellings, longest first; each maps to the unit a Gain records.
 UNIT_RE = re.compile(
     r"""(?P<factor>\s?\$\\times\$|\s?\\times|\s?×|\s?[xX](?![A-Za-z0-9])|\s?times(?![A-Za-z])|-?fold)
@@ -343,7 +345,7 @@ _SETTING_RANGE_BEFORE_RE = re.compile(
     re.I,
 )
 _OTHER_SIDE_VALUE_RE = re.compile(
-    r"\b(?:out-?perform\w*|surpass\w*|beat\w*|compared (?:to|with)|versus|than)\s+[^;:\d]{2,120}?"
+    rf"\b(?:{OUTPERFORM}|compared (?:to|with)|versus|than)\s+[^;:\d]{{2,120}}?"
     r"\(\s*$",  # no number between: "outperforms X by 49.5% (31.7%)" restates our own
     re.I,
 )
