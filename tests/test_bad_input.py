@@ -96,7 +96,7 @@ def test_the_offline_engine_ignores_instructions_and_keeps_markup_verbatim(
         assert html is not None
         html_summary = current_summary(session, html)
         assert html_summary is not None
-        assert [g.quote for g in gains_of(session, html_summary)] == ["3.1x"]
+        assert [g.quote for g in gains_of(session, html_summary)] == ["3.1x faster"]
 
 
 def _gullible(body: dict[str, Any]) -> Reply:

@@ -74,7 +74,7 @@ def test_the_request_shows_numbered_candidates_with_their_sentence() -> None:
     (item,), _ = batch()
     shown = json.loads(json.dumps(paper_with_candidates(item)))
     numbers = [(c["n"], c["number"]) for c in shown["candidates"]]
-    assert numbers == [(1, "3.1x"), (2, "61.2% accuracy"), (3, "55.7% accuracy")]
+    assert numbers == [(1, "3.1x faster"), (2, "61.2% accuracy"), (3, "55.7% accuracy")]
     sentence = "FooNet is 3.1x faster than FlashAttention on long prompts."
     assert shown["candidates"][0]["sentence"] == sentence
 
@@ -137,7 +137,7 @@ def test_a_verdict_without_a_metric_keeps_the_rules_metric(
     items, abstracts = batch()
     (outcome,) = confirm_engine(fake_openai, store).summarize_batch(items, abstracts)
     assert outcome.summary is not None
-    assert [g.metric for g in outcome.summary.gains] == ["speedup"]
+    assert [g.metric for g in outcome.summary.gains] == ["speed"]  # "3.1x faster"
 
 
 def test_an_abstract_with_no_candidates_needs_only_a_takeaway(
@@ -198,7 +198,7 @@ def test_a_whole_run_in_confirm_mode_stores_its_prompt_version(
             assert paper is not None
             summary = current_summary(session, paper)
             assert summary is not None and summary.prompt_version == "confirm/v2"
-            assert [g.quote for g in gains_of(session, summary)] == ["3.1x"]
+            assert [g.quote for g in gains_of(session, summary)] == ["3.1x faster"]
 
 
 def test_verdicts_on_candidates_never_offered_are_dropped(
@@ -228,7 +228,7 @@ def test_a_cut_abstract_is_judged_by_the_candidates_it_was_shown(
     fake_openai.script(verdicts(label(1, True, "speed"), takeaway="FooNet is a faster kernel."))
     (outcome,) = confirm_engine(fake_openai, store).summarize_batch([item], {"p1": text})
     assert outcome.summary is not None, outcome.error
-    assert [g.quote for g in outcome.summary.gains] == ["3.1x"]
+    assert [g.quote for g in outcome.summary.gains] == ["3.1x faster"]
     assert len(fake_openai.chat_requests()) == 1
 
 
@@ -260,13 +260,13 @@ def test_numbers_in_an_instruction_in_the_abstract_are_not_offered_as_candidates
     names, stores the paper's own result only, at the first request."""
     item = make_item(1, "p1", "FooNet", INJECTED, "gpt-4.1-mini", 10_000)
     shown = json.loads(json.dumps(paper_with_candidates(item)))["candidates"]
-    assert [c["number"] for c in shown] == ["3.1x"]
+    assert [c["number"] for c in shown] == ["3.1x faster"]
     fake_openai.script(
         verdicts(label(1, True, "speed"), label(2, True, "speed"), takeaway="FooNet is faster.")
     )
     (outcome,) = confirm_engine(fake_openai, store).summarize_batch([item], {"p1": INJECTED})
     assert outcome.summary is not None, outcome.error
-    assert [g.quote for g in outcome.summary.gains] == ["3.1x"]
+    assert [g.quote for g in outcome.summary.gains] == ["3.1x faster"]
     user = last_user_message(fake_openai.chat_requests()[0])
     assert user.count("</papers>") == 1  # the abstract's own closing tag is escaped
     assert len(fake_openai.chat_requests()) == 1
@@ -355,7 +355,7 @@ def test_a_logged_confirm_answer_for_a_cut_abstract_is_replayed() -> None:
     fmt = answer_format(load_prompt("confirm"))
     outcome = replay(_paper(text), [_logged(item, _answer(label(1, True, "speed")))], fmt)
     assert outcome is not None and outcome.summary is not None
-    assert [g.quote for g in outcome.summary.gains] == ["3.1x"]
+    assert [g.quote for g in outcome.summary.gains] == ["3.1x faster"]
 
 
 def test_a_logged_confirm_answer_is_not_replayed_onto_other_candidates() -> None:
@@ -401,7 +401,7 @@ def test_the_batch_api_in_confirm_mode_ignores_relevance_without_a_profile(
         summary = current_summary(session, paper)
         assert summary is not None and summary.prompt_version == "confirm/v2"
         assert summary.relevance_score is None
-        assert [g.quote for g in gains_of(session, summary)] == ["3.1x"]
+        assert [g.quote for g in gains_of(session, summary)] == ["3.1x faster"]
 
 
 def test_a_number_that_is_no_claim_needs_no_kind_but_a_claim_does(

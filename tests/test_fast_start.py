@@ -37,6 +37,9 @@ HEAVY = (
     "rich",
     "agent.config",
     "agent.summarize.offline_patterns",
+    "agent.summarize.offline_labels",
+    "agent.summarize.offline_baselines",
+    "agent.summarize.offline_phrases",
     "evals.gold",
     "store.db",
 )

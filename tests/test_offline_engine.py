@@ -266,6 +266,173 @@ def test_metric_baseline_and_condition() -> None:
     assert g.metric == "generation speed"
 
 
+# What each number measures and against what, read from the phrase structure around it.
+@pytest.mark.parametrize(
+    ("text", "labels"),
+    [
+        # a comparative names its quantity; "than" gives the other side
+        ("FooNet is 24.7 times faster than BarNet on a GPU.", [("speed", "BarNet")]),
+        ("FooNet has 3.6x lower perplexity than BarNet.", [("perplexity", "BarNet")]),
+        # "X speedup/acceleration/reduction in Y", with the acronym the abstract defines
+        (
+            "FooNet achieves 1.08~3.80x acceleration in time to first token (TTFT) over BarNet.",
+            [("time to first token (TTFT)", "BarNet")],
+        ),
+        ("FooNet achieves a 86.97% reduction in runtime.", [("runtime", None)]),
+        # a share is of what follows "of"; a share of cases measures what holds in them
+        ("FooNet restores over 90% of the system's performance.", [("performance", None)]),
+        ("FooNet shows adherence to MI standards in 98% of utterances.", [("MI standards", None)]),
+        # an acronym written as the number's unit
+        ("FooNet reaches 34.66% JGA on SpokenWOZ.", [("JGA", None)]),
+        # "reduces Y by X": the verb's object; "relative to" is a comparison
+        (
+            "FooNet reduced the equal error rate (EER) by 25-44% relative to the baseline.",
+            [("equal error rate (EER)", "the baseline")],
+        ),
+        (
+            "FooNet reduces the number of activated parameters by 62.5%.",
+            [("number of activated parameters", None)],
+        ),
+        (
+            "FooNet accelerates the training loop by 1.3x while reducing resolution latency by a "
+            "factor of 3.8 compared to the fastest baseline.",
+            [
+                ("training loop", "the fastest baseline"),
+                ("resolution latency", "the fastest baseline"),
+            ],
+        ),
+        # a number listed with the one before measures the same
+        (
+            "FooNet lowers maximum Q-error by 14.8x on CPU time and 997.7x on scanned bytes.",
+            [("maximum Q-error", None), ("maximum Q-error", None)],
+        ),
+        (
+            "FooNet reduces latency by 30% and improves throughput by 20%.",
+            [("latency", None), ("throughput", None)],
+        ),
+        # "outperforms X by": X is the baseline, the gap is in what the clause names
+        (
+            "FooNet outperforms all existing concurrent stacks by up to 2x in most workloads.",
+            [("performance", "all existing concurrent stacks")],
+        ),
+        (
+            "FooNet outperforms BarNet by up to 10.95x and BazNet by up to 2.92x in compression "
+            "ratio.",
+            [("compression ratio", "BarNet"), ("compression ratio", "BazNet")],
+        ),
+        # the subject of "is" when the clause's verb belongs to a purpose phrase
+        (
+            "The performance overhead incurred by FooNet to improve security is under 30% for "
+            "most queries.",
+            [("performance overhead", None)],
+        ),
+        # the start of "from A to B" is the baseline, with the unit written once
+        (
+            "We reduce the training time from 35.0 to 10.8 GPU hours with FooNet.",
+            [("training time", "35.0 GPU hours")],
+        ),
+        # what a unit measures when nothing names it; "ahead of" compares
+        (
+            "FooNet serves at 2.8 s and 30 req/s, 2.6x ahead of BarNet.",
+            [("latency", "BarNet"), ("throughput", "BarNet"), ("performance", "BarNet")],
+        ),
+        # "respectively" pairs the i-th number with the i-th item: a metric after "in",
+        # a baseline named before "by", a condition after "for" (not a metric)
+        (
+            "FooNet surpasses frameworks such as BarNet, BazNet and QuxNet by 87%, 131% and 55%, "
+            "respectively.",
+            [("performance", "BarNet"), ("performance", "BazNet"), ("performance", "QuxNet")],
+        ),
+        (
+            "FooNet improves top-1 accuracy by up to 1.7% and 0.5% for ViT and Swin Transformer "
+            "respectively.",
+            [("top-1 accuracy", None), ("top-1 accuracy", None)],
+        ),
+        # a superlative's "among", the owner of the other side's number, a going-on sentence
+        (
+            "FooNet achieves the highest throughput (676 GB/s) among all evaluated compressors.",
+            [("highest throughput", "all evaluated compressors")],
+        ),
+        (
+            "FooNet captures 64% of future failures, compared to only 21% by the incumbent "
+            "production system.",
+            [("future failures", "the incumbent production system")],
+        ),
+        (
+            "Compared to BarNet, FooNet cuts communication by 5.85x. In addition, FooNet is 1.59x "
+            "faster in running time.",
+            [("communication", "BarNet"), ("speed", "BarNet")],
+        ),
+        ("FooNet gains 2.47 points in CodeBLEU.", [("CodeBLEU score", None)]),
+        # a parenthesized acronym, a singular acronym as the object, a list's shared noun
+        (
+            "FooNet improves the strong baseline by 22.3% (AUROC) and 13% (TPR01).",
+            [("AUROC", "the strong baseline"), ("TPR01", "the strong baseline")],
+        ),
+        ("FooNet reduces RMSE by 4.7% at T+1 and 10.7% at T+3.", [("RMSE", None), ("RMSE", None)]),
+        ("FooNet reaches 82.8% and 81.3% accuracy.", [("accuracy", None), ("accuracy", None)]),
+        # each number of a parallel "in" list has its own; a relative clause goes on
+        (
+            "FooNet surpasses baselines by 4-15x in text consistency and 3-7x in 3D model quality.",
+            [("text consistency", "baselines"), ("3D model quality", "baselines")],
+        ),
+        (
+            "FooNet achieves 72% accuracy, which is 21 percentage points higher than BarNet.",
+            [("accuracy", "BarNet"), ("accuracy", "BarNet")],
+        ),
+        # a participle clause is not the comparison's; a model name is not a metric
+        (
+            "FooNet outperforms the YOLO baselines, achieving a mAP50 of 81.1%.",
+            [("mAP50", "the YOLO baselines")],
+        ),
+        ("FooNet accelerates ViTs and MLLMs by up to 19x.", [("speedup", None)]),
+    ],
+)
+def test_metric_and_baseline_from_the_phrase_around_the_number(
+    text: str, labels: list[tuple[str, str | None]]
+) -> None:
+    assert [(g.metric, g.baseline) for g in extract_gains(text, METHOD)] == labels
+
+
+@pytest.mark.parametrize(
+    ("text", "claimed"),
+    [
+        # others' numbers, background before the paper's own work, a projection
+        ("No model scores more than 2.6% and both models refuse over 94% of attempts.", []),
+        ("English has nearly 80 percent redundancy. We propose FooNet, a model.", []),
+        ("HEFT would extend the modeling reach by a further factor of 2.", []),
+        # settings: a top share, an interval's bounds, a compression level, a data size, a
+        # setting restated with "or"
+        ("FooNet captures 64% of failures within the top 5% of ranked nodes.", [64]),
+        ("FooNet gains +0.013 over BarNet (95% CI [+0.005, +0.022]).", [0.013]),
+        ("FooNet keeps 99% accuracy at 4x compression.", [99]),
+        ("On graphs with 514 GiB of features, FooNet is 7x faster than BarNet.", [7]),
+        ("FooNet reaches 88% hit rates at only 5% or 0.6 GB of cache.", [88]),
+        ("FooNet trains with less than 12 GB of memory.", [12]),
+        # shares of a sample or a population, physical values, confidence levels
+        ("We find that 79 of the 105 (75.2%) hosts are quiescent, and 13/23 (57%) are not.", []),
+        ("We find that ~60% of known broad-line AGNs satisfy our criteria.", []),
+        ("The luminosity (1.2 - 1.8 × 10^43 erg/s) holds up to 5 × R_200.", []),
+        ("We find a detection (68% C.L.) and oxygen abundances of only ~2% solar.", []),
+        ("An additional set of 51 lower confidence objects is identified by FooNet.", []),
+        ("Our results show that a depletion factor of 1000 is required.", []),
+        # projections and counterfactuals
+        ("We forecast a 1% measurement of the spectrum.", []),
+        ("If the temperature were 10% higher, it would induce a 50% overestimation.", []),
+        # the other side's own number; a setting's range
+        ("FooNet reaches an IoU of 89.8%, outperforming the U-Net (85.3%).", [89.8]),
+        ("Across label budgets from 1% to 10%, FooNet improves AP50 by 1.7 points.", [1.7]),
+        ("We increase the threshold from 0.67% to 0.81%.", [0.81]),
+    ],
+)
+def test_only_the_papers_own_results_are_claims(text: str, claimed: list[float]) -> None:
+    assert [g.value for g in extract_gains(text, METHOD)] == claimed
+
+
+def test_an_error_bar_keeps_the_unit_with_the_value() -> None:
+    assert values("FooNet answers in 12 ± 3 ms, faster than BarNet.") == [(12, None, "ms")]
+
+
 def test_quotes_are_short_verbatim_spans() -> None:
     text = "Our evaluations show that FooNet achieves an average speedup of 2.20x over BarNet."
     g = only(text)
@@ -323,7 +490,7 @@ def test_summarize_offline_passes_validation() -> None:
     assert summary_errors(normalize_summary(result), ABSTRACT) == []
     empty = summarize_offline("p-2", "Plain", "We study things without numbers.")
     assert not empty.has_claims and empty.gains == []
-    assert (ENGINE, ENGINE_VERSION) == ("offline", "offline-v2")
+    assert (ENGINE, ENGINE_VERSION) == ("offline", "offline-v3")
 
 
 # ---------------------------------------------------------------- guard on the seed set

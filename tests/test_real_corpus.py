@@ -18,16 +18,21 @@ from evals.gold import gold_set_paths, load_gold, load_papers
 from evals.scoring import RunScores, score_run
 
 MARGIN = 0.02
-# Measured 2026-12-02 (RESULTS.md, offline-v2): (set, decision) → (F1, trusted F1, metric agr.,
-# baseline agr., invented gains per 20 no-claim abstracts, first-sentence share). real-test's
-# baseline agreement measured 0.587 with the rules; its floor stays at offline-v1's 0.600.
+# Measured 2026-12-02 (RESULTS.md, offline-v3): (set, decision) → (F1, trusted F1, metric agr.,
+# baseline agr., invented gains per 20 no-claim abstracts, first-sentence share). A figure that
+# got worse under offline-v3 but stays within the margin keeps its offline-v2 value (claim model:
+# real-test F1 0.819, seed F1 0.986 and first-sentence share 0.031). One bound was loosened: the
+# claim model's real-dev first-sentence share went from 0.000 to 0.022: retrained on the v3
+# candidates it no longer keeps arxiv:2503.22713's "0.9841 correlation" (the rules never did), so
+# that paper's takeaway falls back to its first sentence as the rules' already did; it holds
+# 0.022, the rules' figure, not 0.000.
 MEASURED = {
-    ("real-dev", "rules"): (0.829, 0.610, 0.735, 0.600, 0.90, 0.022),
-    ("real-test", "rules"): (0.807, 0.534, 0.662, 0.600, 1.50, 0.026),
-    ("seed", "rules"): (0.993, 0.837, 0.842, 0.763, 0.00, 0.016),
-    ("real-dev", "claim model"): (0.842, 0.633, 0.752, 0.597, 0.56, 0.000),
-    ("real-test", "claim model"): (0.832, 0.555, 0.667, 0.587, 1.50, 0.053),
-    ("seed", "claim model"): (0.993, 0.837, 0.842, 0.763, 0.00, 0.016),
+    ("real-dev", "rules"): (0.868, 0.826, 0.951, 0.815, 0.34, 0.022),
+    ("real-test", "rules"): (0.821, 0.601, 0.732, 0.609, 1.50, 0.000),
+    ("seed", "rules"): (0.993, 0.959, 0.966, 0.860, 0.00, 0.016),
+    ("real-dev", "claim model"): (0.892, 0.848, 0.951, 0.815, 0.00, 0.022),
+    ("real-test", "claim model"): (0.832, 0.627, 0.765, 0.609, 1.33, 0.053),
+    ("seed", "claim model"): (0.993, 0.966, 0.979, 0.860, 0.00, 0.016),
 }
 
 

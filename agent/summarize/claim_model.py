@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from agent.summarize import offline_patterns as pat
+from agent.summarize.offline_phrases import names_quantity
 
 if TYPE_CHECKING:
     from agent.summarize.offline import Candidate
@@ -128,7 +129,7 @@ FEATURES: dict[str, Callable[[Candidate], float]] = {
     "unit_absolute": lambda c: float(bool(_ABSOLUTE_UNIT_RE.match(c.gain.unit))),
     "percent_level": lambda c: float(c.gain.unit == "%" and c.gain.value >= 50),
     "metric_fell_back": lambda c: float(c.metric_fell_back),
-    "metric_names_quantity": lambda c: float(pat.names_quantity(c.gain.metric)),
+    "metric_names_quantity": lambda c: float(names_quantity(c.gain.metric)),
     "baseline_found": lambda c: float(c.gain.baseline is not None),
     "kind_cost": lambda c: float(c.gain.kind == "cost"),
     "first_sentence": lambda c: float(c.sentence_index == 0),

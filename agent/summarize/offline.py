@@ -1,10 +1,11 @@
 """The built-in offline engine: claimed gains by pattern rules and an extractive takeaway.
 
-No LLM is called. Gains come from agent/offline_patterns.py (a learned decision over the same
-candidates, agent/summarize/claim_model.py, is the measured alternative to the rules' one); the
-takeaway is a sentence of the abstract, trimmed to 30 words, that names the method. Every quote
-is a slice of the abstract and every number of the takeaway is checked against it, so the output
-is faithful by construction.
+No LLM is called. Gains come from agent/summarize/offline_patterns.py (which numbers are claims;
+a learned decision over the same candidates, agent/summarize/claim_model.py, is the measured
+alternative to the rules' one), offline_labels.py (what each measures) and offline_baselines.py
+(against what); the takeaway is a sentence of the abstract, trimmed to 30 words, that names the
+method. Every quote is a slice of the abstract and every number of the takeaway is checked
+against it, so the output is faithful by construction.
 Results are stored with ENGINE_VERSION as their prompt version.
 """
 
@@ -19,11 +20,13 @@ from agent.core.models import Gain, PaperSummary
 from agent.core.numbers import unsupported_numbers
 from agent.core.sentences import sentence_spans
 from agent.core.validate import gain_errors
+from agent.summarize import offline_baselines as bas
+from agent.summarize import offline_labels as lab
 from agent.summarize import offline_patterns as pat
 from agent.summarize.claim_model import ClaimModel
 
 ENGINE = "offline"
-ENGINE_VERSION = "offline-v2"  # v2: "8.2 to 87.7 times" is one range
+ENGINE_VERSION = "offline-v3"  # v3: metric and baseline read from the phrase around the number
 MAX_TAKEAWAY_WORDS = 30
 
 
@@ -106,10 +109,12 @@ def read_candidates(
     mentions = _merge_ranges(text, [m for m in mentions if m.unit and not m.setup])
     mentions = mentions[:MAX_CANDIDATES]
     sentences = sentence_spans(text)
+    own_start = pat.own_work_start(text, sentences, method)
     spans: list[tuple[int, int]] = []  # normalized quote span of each gain
     found: list[Candidate] = []
     previous_end = 0
     index = 0
+    restated: pat.Mention | None = None  # the last refused number
     for mention in mentions:
         floor, previous_end = previous_end, mention.end
         while index + 1 < len(sentences) and sentences[index][1] <= mention.start:
@@ -118,38 +123,28 @@ def read_candidates(
         unit = mention.unit
         if unit is None or _in_link(text, mention.start):
             continue
-        refused = pat.not_a_result(text, mention, sentence, method)
+        refused = pat.not_a_result(text, mention, sentence, method, own_start)
+        if restated and re.fullmatch(r"\s+or\s+", text[restated.end : mention.start]):
+            refused = True  # "at only 5% or 0.6GB of VRAM": the same setting, restated
+        restated = mention if refused else None
         presents = pat.presents_result(text, sentence, method)
         if strict and (refused or not presents):
             continue
         clause = pat.clause_bounds(text, sentence, mention.start)
         qualifier, quote_start = pat.qualifier_of(text, mention, clause)
-        metric, metric_start, metric_end = pat.metric_of(text, mention, clause, floor, quote_start)
-        metric = pat.respective_metric(text, mention, sentence) or metric
-        fell_back = (metric_start, metric_end) == (mention.start, mention.end)
-        if (
-            (fell_back and metric in _FALLBACK_METRICS)
-            or pat.is_subject_label(metric, method)
-            or pat.is_name_label(metric)
-        ):
-            # "1.7%" with "improvement", "kernel is 13x": the quantity is named elsewhere
-            # The replaced words are not the metric: the quote is the number alone.
-            metric_start, metric_end = mention.start, mention.end
-            metric = pat.quantity_phrase(text, mention, clause) or _fallback(unit)
+        previous = (
+            (found[-1].gain.metric, *spans[-1])
+            if found and found[-1].sentence == sentence and not found[-1].metric_fell_back
+            else None
+        )
+        metric, metric_start, metric_end, fell_back = lab.metric_of(
+            text, mention, sentence, clause, floor, quote_start, method, previous
+        )
         start, end = min(quote_start, metric_start), max(mention.end, metric_end)
         while start < end and text[start] in " ,;(":
             start += 1
         while end > start and text[end - 1] in " ,;(":
             end -= 1
-        if (
-            metric in _FALLBACK_METRICS
-            and found
-            and found[-1].gain.unit == unit
-            and _continues_list(text, spans[-1], mention)
-        ):
-            metric = found[-1].gain.metric  # "49.5% (31.7%)", "AP scores of 49.7/53.5"
-        elif (unit in _SCORE_UNITS and metric in _FALLBACK_METRICS) or pat.is_score_name(unit):
-            metric = unit
         spans.append((start, end))
         gain = Gain(
             metric=metric,
@@ -158,8 +153,10 @@ def read_candidates(
             unit=unit,
             kind=pat.kind_of(text, mention, clause),
             qualifier=qualifier,
-            baseline=pat.plain_baseline(pat.baseline_of(text, mention, sentence)),
-            condition=pat.condition_of(text, max(mention.end, metric_end), clause),
+            baseline=bas.plain_baseline(
+                bas.baseline_of(text, mention, sentence, sentences[index - 1] if index else None)
+            ),
+            condition=bas.condition_of(text, max(mention.end, metric_end), clause),
             quote=view.quote(start, end),
         )
         found.append(
@@ -172,7 +169,7 @@ def read_candidates(
                 sentence_index=index,
                 sentence_count=len(sentences),
                 method=method,
-                metric_fell_back=metric in _FALLBACK_METRICS,
+                metric_fell_back=fell_back,
                 not_a_result=refused,
                 presents_result=presents,
             )
@@ -180,22 +177,6 @@ def read_candidates(
         if len(found) >= MAX_GAINS:
             break
     return found
-
-
-def _fallback(unit: str) -> str:
-    return {"x": "speedup", "%": "improvement", "FPS": "speed"}.get(unit, "score")
-
-
-_FALLBACK_METRICS = {"speedup", "improvement", "score", "memory", "speed"}
-_SCORE_UNITS = {"J&F", "AP", "mAP", "BLEU", "FID", "PSNR", "SSIM", "mIoU", "WER", "CER", "dB"}
-
-
-def _continues_list(text: str, previous: tuple[int, int], mention: pat.Mention) -> bool:
-    """Whether the mention follows the previous gain in one list ("2.20x (up to 3.21x)")."""
-    between = text[previous[1] : mention.start]
-    return bool(
-        re.fullmatch(r"[\s,/()]*(?:and|or)?[\s,/()]*(?:up\s?to|about|~|over)?\s*\+?", between)
-    )
 
 
 def _in_link(text: str, pos: int) -> bool:

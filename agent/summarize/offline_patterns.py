@@ -17,9 +17,11 @@ from dataclasses import dataclass
 
 from agent.core.models import Kind, Qualifier
 
-_NUM = r"\d+(?:\.\d+)?"
+NUM = r"\d+(?:\.\d+)?"
+# The verbs of "we beat them": their object is the other side of a comparison.
+OUTPERFORM = r"(?:out-?perform|surpass|beat)\w*"
 # Unit spellings, longest first; each maps to the unit a Gain records.
-_UNIT_RE = re.compile(
+UNIT_RE = re.compile(
     r"""(?P<factor>\s?\$\\times\$|\s?\\times|\s?×|\s?[xX](?![A-Za-z0-9])|\s?times(?![A-Za-z])|-?fold)
       |(?P<percent>\s?\\%|\s?%|\s?percentage\ points?|\s?percent)
       |(?P<bandwidth>\s?(?:[KMGT]i?B/s|req/s|tokens/s|QPS)(?![A-Za-z]))
@@ -32,11 +34,12 @@ _UNIT_RE = re.compile(
     """,
     re.VERBOSE,
 )
+_COMPARATIVE_WORDS = r"(?:higher|lower|faster|slower|smaller|larger|more|less|fewer|better)"
 _RANGE_SEP_RE = re.compile(r"\s?(?:--|—|-|–|~|∼|\\sim|sim|(?<=\s)to)\s?(?=\d)")
 _LIST_SEP_RE = re.compile(r"(?:\s*,\s*(?:and\s+)?|\s+and\s+|/)")
 # A number glued to a name or a word ("LLaMA-7B", "FP16", "GPT-4.1", "8xA100", "13B").
 _GLUED_BEFORE_RE = re.compile(r"(?:[A-Za-z_.^$]|[A-Za-z0-9]-|[A-Za-z]/)$")
-_NUMBER_RE = re.compile(rf"(?<![\d.,])\+?({_NUM})")
+NUMBER_RE = re.compile(rf"(?<![\d.,])\+?({NUM})")
 
 
 @dataclass
@@ -69,7 +72,7 @@ def _unit_name(match: re.Match[str]) -> str:
 
 def _unit_at(text: str, pos: int) -> tuple[str, int] | None:
     """The unit written at `pos` and where it ends, or None."""
-    match = _UNIT_RE.match(text, pos)
+    match = UNIT_RE.match(text, pos)
     return (_unit_name(match), match.end()) if match else None
 
 
@@ -77,12 +80,14 @@ def find_mentions(text: str) -> list[Mention]:
     """Every number of `text` with the unit it is written with (None when it has none)."""
     mentions: list[Mention] = []
     pos = 0
-    while match := _NUMBER_RE.search(text, pos):
+    while match := NUMBER_RE.search(text, pos):
         pos = match.end()
         start, num_end = match.start(), match.end(1)
         value = float(match.group(1))
         glued = bool(_GLUED_BEFORE_RE.search(text[max(0, start - 3) : start]))
         unit = _unit_at(text, num_end)
+        if unit is None and (bar := _ERROR_BAR_RE.match(text, num_end)):
+            unit = _unit_at(text, bar.end())  # "0.87 ± 0.10 mm": the unit is the value's
         end = unit[1] if unit else num_end
         value_high: float | None = None
         sep = _RANGE_SEP_RE.match(text, end)
@@ -92,7 +97,7 @@ def find_mentions(text: str) -> list[Mention]:
             and re.search(r"\bfrom\s+$", text[max(0, start - 8) : start])
         ):
             sep = None  # "from 35.0 to 52 FPS" is a change, not a range
-        if sep and (high := _NUMBER_RE.match(text, sep.end())):
+        if sep and (high := NUMBER_RE.match(text, sep.end())):
             high_unit = _unit_at(text, high.end())
             if high_unit and (unit is None or unit[0] == high_unit[0]):
                 value_high, unit, end = float(high.group(1)), high_unit, high_unit[1]
@@ -103,6 +108,8 @@ def find_mentions(text: str) -> list[Mention]:
         after = text[end : end + 1]
         if (unit is None and after[:1].isalpha()) or (unit and unit[0] == "x" and after == "-"):
             glued = True  # "13B", "4D", "32K", "2x-" are names and sizes
+        if unit and unit[0] == "x" and _NOT_A_FACTOR_AFTER_RE.match(text, end):
+            glued = True  # "1.2 × 10^43", "5 × R_200", "Stripe 82X surveys"
         if _not_a_quantity(text, start, num_end, end):
             glued = True
         mentions.append(Mention(start, end, value, value_high, unit[0] if unit else None, glued))
@@ -110,6 +117,11 @@ def find_mentions(text: str) -> list[Mention]:
     return mentions
 
 
+_NOT_A_FACTOR_AFTER_RE = re.compile(
+    r"\s?\d|\s?[A-Za-z]{1,3}_|(?<=X)\s+(?!(?:on|in|for|over|at|and|or|with|than|faster|"
+    r"slower|higher|lower|more|less|speedup|improvement|reduction)\b)[a-z]{3,}"
+)
+_ERROR_BAR_RE = re.compile(rf"\s?(?:±|\+/-|\+-)\s?{NUM}")
 # "4 x 4", "256×256", "3x3": a factor sign between two numbers is a dimension.
 _DIMENSION_AFTER_RE = re.compile(r"\s?[x×]\s?\d")
 _DIMENSION_BEFORE_RE = re.compile(r"\d\s?[x×]\s?$")
@@ -118,7 +130,19 @@ _SCRIPT_BEFORE_RE = re.compile(r"(?:[\^_]|±|\+/-|\+-)\s?[+\-−]?$|\bp\s?[<=>�
 _SCRIPT_AFTER_RE = re.compile(r"\s?(?:\^|_)")
 # "95% confidence", "at the 99% level", "90% CI", "95% credible interval", "95th percentile".
 _CONFIDENCE_AFTER_RE = re.compile(
-    r"\s?(?:%|percent)?\s*(?:confidence|credible|CI\b|C\.L\.|CL\b|significance|level)", re.I
+    r"\s?(?:%|percent)?\s*(?:confidence|credible|CI\b|C\.\s?L\b\.?|CL\b|significance|level|"
+    r"(?:upper|lower)\s+(?:limit|bound))",
+    re.I,
+)
+# "compared to an English-only result of 91.3%": the other side's own number.
+_OTHER_SIDE_BEFORE_RE = re.compile(
+    r"\b(?:compared (?:to|with)|versus)\s+(?:[\w\-]+\s+){1,4}(?:of|at)\s+$", re.I
+)
+# "1-4% solar metallicity": a ratio to a physical reference, a value and not a change.
+_PHYSICAL_RATIO_AFTER_RE = re.compile(r"\s+solar\b", re.I)
+# The bounds of an interval: "95% CI [+0.005, +0.022]".
+_INTERVAL_BEFORE_RE = re.compile(
+    r"\b(?:CI|intervals?)\s*[:=]?\s*[\[(](?:[^\])]{0,20},\s*)?[+\-−]?$"
 )
 # "(96.01% vs. 55.68%)": the number after "vs." is the other side of the comparison.
 _VERSUS_BEFORE_RE = re.compile(
@@ -130,15 +154,18 @@ _VERSUS_BEFORE_RE = re.compile(
 
 def _not_a_quantity(text: str, start: int, num_end: int, end: int) -> bool:
     """True when the number is a dimension, an exponent or error bar, a p-value, a
-    confidence level or the baseline side of "A vs. B": never a claimed gain."""
+    confidence level or interval or the baseline side of "A vs. B": never a claimed gain."""
     before = text[max(0, start - 24) : start]
     return bool(
         _DIMENSION_AFTER_RE.match(text, num_end)
+        or _INTERVAL_BEFORE_RE.search(text[max(0, start - 40) : start])
         or _DIMENSION_BEFORE_RE.search(before)
         or _SCRIPT_BEFORE_RE.search(before)
         or _SCRIPT_AFTER_RE.match(text, end)
         or _CONFIDENCE_AFTER_RE.match(text, end)
+        or _PHYSICAL_RATIO_AFTER_RE.match(text, end)
         or _VERSUS_BEFORE_RE.search(before)
+        or _OTHER_SIDE_BEFORE_RE.search(text[max(0, start - 60) : start])
     )
 
 
@@ -151,7 +178,10 @@ def _share_units(text: str, mentions: list[Mention]) -> None:
             left.unit = right.unit
     for mention in mentions:
         if mention.unit is None and not mention.setup:
-            signed = text[mention.start] == "+"
+            signed = text[mention.start] == "+" and not re.match(
+                r"\s*[A-Za-z]+/|\s+(?:pc|kpc|Mpc|km|K|erg|eV|keV|MeV|GeV|TeV|mag|dex)\b",
+                text[mention.end : mention.end + 8],
+            )  # "+1200 km/s", "z=+928 pc" are values with their units
             before = text[max(0, mention.start - 60) : mention.start]
             mention.unit = (
                 "points"
@@ -160,22 +190,37 @@ def _share_units(text: str, mentions: list[Mention]) -> None:
             )
     for left, right in itertools.pairwise(mentions):
         bare_after_unit = right.unit is None and not right.setup and left.unit and not left.setup
-        if bare_after_unit and re.fullmatch(r"/|\s+to\s+", text[left.end : right.start]):
+        own_word = _OWN_UNIT_WORD_RE.match(text, right.end)  # "by 4.1% to 6.353 degrees"
+        if (
+            bare_after_unit
+            and not own_word
+            and re.fullmatch(r"/|\s+to\s+", text[left.end : right.start])
+        ):
             right.unit = left.unit
 
 
+_OWN_UNIT_WORD_RE = re.compile(
+    r"\s+(?!(?:on|in|for|over|at|across|and|or|with|than|compared|respectively|of|when|while|"
+    r"under|the|an?|by|from|after|before|per|vs)\b)[a-z]{3,}"
+)
 _SCORE_BEFORE_RE = re.compile(
     r"(?:\b(?P<acr>[A-Z][A-Za-z&\-]*[A-Z])\s+)?scores?\s+(?:of|from|to|reaching)\s+$"
 )
 _BETTER_AFTER_RE = re.compile(r"\s+(?:higher|lower|better)\s+[a-z]")
+_SCORE_DIFFERENCE_RE = re.compile(
+    r"\s+(?:higher|lower|better)\s+(?:[\w\-]+\s+){0,2}?(?:error|rate|score|accuracy|loss|"
+    r"perplexity|precision|recall|F1|BLEU|WER|CER|FID|PSNR|AUC)",
+    re.I,
+)
 
 
 # Scores reported as bare numbers next to their name: "Dice 0.8044", "AUC of 0.83",
 # "0.981 F1-score", "Cohen's kappa of 0.528", "0.707 accuracy". The name is the unit.
 _SCORE_NAMES = (
-    r"Dice|DSC|IoU|mIoU|AUC|AUROC|AUPRC|F1|F1-score|kappa|accuracy|precision|recall|"
-    r"sensitivity|specificity|correlation|BLEU|ROUGE(?:-\w+)?|METEOR|CIDEr|SSIM|PSNR|FID|LPIPS|"
-    r"EM|MRR|NDCG(?:@\d+)?|mAP|AP|ASSD|HD95|R2|R\^2"
+    r"Dice|kappa|accuracy|precision|recall|sensitivity|specificity|correlation|F1-score|"
+    # acronyms only as written: "mAP" is a score, "to map 62 galaxies" is not
+    r"(?-i:DSC|IoU|mIoU|AUC|AUROC|AUPRC|F1|BLEU|ROUGE(?:-\w+)?|METEOR|CIDEr|SSIM|PSNR|FID|LPIPS|"
+    r"EM|MRR|NDCG(?:@\d+)?|mAP|AP|ASSD|HD95|R2|R\^2)"
 )
 _NAME_BEFORE_RE = re.compile(
     rf"(?<![\w-])(?P<name>{_SCORE_NAMES})(?:\s*(?:score|coefficient))?\s*(?:of|=|:|was|is|reaches|"
@@ -183,7 +228,11 @@ _NAME_BEFORE_RE = re.compile(
     re.I,
 )
 _NAME_AFTER_RE = re.compile(rf"\s+(?P<name>{_SCORE_NAMES})(?![\w-])(?:[- ]score)?", re.I)
-_FACTOR_OF_RE = re.compile(r"\bfactor\s+of\s+(?:~|≈|about\s+|approximately\s+)?$", re.I)
+_FACTOR_OF_RE = re.compile(
+    r"\b(?:by|than|to)\s+(?:an?\s+)?(?:[\w\-]+\s+)?factor\s+of\s+(?:~|≈|about\s+|approximately\s+)?$"
+    rf"|\b{_COMPARATIVE_WORDS}\s+by\s+(?:an?\s+)?factor\s+of\s+$",
+    re.I,
+)
 
 
 def _named_score_unit(text: str, mention: Mention) -> str | None:
@@ -218,8 +267,9 @@ def _score_unit(before: str) -> str | None:
 
 
 def bare_difference_unit(text: str, mention: Mention) -> str | None:
-    """'0.13sim2.41 lower character error rate': an absolute difference of a score, in points."""
-    if mention.unit is None and not mention.setup and _BETTER_AFTER_RE.match(text, mention.end):
+    """'0.13sim2.41 lower character error rate': an absolute difference of a score, in points
+    ('51 lower confidence objects' is a count)."""
+    if mention.unit is None and not mention.setup and _SCORE_DIFFERENCE_RE.match(text, mention.end):
         return "points"
     return mention.unit
 
@@ -227,7 +277,7 @@ def bare_difference_unit(text: str, mention: Mention) -> str | None:
 # ---------------------------------------------------------------- sentences and clauses
 
 _CLAUSE_BREAK_RE = re.compile(
-    r";|,\s+(?:while|whereas|which|thereby|thus)\b|\s+(?:while|but|whereas)\s+"
+    r";|,\s+(?:while|whilst|whereas|which|thereby|thus)\b|\s+(?:while|whilst|but|whereas)\s+"
     # "compared with", "on par with" compare; they do not start a new clause.
     r"|(?<!compared)(?<!comparable)(?<!par)(?<!along)(?<!together)(?<!consistent)\s+with\s+"
 )
@@ -264,13 +314,78 @@ _SETTING_RE = re.compile(
     r"\bat\s+(?!least\b|most\b)(?:(?!by\b|of\b|to\b)[\w\-]+\s+){0,5}(?:as (?:high|low) as\s+)?$",
     re.I,
 )
-_SETTING_AFTER_RE = re.compile(r"\s*(?:[\w\-]+\s+)?(?:ratio|rate|sparsity|levels?)\b")
+_SETTING_AFTER_RE = re.compile(
+    r"\s*(?:[\w\-]+\s+)?(?:ratio|rate|sparsity|levels?|subset|budget|split|portion|fraction)\b"
+)
 # "on 10% of the training data": how much data a run used is a setting.
 _DATA_SHARE_AFTER_RE = re.compile(
-    r"\s+of\s+(?:the\s+)?(?:[\w\-]+\s+)?(?:data|dataset|samples|labels|examples|images|tokens)\b"
+    r"\s+of\s+(?:the\s+)?(?:[\w\-]+\s+)?(?:data|dataset|samples|labels|examples|images|tokens|"
+    r"corpus|documents|training set|sample)\b"
 )
 _CROSS_VALIDATION_RE = re.compile(r"\s*cross[- ]validation", re.I)
-_OTHER_MODEL_AFTER_RE = re.compile(r"\s*(?:larger|bigger)\s*(?:[,.;)]|than|models?\b)")
+# "which would extend the reach by a further factor of 2": a projection, not a measured result.
+# A percent restating a count of a sample: "79 of the 105 (75.2%)", "13/23 (57%)", "21 (44%)".
+_COUNT_BEFORE_RE = re.compile(
+    r"(?<![\w.])\d+(?:\s*/\s*\d+|\s+of\s+(?:the\s+)?\d+)?\s*(?:[A-Za-z][\w\-]*\s+){0,3}\(\s*[~≈]?\s*$"
+)
+# A share of a population said to have a property: a description, not the paper's result.
+_BARE_START_RE = re.compile(
+    r"(?:^|\bthat|\bwhere|\band|\bwhile|,)\s*(?:~|≈|about|approximately|nearly|roughly|only|"
+    r"up to|over|around|at least)?\s*$",
+    re.I,
+)
+_POPULATION_SHARE_RE = re.compile(
+    r"\s+of\s+(?:the\s+|all\s+|our\s+)?(?:[\w\-]+\s+){0,3}?[A-Za-z\-]*[A-Za-z]s\s+(?:\w+ly\s+)?"
+    r"(?:show|exhibit|are|have|display|satisfy|host|contain|lie|reside|remain|appear|fall|"
+    r"follow|belong|shift|lack)\b"
+)
+_SETTING_RANGE_BEFORE_RE = re.compile(
+    r"\b(?:budgets?|ratios?|rates?|levels?|sizes?|sparsit(?:y|ies)|fractions?)"
+    rf",?\s+(?:ranging\s+)?from\s+{NUM}\s?%?\s+to\s+$",
+    re.I,
+)
+_OTHER_SIDE_VALUE_RE = re.compile(
+    rf"\b(?:{OUTPERFORM}|compared (?:to|with)|versus|than)\s+[^;:\d]{{2,120}}?"
+    r"\(\s*$",  # no number between: "outperforms X by 49.5% (31.7%)" restates our own
+    re.I,
+)
+_CHANGED_RE = re.compile(
+    r"\b(?:increas|reduc|improv|rais|lower|boost|decreas|cut|shrink|drop)\w*", re.I
+)
+_PROJECTION_RE = re.compile(
+    r"\b(?:would|(?:is|are) expected to|(?:is|are) projected to|(?:we|they) forecast)\b"
+    r"|\bif\b[^,;]*\b(?:were|was)\b|\bpredict(?:s|ed)?\s+(?:an?\s+)?(?:~|≈)?\s*$",
+    re.I,
+)
+# A clause about the models or methods others made: prior work's or the studied models' numbers.
+_OTHERS_SUBJECT_RE = re.compile(
+    r"\s*(?:[A-Z][^,]{0,40},\s*)?(?:no|none of the|both|all|most|many|existing|current|prior|"
+    r"previous|other|naive|vanilla|conventional|traditional|"
+    r"(?:even\s+)?(?:the\s+)?(?:strongest|leading|frontier)|state-of-the-art|"
+    r"SOTA)\s+(?:[\w\-]+\s+){0,2}?(?:models?|agents?|baselines|methods|systems|"
+    r"approaches|LLMs|detectors|tools)\b(?!\s+(?:trained|with|using)\b)",
+    re.I,
+)
+_TOP_SHARE_RE = re.compile(r"\btop[\s-]*$", re.I)
+_SETTING_NOUN_AFTER_RE = re.compile(
+    r"\s*(?:compression|sparsity|pruning|quantization|downsampling|ratio|rate|bits?)\b", re.I
+)
+_DATA_SIZE_AFTER_RE = re.compile(
+    r"\s+of\s+(?!(?:GPU\s+|device\s+|peak\s+)?(?:memory|VRAM|RAM|storage|footprint)\b)"
+    r"(?:[\w\-]+\s+)?(?:data|features|embeddings|text|tokens|images|videos|logs|traces|records|"
+    r"speech|audio|recordings|corrections|footage|observations?)\b",
+    re.I,
+)
+_AT_A_LEVEL_RE = re.compile(r"^\W*at\s+(?:an?|the)\s+(?:[\w\-]+\s+){0,4}of\s+$", re.I)
+_HARDWARE_BEFORE_RE = re.compile(r"\b(?:on|with)\s+(?:just|only|a single)\s+$", re.I)
+# "2.6 times the original size": how big something is, not a result.
+_SIZE_MULTIPLE_AFTER_RE = re.compile(
+    r"\s+(?:the|as)\s+(?:\w+\s+)?(?:size|number|amount|length|volume|scale)\b", re.I
+)
+_OTHER_MODEL_AFTER_RE = re.compile(
+    rf"(?:\s*,?\s*(?:and\s+|or\s+)?{NUM}\s?[x×])*"  # "3x, 14x, and 26x larger"
+    r"\s*(?:larger|bigger)\s*(?:[,.;)]|than|(?:\w+\s+)?models?\b)"
+)
 _FROM_BEFORE_RE = re.compile(r"\bfrom\s+$")
 _TO_AFTER_RE = re.compile(r"\s+to\s+(?:about\s+|~)?\+?\d")
 
@@ -285,37 +400,79 @@ def is_starting_point(text: str, mention: Mention) -> bool:
     )
 
 
+def own_work_start(text: str, sentences: list[tuple[int, int]], method: str | None) -> int:
+    """Where the abstract starts talking about its own work: the first sentence that names it
+    ("we", "our", "this paper", the method). What comes before is background."""
+    for start, end in sentences:
+        words = text[start:end]
+        if _OWN_WORK_RE.search(words) or (method and method in words):
+            return start
+    return 0  # it never says: nothing is known to be background
+
+
 def not_a_result(
-    text: str, mention: Mention, sentence: tuple[int, int], method: str | None
+    text: str,
+    mention: Mention,
+    sentence: tuple[int, int],
+    method: str | None,
+    own_start: int = 0,
 ) -> bool:
-    """True when the context says this number is a problem, a setting or another model."""
+    """True when the context says this number is a problem, background before the paper's
+    own work (`own_start`, see `own_work_start`), a projection, a setting or another model."""
     clause_start, _ = clause_bounds(text, sentence, mention.start)
     before = text[clause_start : mention.start]
     sentence_text = text[sentence[0] : sentence[1]]
-    if _PROBLEM_BEFORE_RE.search(before):
+    if _PROBLEM_BEFORE_RE.search(before) or _PROJECTION_RE.search(before):
         return True
+    said = re.split(r"\bthat\s+", before)[-1]  # "Experiments reveal that even the strongest ..."
+    if _OTHERS_SUBJECT_RE.match(said) and not _OWN_WORK_RE.search(said):
+        return True  # "No model scores more than 2.6%", "both models refuse >94% of attempts"
     own = _OWN_WORK_RE.search(sentence_text) or (method and method in sentence_text)
-    if _PROBLEM_SENTENCE_RE.search(sentence_text) and not own:
+    if (_PROBLEM_SENTENCE_RE.search(sentence_text) or sentence[1] <= own_start) and not own:
         return True
+    before_in_sentence = text[sentence[0] : mention.start]
+    local = before_in_sentence[
+        max(before_in_sentence.rfind(","), before_in_sentence.rfind("("), 0) :
+    ]
+    if _TOP_SHARE_RE.search(local):
+        return True  # "within the top 5% of ranked nodes"
+    if mention.unit == "x" and (
+        re.search(r"\b(?:at|with)\s+(?:an?\s+)?$", local)
+        and _SETTING_NOUN_AFTER_RE.match(text, mention.end)
+    ):
+        return True  # "within 0.10 perplexity of fp16 at 4x compression"
+    sized = ABSOLUTE_UNITS.match(mention.unit or "") or "hour" in (mention.unit or "")
+    if sized and _DATA_SIZE_AFTER_RE.match(text, mention.end):
+        return True  # "graphs with 514 GiB of features", "we collected 92 hours of speech"
+    if ABSOLUTE_UNITS.match(mention.unit or "") and _HARDWARE_BEFORE_RE.search(local):
+        return True  # "models running locally on just 16GB of VRAM"
     if mention.unit == "%":
-        before_in_sentence = text[sentence[0] : mention.start]
-        local = before_in_sentence[
-            max(before_in_sentence.rfind(","), before_in_sentence.rfind("("), 0) :
-        ]
         if _SETTING_RE.search(local) or (
-            re.search(r"\b(?:with|at)\s+an?\s*$", local)
+            re.search(r"\b(?:with|at)\s+(?:only\s+|just\s+)?an?\s*$", local)
             and _SETTING_AFTER_RE.match(text, mention.end)
         ):
             return True
-        if re.search(r"\b(?:on|using|with|only)\s+$", local) and _DATA_SHARE_AFTER_RE.match(
+        if _AT_A_LEVEL_RE.search(local):
+            return True  # "At a deployable FPR of 0.1%, ..."
+        if re.search(r"\b(?:on|using|with|only|just)\s+$", local) and _DATA_SHARE_AFTER_RE.match(
             text, mention.end
         ):
             return True
     if mention.unit == "x" and (
-        _OTHER_MODEL_AFTER_RE.match(text, mention.end)
+        _SIZE_MULTIPLE_AFTER_RE.match(text, mention.end)
+        or _OTHER_MODEL_AFTER_RE.match(text, mention.end)
         or _CROSS_VALIDATION_RE.match(text, mention.end)
     ):
         return True
+    if _SETTING_RANGE_BEFORE_RE.search(before_in_sentence) and not _CHANGED_RE.search(before):
+        return True  # "target-label budgets from 1% to 10%" (not "we raise the ratio from")
+    if mention.unit == "%" and (
+        _COUNT_BEFORE_RE.search(before_in_sentence)
+        or (_BARE_START_RE.search(before) and _POPULATION_SHARE_RE.match(text, mention.end))
+    ):
+        return True  # "79 of the 105 (75.2%) hosts", "~60% of known AGNs satisfy our criteria"
+    if _OTHER_SIDE_VALUE_RE.search(before) and text[mention.start] != "+":
+        return True  # "outperforming the U-Net (85.3%)": its number; "OmniSQL (+19.5%)": our gap
     return is_starting_point(text, mention)
 
 
@@ -361,7 +518,7 @@ _REDUCE_RE = re.compile(
     r"shrink\w*|decreas\w*)\b",
     re.I,
 )
-_ABSOLUTE_UNITS = re.compile(r"^(?:[KMGT]i?B|ns|µs|μs|ms)$")
+ABSOLUTE_UNITS = re.compile(r"^(?:[KMGT]i?B|ns|µs|μs|ms)$")
 
 
 def kind_of(text: str, mention: Mention, clause: tuple[int, int]) -> Kind:
@@ -376,136 +533,11 @@ def kind_of(text: str, mention: Mention, clause: tuple[int, int]) -> Kind:
         return "cost"
     if _REDUCE_RE.search(before) or _REDUCE_RE.search(near):
         return "improvement"
-    if mention.unit and _ABSOLUTE_UNITS.match(mention.unit):
+    if mention.unit and ABSOLUTE_UNITS.match(mention.unit):
         return "cost"
     if _OVERHEAD_RE.search(before) or _OVERHEAD_RE.search(near_after):
         return "cost"
     return "improvement"
-
-
-# ---------------------------------------------------------------- metric, baseline, condition
-
-# Words that end a metric noun phrase.
-_STOP_RE = re.compile(
-    r"than|compared|over|on|for|in|with|while|and|at|when|of|to|the|an?|by|across|without|under|"
-    r"from|respectively|vs|versus|against|relative|its|their|our|this|that|which|as|is|are|was|"
-    r"were|be|or|it|we|using|through|into|via",
-    re.I,
-)
-_VERB_RE = re.compile(
-    r"^(?:reduc|improv|achiev|increas|boost|enhanc|lower|cut|sav|deliver|provid|outperform|show|"
-    r"obtain|attain|yield|reach|maintain|recover|incur|accelerat|rais|decreas|surpass|"
-    r"demonstrat|offer|exhibit|gain|bring|enabl|attend|exceed|slow)\w*$",
-    re.I,
-)
-_WORD_RE = re.compile(r"[A-Za-z][\w\-/@&+]*")
-_COMPARATIVE = r"(?:higher|lower|better|faster|more|less|fewer|smaller|larger|greater|bigger)"
-_CHANGE = r"(?:increase|improvement|reduction|enhancement|gain|speedup|speed-up|decrease|boost)s?"
-_METRIC_AFTER_RE = re.compile(
-    rf"\s*(?:{_COMPARATIVE}\s+|in\s+(?:the\s+)?)?(?:{_CHANGE}\s+in\s+(?:the\s+)?)?"
-    r"((?:[A-Za-z][\w\-/@&+]*\s*){1,4})"
-)
-_METRIC_BEFORE_RE = re.compile(
-    r"(?:((?:[\w\-/@&+]+\s+){1,5}?)(?:of|by|to|is|are|was|were|reach\w*|exceed\w*|\()"
-    r"\s*(?:\S+\s+){0,2}?)$"
-)
-_OUTPERFORM_RE = re.compile(r"(?:out-?perform|surpass|exceed|beat)\w*\s+(?:the\s+)?$")
-_TRAILING_CHANGE_RE = re.compile(rf"\s+{_CHANGE}$|\s+scores?$", re.I)
-
-
-def _noun_phrase(words: list[str]) -> str:
-    phrase: list[str] = []
-    for word in words:
-        if _STOP_RE.fullmatch(word) or _VERB_RE.match(word):
-            break
-        phrase.append(word)
-    return " ".join(phrase)
-
-
-def metric_of(
-    text: str, mention: Mention, clause: tuple[int, int], floor: int, limit: int
-) -> tuple[str, int, int]:
-    """A short noun phrase for what changed, and the span of it next to the number (for the
-    quote): the words after the unit ("2.09x end-to-end performance gains"), else the words
-    before "of"/"by"/"to" ("average speedup of 2.20x", "reduces training time by 12.68%")."""
-    after = _METRIC_AFTER_RE.match(text[: clause[1]], mention.end)
-    phrase = _noun_phrase(_WORD_RE.findall(after.group(1))) if after else ""
-    if after and phrase and not re.fullmatch(_COMPARATIVE, phrase):
-        phrase = _TRAILING_CHANGE_RE.sub("", phrase) or phrase
-        end = text.index(phrase.split()[-1], after.start(1)) + len(phrase.split()[-1])
-        return phrase, mention.start, end
-    before = text[max(clause[0], floor) : limit]
-    if link := _METRIC_BEFORE_RE.search(before):
-        words = _WORD_RE.findall(link.group(1) or "")
-        if reversed_phrase := _noun_phrase(list(reversed(words))):
-            phrase = " ".join(reversed(reversed_phrase.split()))
-            start = text.rfind(phrase.split()[0], max(clause[0], floor), limit)
-            if _OUTPERFORM_RE.search(text[clause[0] : max(start, clause[0])]):
-                # "outperforms the prior approach by 49.5%": the phrase is the baseline.
-                return "performance", mention.start, mention.end
-            return phrase, start if start >= 0 else mention.start, mention.end
-    fallback = {"x": "speedup", "%": "improvement", "FPS": "speed"}.get(mention.unit or "", "")
-    if not fallback:
-        fallback = "memory" if _ABSOLUTE_UNITS.match(mention.unit or "") else "score"
-    return fallback, mention.start, mention.end
-
-
-_BASELINE_RE = re.compile(
-    r"\b(?i:compared (?:with|to)|(?<!rather )than(?!\s+(?:an?\s+)?[\d~])|versus|vs\.?|against|"
-    r"relative to|out-?perform(?:s|ed|ing)?|surpass(?:es|ed|ing)?|on par with|comparable to|"
-    r"matching|superior (?:\w+\s+)?to|"
-    r"over(?!\s+(?:an?\s|the\s+(?:first|course|past)|\d|~|more|half)))\s+"
-    r"((?:the\s+)?(?:[^,;.()]|\.(?=\d)){2,80}?)(?=\s+(?:on|in|when|while|across|for|by|with|at|under|and|of|"
-    r"respectively)\b|[,;()]|\.(?:\s|$)|$)"
-)
-
-
-def baseline_of(text: str, mention: Mention, sentence: tuple[int, int]) -> str | None:
-    """What the number is compared against, as the abstract says it: "than vanilla reversible
-    training", "compared to GLibcs allocator", "outperforms PyTorch by", "from 35.0 to"."""
-    start = mention.start
-    previous = re.search(rf"from\s+({_NUM}(?:\s?\S+)?)\s+to\s+\S*$", text[sentence[0] : start])
-    if previous and not re.search(r"rang\w*\s+from", text[sentence[0] : start][-40:]):
-        return previous.group(1)
-    if share := re.match(
-        r"\s*of\s+(?:the\s+)?[\w\-]+(?:\s+[\w\-]+)?\s+of\s+([^,;.()]{3,60})",
-        text[mention.end : sentence[1]],
-    ):
-        return share.group(1).strip()  # "75% of the throughput of serving a single LoRA"
-    if found := _compared_to(text, mention.end, sentence[1], sentence[0], mention.start):
-        return found
-    # "For instance, ..." gives an example of the comparison the sentence before made.
-    if sentence[0] > 0 and re.match(r"(?i:for (?:instance|example))", text[sentence[0] :]):
-        previous_start = max(text.rfind(". ", 0, sentence[0] - 2) + 2, 0)
-        return _compared_to(text, sentence[0], sentence[0], previous_start, sentence[0])
-    return None
-
-
-def _compared_to(text: str, after: int, end: int, start: int, before: int) -> str | None:
-    """The first comparison in text[after:end], else the last one in text[start:before]."""
-    following = list(_BASELINE_RE.finditer(text, after, end))
-    preceding = list(_BASELINE_RE.finditer(text, start, before))
-    for match in following[:1] + preceding[::-1]:
-        phrase = match.group(1).strip()
-        if phrase and not re.match(rf"{_NUM}", phrase):
-            return phrase
-    return None
-
-
-_CONDITION_RE = re.compile(
-    r"\s+(?:on|for|at|under)\s+((?:the\s+)?[A-Z0-9][\w\-+]*(?:\.\d+)?(?:\s+[A-Z0-9][\w\-+]*){0,3}"
-    r"(?:\s+(?:task|dataset|benchmark|model|stage)s?)?)"
-)
-
-
-def condition_of(text: str, end: int, clause: tuple[int, int]) -> str | None:
-    """Where the number holds, when it is named right after it: "on ImageNet", "on NVIDIA
-    B200", or a parenthesized size "(7B)"."""
-    if size := re.match(rf"\s*\(({_NUM}[KMBT])\)", text[end : clause[1]]):
-        return size.group(1)
-    window = text[end : min(clause[1], end + 60)]
-    match = _CONDITION_RE.match(window) or _CONDITION_RE.search(window)
-    return match.group(1).rstrip(".") if match else None
 
 
 # ---------------------------------------------------------------- is it the paper's own result
@@ -517,7 +549,8 @@ _RESULT_CUE_RE = re.compile(
     r"faster|slower|higher|lower|better|fewer|less|more|saving\w*|sav(?:e|es|ed)|cut\w*|"
     r"gain\w*|achiev\w*|attain\w*|reach\w*|deliver\w*|yield\w*|obtain\w*|enabl\w*|up to|"
     r"overhead|throughput|latency|accuracy|outperform|state-of-the-art|sota|baseline\w*|"
-    r"drop\w*|shrink\w*|lift\w*|rais\w*|halv\w*|doubl\w*)\b",
+    r"drop\w*|shrink\w*|lift\w*|rais\w*|halv\w*|doubl\w*)\b"
+    r"|\b(?:results?|findings)\s*:",  # a structured abstract's "Results:" section
     re.I,
 )
 
@@ -529,152 +562,3 @@ def presents_result(text: str, sentence: tuple[int, int], method: str | None) ->
     words = text[sentence[0] : sentence[1]]
     own = _OWN_WORK_RE.search(words) or (method is not None and method in words)
     return bool(own or _RESULT_CUE_RE.search(words))
-
-
-# ---------------------------------------------------------------- "respectively" lists
-
-_RESPECTIVELY_RE = re.compile(r",?\s*respectively\b", re.I)
-_LIST_ITEM_SPLIT_RE = re.compile(r"\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+")
-_LIST_INTRO_RE = re.compile(r"\b(?:in|on|for|of)\s+(?:the\s+)?(?:terms\s+of\s+)?", re.I)
-
-
-def respective_metric(text: str, mention: Mention, sentence: tuple[int, int]) -> str | None:
-    """'279x and 480x speedups in initialization and query time, respectively': the i-th
-    number takes the i-th item of the list before "respectively" (with the noun the numbers
-    share: "initialization speedup"). None when the sentence has no such pairing."""
-    end = sentence[1]
-    resp = _RESPECTIVELY_RE.search(text, mention.end, end)
-    if resp is None:
-        return None
-    # The numbers of the list: the mention and its neighbours joined by ",", "and", "/".
-    numbers = list(_NUMBER_RE.finditer(text, sentence[0], resp.start()))
-    group: list[re.Match[str]] = []
-    for match in numbers:
-        if group and not re.fullmatch(
-            r"\s?(?:[x×%]|times|percent)?\s*(?:,\s*|,?\s*and\s+|/)\s*(?:up to\s+)?[+~]?",
-            text[group[-1].end() : match.start()],
-            re.I,
-        ):
-            if any(g.start() <= mention.start < g.end() + 1 for g in group):
-                break
-            group = []
-        group.append(match)
-    if len(group) < 2 or not any(g.start() <= mention.start <= g.end() for g in group):
-        return None
-    position = next(i for i, g in enumerate(group) if g.start() <= mention.start <= g.end())
-    tail = text[group[-1].end() : resp.start()]
-    if unit := _UNIT_RE.match(tail):
-        tail = tail[unit.end() :]
-    intro = None
-    for found in _LIST_INTRO_RE.finditer(tail):
-        intro = found  # the last "in"/"on"/"for" before "respectively"
-    if intro is None:
-        return None
-    noun = _noun_phrase(_WORD_RE.findall(tail[: intro.start()]))
-    items = [i.strip() for i in _LIST_ITEM_SPLIT_RE.split(tail[intro.end() :]) if i.strip()]
-    if len(items) != len(group):
-        return None
-    item = " ".join(_WORD_RE.findall(items[position])[:4])
-    last = _WORD_RE.findall(items[-1])
-    if len(item.split()) == 1 and len(last) >= 3 and names_quantity(" ".join(last[1:])):
-        # "offline, online and total communication overhead": the head noun is shared
-        item = f"{item} {' '.join(last[1:])}" if position < len(items) - 1 else " ".join(last)
-    noun = _TRAILING_CHANGE_RE.sub("", noun) if noun else ""
-    noun = re.sub(r"(?<=up)s$", "", noun) if noun and names_quantity(noun) else ""
-    label = f"{item} {noun}".strip() if noun and noun.lower() not in item.lower() else item
-    return label or None
-
-
-# ---------------------------------------------------------------- plain labels
-
-_FRAGMENT_START_RE = re.compile(r"^(?:only|just|this|that|these|those|it|which)\b", re.I)
-
-
-def plain_baseline(baseline: str | None) -> str | None:
-    """A baseline a reader can use, or None: plain words with a content word, not a number or
-    a pronoun ("only 21%", "this result", "a" are not baselines)."""
-    if baseline is None:
-        return None
-    cleaned = " ".join(baseline.split()).strip(" ,;:.")
-    if not cleaned or _FRAGMENT_START_RE.match(cleaned):
-        return None
-    if len(cleaned) > 80:
-        return None
-    if re.match(r"\d", cleaned):
-        # "from 35.0 GPU hours to": the starting value, with its unit, is the baseline
-        if not re.match(rf"{_NUM}\s?(?:%|[A-Za-z])", cleaned):
-            return None
-    elif not re.search(r"[A-Za-z]{2,}", cleaned):
-        return None
-    if re.fullmatch(r"(?:the\s+)?(?:performance|results?|models?|methods?)", cleaned, re.I):
-        return None
-    return cleaned
-
-
-# ---------------------------------------------------------------- metric named elsewhere
-
-# Nouns that name a measured quantity (the families of ANNOTATION.md and a few general ones).
-_QUANTITY = (
-    r"speed-?ups?|speed|throughput|latency|latencies|runtime|run-time|time|FPS|memory|footprint|"
-    r"VRAM|KV[- ]cache|storage|accuracy|accuracies|error(?: rate)?s?|F1|BLEU|ROUGE(?:-\w+)?|"
-    r"precision|recall|mAP|AP|WER|CER|perplexity|FID|PSNR|SSIM|mIoU|success rates?|win rates?|"
-    r"cost|costs|price|energy|power|overheads?|bandwidth|traffic|communication|parameters|"
-    r"compression(?: ratio)?|performance|efficiency|utili[sz]ation|usage|consumption|"
-    r"Exact Match|EM|AUC|AUROC|correlation|scores?"
-)
-_QUANTITY_RE = re.compile(rf"(?<![\w-])(?:{_QUANTITY})(?![\w-])", re.I)
-_SUBJECT_WORDS = re.compile(
-    r"(?:method|approach|framework|system|model|kernel|scheme|technique|design|algorithm|"
-    r"it|ours|work|paper)s?",
-    re.I,
-)
-
-
-def names_quantity(phrase: str) -> bool:
-    """Whether a metric phrase names a measured quantity ('top-1 accuracy', 'memory')."""
-    return bool(_QUANTITY_RE.search(phrase))
-
-
-def quantity_phrase(text: str, mention: Mention, clause: tuple[int, int]) -> str | None:
-    """The quantity the clause says the number measures when it is not written next to it:
-    "improves the top-1 accuracy of ViT on ImageNet by up to 1.7%" gives "top-1 accuracy".
-    The nearest quantity noun before the number in the clause, else the nearest after; with
-    the modifiers right before it ("end-to-end", "top-1", "query")."""
-    before = list(_QUANTITY_RE.finditer(text, clause[0], mention.start))
-    after = list(_QUANTITY_RE.finditer(text, mention.end, clause[1]))
-    found = before[-1] if before else (after[0] if after else None)
-    if found is None or found.group(0).lower() in {"score", "scores"}:
-        return None
-    words = _WORD_RE.findall(text[max(clause[0], found.start() - 40) : found.start()])
-    modifiers: list[str] = []
-    for word in reversed(words[-2:]):
-        if (
-            len(word) < 2
-            or _STOP_RE.fullmatch(word)
-            or _VERB_RE.match(word)
-            or _SUBJECT_WORDS.fullmatch(word)
-            or _QUANTITY_RE.fullmatch(word)
-        ):
-            break
-        modifiers.insert(0, word)
-    return " ".join([*modifiers, found.group(0)])
-
-
-def is_name_label(phrase: str) -> bool:
-    """A label made only of names ('ViT', 'NYUD-v2 dataset', 'DRAM', 'PostgreSQL'): where the
-    number holds, not what it measures."""
-    words = [w for w in phrase.split() if not re.fullmatch(r"(?i:dataset|benchmark)s?", w)]
-    return (
-        bool(words)
-        and all(re.search(r"[A-Z].*[A-Z]|\d|[A-Z][a-z]+[A-Z]", w) for w in words)
-        and not names_quantity(phrase)
-    )
-
-
-def is_subject_label(phrase: str, method: str | None) -> bool:
-    """A label that names the method or its kind ('kernel', 'our method', 'ViT'), not what
-    was measured."""
-    words = phrase.split()
-    if method and method.lower() in phrase.lower():
-        return True
-    return all(_SUBJECT_WORDS.fullmatch(w) or _STOP_RE.fullmatch(w) for w in words)
