@@ -3,6 +3,8 @@
     python3 scripts/local_model.py start                      # once: the server on 127.0.0.1:8088
     .venv/bin/python bench/bench_real_model.py --papers 6 --modes json_schema
     .venv/bin/python bench/bench_real_model.py                 # 40 seed papers, every mode
+    .venv/bin/python bench/bench_real_model.py --modes confirm --minutes 30 --state s.json
+                                               # again later with the same --state: continues
 
 For each structured-output mode (json_schema, json_object, prompt) with full extraction
 (prompts/summarize/: the model writes every gain, quote included), and for the
@@ -90,6 +92,42 @@ def _score(
     )
 
 
+@dataclass
+class Progress:
+    """What one mode has done so far, kept in the --state file after every batch, so a run cut
+    by --minutes (or Ctrl-C) is continued by the next one with the same --state."""
+
+    tried: list[str] = field(default_factory=list)
+    preds: dict[str, PaperSummary] = field(default_factory=dict)
+    failures: dict[str, str] = field(default_factory=dict)
+    warnings: dict[str, str] = field(default_factory=dict)
+    reasks: int = 0
+    seconds: float = 0.0
+    output_tokens: int = 0
+    input_tokens: int = 0
+    request_seconds: float = 0.0
+
+    @classmethod
+    def load(cls, path: Path | None, mode: str, model: str) -> Progress:
+        if path is None or not path.exists():
+            return cls()
+        saved = json.loads(path.read_text()).get(f"{mode}@{model}")
+        if saved is None:
+            return cls()
+        preds = {k: PaperSummary.model_validate(v) for k, v in saved.pop("preds").items()}
+        return cls(preds=preds, **saved)
+
+    def save(self, path: Path | None, mode: str, model: str) -> None:
+        if path is None:
+            return
+        state = json.loads(path.read_text()) if path.exists() else {}
+        data = {**self.__dict__, "preds": {k: v.model_dump() for k, v in self.preds.items()}}
+        state[f"{mode}@{model}"] = data
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state, indent=1))
+        tmp.replace(path)  # never a half-written state file
+
+
 def llm_mode(
     mode: str,
     ids: list[str],
@@ -100,9 +138,11 @@ def llm_mode(
     model: str,
     batch_size: int | None,
     minutes: float | None = None,
+    state: Path | None = None,
 ) -> ModeResult:
     """One mode over `ids`; with `minutes`, no batch is started after that much time and the
-    figures cover the papers tried (the table says how many)."""
+    figures cover the papers tried (the table says how many). With `state`, papers an earlier
+    run with the same state file tried are not sent again; the figures cover all of them."""
     tmp = Path(tempfile.mkdtemp(prefix=f"bench-real-{mode}-"))
     store = open_engine(f"sqlite:///{tmp / 'bench.db'}")
     extra: dict[str, Any] = {} if batch_size is None else {"max_papers_per_batch": batch_size}
@@ -119,18 +159,18 @@ def llm_mode(
     assert run.id is not None
     prompt = summarize_prompt(settings.extraction)
     engine = LLMSummarizer(LLM(settings, store, run_id=run.id), prompt, settings)
-    preds: dict[str, PaperSummary] = {}
-    failures: dict[str, str] = {}
-    warnings: dict[str, str] = {}
-    reasks = 0
+    done = Progress.load(state, mode, model)
+    todo = [pid for pid in ids if pid not in done.tried]
+    if done.tried:
+        print(f"  {mode}: {len(done.tried)} papers tried before (state {state})", file=sys.stderr)
     size = settings.max_papers_per_batch
     start = time.perf_counter()
-    tried = 0
-    for at in range(0, len(ids), size):
+    for at in range(0, len(todo), size):
         if minutes is not None and time.perf_counter() - start > minutes * 60:
-            print(f"  {mode}: {minutes:g} minutes are up; {tried} papers tried", file=sys.stderr)
+            print(f"  {mode}: {minutes:g} minutes are up", file=sys.stderr)
             break
-        chunk = ids[at : at + size]
+        chunk = todo[at : at + size]
+        began = time.perf_counter()
         items = [
             make_item(
                 n + at + 1,
@@ -146,31 +186,37 @@ def llm_mode(
         sent_before = len(calls_of_run(store, run.id))
         outcomes = engine.summarize_batch(items, {pid: papers[pid].abstract for pid in chunk})
         new_calls = calls_of_run(store, run.id)[sent_before:]
-        reasks += max((c.attempt for c in new_calls), default=1) - 1
+        done.reasks += max((c.attempt for c in new_calls), default=1) - 1
+        done.output_tokens += sum(c.output_tokens for c in new_calls)
+        done.input_tokens += sum(c.input_tokens for c in new_calls)
+        done.request_seconds += sum(c.latency_ms for c in new_calls) / 1000
         for outcome in outcomes:
             if outcome.summary is not None:
-                preds[outcome.item.ref] = outcome.summary
+                done.preds[outcome.item.ref] = outcome.summary
                 if outcome.warning:
-                    warnings[outcome.item.ref] = outcome.warning
+                    done.warnings[outcome.item.ref] = outcome.warning
             else:
-                failures[outcome.item.ref] = outcome.error or "no summary"
-        tried = at + len(chunk)
-        print(f"  {mode}: {tried}/{len(ids)} papers, {len(preds)} valid", file=sys.stderr)
-    seconds = time.perf_counter() - start
-    calls = calls_of_run(store, run.id)
-    ids = ids[:tried]
+                done.failures[outcome.item.ref] = outcome.error or "no summary"
+        done.tried += chunk
+        done.seconds += time.perf_counter() - began
+        done.save(state, mode, model)
+        print(
+            f"  {mode}: {len(done.tried)}/{len(ids)} papers, {len(done.preds)} valid",
+            file=sys.stderr,
+        )
+    tried = [pid for pid in ids if pid in done.tried]
     return ModeResult(
         mode,
-        len(ids),
-        len(preds),
-        reasks,
-        seconds,
-        sum(c.output_tokens for c in calls),
-        sum(c.input_tokens for c in calls),
-        sum(c.latency_ms for c in calls) / 1000,
-        _score(preds, ids, papers, gold),
-        failures,
-        warnings,
+        len(tried),
+        len([pid for pid in tried if pid in done.preds]),
+        done.reasks,
+        done.seconds,
+        done.output_tokens,
+        done.input_tokens,
+        done.request_seconds,
+        _score({p: s for p, s in done.preds.items() if p in tried}, tried, papers, gold),
+        done.failures,
+        done.warnings,
     )
 
 
@@ -215,6 +261,13 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="per mode: start no batch after this many minutes (figures cover the papers tried)",
     )
+    parser.add_argument(
+        "--state",
+        type=Path,
+        default=None,
+        help="keep each mode's progress in this JSON file; a later run with it continues "
+        "where this one stopped and reports all the papers tried",
+    )
     args = parser.parse_args(argv)
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     unknown = [m for m in modes if m not in MODES]
@@ -243,6 +296,7 @@ def main(argv: list[str] | None = None) -> int:
                 model=model,
                 batch_size=args.batch,
                 minutes=args.minutes,
+                state=args.state,
             )
         )
     print(f"{len(ids)} seed papers, model {model} at {args.base_url}\n")
