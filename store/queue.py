@@ -42,6 +42,11 @@ class QueueQuery:
     q: str = ""  # substring of id, title, abstract or shown takeaway (case-blind)
 
     @property
+    def filters_state(self) -> bool:
+        """Whether any condition is on the papers' read state (all but the text)."""
+        return bool(self.status or self.engine or self.claims != "any" or self.failed)
+
+    @property
     def needs_state_row(self) -> bool:
         """Whether every matching paper has a state row (something was written on it)."""
         return bool(
@@ -109,9 +114,11 @@ def _conditions(wanted: QueueQuery, dialect: str) -> list[ColumnElement[bool]]:
 def _source(wanted: QueueQuery) -> tuple[ColumnElement[int], FromClause]:
     """The paper id column and the rows a queue statement reads: the state table alone when
     every match has a row and no text is searched (an index in id order serves the filter),
-    else every paper with its state, if any."""
+    the papers alone when nothing is asked of the state, else every paper with its state."""
     if wanted.needs_state_row and not wanted.q:
         return col(PaperState.paper_id), PaperState.__table__  # type: ignore[attr-defined,return-value]
+    if not wanted.filters_state:
+        return col(Paper.id), Paper.__table__  # type: ignore[attr-defined,return-value]
     joined = Paper.__table__.outerjoin(  # type: ignore[attr-defined]
         PaperState.__table__,  # type: ignore[attr-defined]
         col(PaperState.paper_id) == col(Paper.id),
@@ -226,7 +233,7 @@ def status_counts(store: Engine, statuses: tuple[str, ...]) -> dict[str, int]:
     state = PaperState
     reviewed = (
         select(col(state.status), func.count())
-        .where(col(state.status) != "draft")
+        .where(col(state.status).in_([s for s in statuses if s != "draft"]))
         .group_by(col(state.status))
     )
     total = select(literal("*papers"), func.count()).select_from(Paper)
