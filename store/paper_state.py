@@ -17,9 +17,22 @@ current abstract: a draft with no summary (ingest writes no row).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
+from functools import cache
 
-from sqlalchemy import ColumnElement, Connection, Select, case, false, func, or_, text, true
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Insert,
+    Select,
+    bindparam,
+    case,
+    false,
+    func,
+    or_,
+    text,
+    true,
+)
 from sqlalchemy import select as core_select  # more columns than sqlmodel's select types
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
@@ -96,8 +109,9 @@ def _newest_id(*where: ColumnElement[bool], row: type[Summary]) -> ColumnElement
     )
 
 
-def _states(paper_ids: Sequence[int]) -> Select[tuple[object, ...]]:
-    """The state of these papers by the rules above, one row each, in the columns of _COLUMNS."""
+def _states() -> Select[tuple[object, ...]]:
+    """The state of the papers with ids in the expanding parameter `ids`, by the rules above,
+    one row each, in the columns of _COLUMNS."""
     failure, rating = aliased(Summary), aliased(Summary)
     # MATERIALIZED: the rules run once a paper, not again where the joins below read them
     rules = (
@@ -111,7 +125,7 @@ def _states(paper_ids: Sequence[int]) -> Select[tuple[object, ...]]:
                 col(rating.status) == "ok", col(rating.relevance_score).is_not(None), row=rating
             ).label("rating_id"),
         )
-        .where(col(Paper.id).in_(paper_ids))
+        .where(col(Paper.id).in_(bindparam("ids", expanding=True)))
         .cte("rules")
         .prefix_with("MATERIALIZED")
     )
@@ -136,34 +150,39 @@ def _states(paper_ids: Sequence[int]) -> Select[tuple[object, ...]]:
     )
 
 
+@cache
+def _upsert(dialect: str) -> Insert:
+    """The states of papers `ids` written over their rows, where they changed. Built once per
+    dialect: building the statement costs more than running it for a chunk."""
+    table = PaperState.__table__  # type: ignore[attr-defined]
+    make_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = make_insert(table).from_select(list(_COLUMNS), _states())
+    changed = {name: statement.excluded[name] for name in _COLUMNS[1:]}
+    return statement.on_conflict_do_update(
+        index_elements=["paper_id"],
+        set_=changed,
+        where=or_(*(table.c[n].is_distinct_from(v) for n, v in changed.items())),
+    )
+
+
+# Two transactions writing the same paper (a review, a worker's summary) each read the rules
+# in their own snapshot; on PostgreSQL the second to refresh waits here for the first to commit
+# and then reads both. (SQLite has one writer at a time.)
+_LOCK_PAPERS = text(
+    "SELECT pg_advisory_xact_lock(CAST(:key AS integer), i) "
+    "FROM unnest(CAST(:ids AS integer[])) AS i ORDER BY i"
+)
+
+
 def refresh(conn: Connection, paper_ids: Iterable[int]) -> None:
     """Bring the state of these papers up to date, in `conn`'s transaction (after the writes)."""
     ids = sorted(set(paper_ids))
-    table = PaperState.__table__  # type: ignore[attr-defined]
     dialect = conn.dialect.name
-    make_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
         if dialect == "postgresql":
-            # Two transactions writing the same paper (a review, a worker's summary) each read
-            # the rules in their own snapshot; the second to refresh waits for the first to
-            # commit and then reads both. (SQLite has one writer at a time.)
-            conn.execute(
-                text(
-                    "SELECT pg_advisory_xact_lock(CAST(:key AS integer), i) "
-                    "FROM unnest(CAST(:ids AS integer[])) AS i ORDER BY i"
-                ),
-                {"key": _STATE_LOCK, "ids": chunk},
-            )
-        statement = make_insert(table).from_select(list(_COLUMNS), _states(chunk))
-        changed = {name: statement.excluded[name] for name in _COLUMNS[1:]}
-        conn.execute(
-            statement.on_conflict_do_update(
-                index_elements=["paper_id"],
-                set_=changed,
-                where=or_(*(table.c[n].is_distinct_from(v) for n, v in changed.items())),
-            )
-        )
+            conn.execute(_LOCK_PAPERS, {"key": _STATE_LOCK, "ids": chunk})
+        conn.execute(_upsert(dialect), {"ids": chunk})
 
 
 def refresh_all(conn: Connection) -> None:

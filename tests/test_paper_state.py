@@ -18,6 +18,7 @@ from agent.review.actions import approve, correct, reject, reopen
 from store.db import _alembic_config, open_engine, writer
 from store.summaries import MadeBy, NewSummary, save_failure, save_summaries, save_summary
 from store.tables import Paper
+from tests.pg_server import PostgresServer
 from tests.scale_data import load_synthetic, synthetic_records, write_jsonl
 from tests.state_reference import blank_state, reference_states, stored_states
 
@@ -136,3 +137,17 @@ def test_the_migration_fills_the_state_of_a_store_written_before_it(
         command.upgrade(cfg, "heads")
     with Session(store) as session:
         assert stored_states(session) == expected
+
+
+@pytest.mark.postgres
+def test_the_state_follows_every_write_on_postgresql(
+    postgres_server: PostgresServer, tmp_path: Path
+) -> None:
+    store = open_engine(postgres_server.create_database())
+    load_synthetic(store, tmp_path, 12)
+    write_everything(store, tmp_path)
+    with Session(store) as session:
+        states = stored_states(session)
+        assert states == reference_states(session)
+    assert states[1]["engine"] == "llm" and states[3]["status"] == "corrected"
+    store.dispose()
