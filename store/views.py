@@ -7,9 +7,9 @@ the claim strength) is its read state (store/paper_state.py), joined here to the
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Engine, case, func, literal, or_, true
 from sqlalchemy import select as core_select  # more columns than sqlmodel's select types
@@ -22,6 +22,7 @@ from store.tables import Digest, DigestEntry, GainRecord, LLMCall, Paper, PaperS
 
 # A gain's columns in the order of the output model (what Gain.model_dump() gives).
 GAIN_FIELDS = tuple(Gain.model_fields)
+T = TypeVar("T")
 
 
 @dataclass
@@ -46,19 +47,37 @@ def paper_views(
         return _paper_views(session, not_in_digest, None if ids is None else list(ids))
 
 
-def iter_paper_views(
-    store: Engine, *, not_in_digest: bool = False, chunk: int = 2_000
-) -> Iterator[PaperView]:
-    """Every paper's view in id order, read in keyset chunks (four statements a chunk), so
+def _rating(score: int | None, reason: str | None) -> tuple[int, str] | None:
+    """An LLM relevance rating as readers get it (None: no LLM was asked)."""
+    return None if score is None else (score, reason or "")
+
+
+def _keyset(
+    store: Engine, read: Callable[[Session, int], list[T]], key: Callable[[T], int], chunk: int
+) -> Iterator[T]:
+    """What `read(session, after)` finds a keyset chunk at a time (at most `chunk` items, in
+    paper id order, each read in a session of its own), until a chunk comes back short; so
     memory stays flat however many papers the store holds."""
     after = 0
     while True:
         with Session(store, expire_on_commit=False) as session:
-            views = _paper_views(session, not_in_digest, None, after=after, limit=chunk)
-        yield from views
-        if len(views) < chunk:
+            found = read(session, after)
+        yield from found
+        if len(found) < chunk:
             return
-        after = views[-1].paper.id or 0
+        after = key(found[-1])
+
+
+def iter_paper_views(
+    store: Engine, *, not_in_digest: bool = False, chunk: int = 2_000
+) -> Iterator[PaperView]:
+    """Every paper's view in id order, read in keyset chunks (three statements a chunk)."""
+    return _keyset(
+        store,
+        lambda session, after: _paper_views(session, not_in_digest, None, after=after, limit=chunk),
+        lambda view: view.paper.id or 0,
+        chunk,
+    )
 
 
 def _paper_views(
@@ -128,9 +147,9 @@ def _paper_views(
                 # only machine attempts fail (store/summaries.save_failure)
                 machine_failure=failure if failed else None,
                 last_failure=failure,
-                llm_relevance=None
-                if rating is None or rating.relevance_score is None
-                else (rating.relevance_score, rating.relevance_reason or ""),
+                llm_relevance=_rating(rating.relevance_score, rating.relevance_reason)
+                if rating
+                else None,
             )
         )
     current = {v.summary.id: v for v in views if v.summary is not None}
@@ -265,46 +284,46 @@ def digest_candidates(
     loads only the ones it keeps (paper_views(ids=...))."""
     state = PaperState
     shown, rated = aliased(Summary), aliased(Summary)
-    only = _digest_rows(statuses, not_in_digest)
-    after = 0
-    while True:
-        with Session(store) as session:
-            rows = session.execute(
-                core_select(
-                    col(state.paper_id),
-                    col(Paper.title),
-                    col(Paper.abstract),
-                    col(Paper.authors),
-                    col(Paper.categories),
-                    col(shown.takeaway),
-                    col(state.status),
-                    col(rated.relevance_score),
-                    col(rated.relevance_reason),
-                    col(state.strength),
-                )
-                .select_from(state)
-                .join(Paper, col(Paper.id) == col(state.paper_id))
-                .join(shown, col(shown.id) == col(state.summary_id))
-                .outerjoin(rated, col(rated.id) == col(state.rating_id))
-                .where(col(state.paper_id) > after, *only)
-                .order_by(col(state.paper_id))
-                .limit(chunk)
-            ).all()
-        for pid, title, abstract, authors, categories, takeaway, st, score, why, strength in rows:
-            yield Candidate(
-                pid,
-                title,
-                abstract,
-                list(authors or []),
-                list(categories or []),
-                takeaway or "",
-                st,
-                None if score is None else (score, why or ""),
-                strength,
+    query = (
+        core_select(
+            col(state.paper_id),
+            col(Paper.title),
+            col(Paper.abstract),
+            col(Paper.authors),
+            col(Paper.categories),
+            col(shown.takeaway),
+            col(state.status),
+            col(rated.relevance_score),
+            col(rated.relevance_reason),
+            col(state.strength),
+        )
+        .select_from(state)
+        .join(Paper, col(Paper.id) == col(state.paper_id))
+        .join(shown, col(shown.id) == col(state.summary_id))
+        .outerjoin(rated, col(rated.id) == col(state.rating_id))
+        .where(*_digest_rows(statuses, not_in_digest))
+        .order_by(col(state.paper_id))
+        .limit(chunk)
+    )
+
+    def read(session: Session, after: int) -> list[Candidate]:
+        rows = session.execute(query.where(col(state.paper_id) > after))
+        return [
+            Candidate(
+                r.paper_id,
+                r.title,
+                r.abstract,
+                list(r.authors or []),
+                list(r.categories or []),
+                r.takeaway or "",
+                r.status,
+                _rating(r.relevance_score, r.relevance_reason),
+                r.strength,
             )
-        if len(rows) < chunk:
-            return
-        after = rows[-1][0]
+            for r in rows
+        ]
+
+    return _keyset(store, read, lambda c: c.paper_id, chunk)
 
 
 @dataclass(frozen=True)
@@ -367,6 +386,7 @@ class ExportRecord:
     """One paper as an export writes it: its summary shown (engine None: none) with its gains
     (dicts in the fields of agent/core/models.Gain), else its newest failure, if any."""
 
+    paper_id: int
     public_id: str
     title: str
     arxiv_id: str | None
@@ -387,47 +407,48 @@ def export_records(store: Engine, *, chunk: int = 5_000) -> Iterator[ExportRecor
     so memory stays flat and no table object is built."""
     state = PaperState
     shown, failure = aliased(Summary), aliased(Summary)
-    gain_columns = [getattr(GainRecord, name) for name in GAIN_FIELDS]
-    after = 0
-    while True:
-        with Session(store) as session:
-            rows = session.execute(
-                core_select(
-                    col(Paper.id),
-                    col(Paper.source_id),
-                    col(Paper.key),
-                    col(Paper.title),
-                    col(Paper.arxiv_id),
-                    col(Paper.url),
-                    col(shown.id).label("summary_id"),
-                    col(shown.takeaway),
-                    col(shown.has_claims),
-                    col(shown.engine),
-                    col(shown.model),
-                    col(shown.prompt_version),
-                    col(failure.engine).label("failure_engine"),
-                    col(failure.error).label("failure_error"),
-                )
-                .select_from(Paper)
-                .outerjoin(state, col(state.paper_id) == col(Paper.id))
-                .outerjoin(shown, col(shown.id) == col(state.summary_id))
-                .outerjoin(failure, col(failure.id) == col(state.failure_id))
-                .where(col(Paper.id) > after)
-                .order_by(col(Paper.id))
-                .limit(chunk)
-            ).all()
-            if not rows:
-                return
-            gains: dict[int, list[dict[str, Any]]] = {}
-            for summary_id, *values in session.execute(
-                core_select(col(GainRecord.summary_id), *gain_columns)
-                .join(state, col(state.summary_id) == col(GainRecord.summary_id))
-                .where(col(state.paper_id) > after, col(state.paper_id) <= rows[-1][0])
-                .order_by(col(GainRecord.summary_id), col(GainRecord.position))
-            ):
-                gains.setdefault(summary_id, []).append(dict(zip(GAIN_FIELDS, values, strict=True)))
-        for row in rows:
-            yield ExportRecord(
+    gains_shown = (
+        core_select(col(GainRecord.summary_id), *(getattr(GainRecord, n) for n in GAIN_FIELDS))
+        .join(state, col(state.summary_id) == col(GainRecord.summary_id))
+        .order_by(col(GainRecord.summary_id), col(GainRecord.position))
+    )
+
+    def read(session: Session, after: int) -> list[ExportRecord]:
+        rows = session.execute(
+            core_select(
+                col(Paper.id),
+                col(Paper.source_id),
+                col(Paper.key),
+                col(Paper.title),
+                col(Paper.arxiv_id),
+                col(Paper.url),
+                col(shown.id).label("summary_id"),
+                col(shown.takeaway),
+                col(shown.has_claims),
+                col(shown.engine),
+                col(shown.model),
+                col(shown.prompt_version),
+                col(failure.engine).label("failure_engine"),
+                col(failure.error).label("failure_error"),
+            )
+            .select_from(Paper)
+            .outerjoin(state, col(state.paper_id) == col(Paper.id))
+            .outerjoin(shown, col(shown.id) == col(state.summary_id))
+            .outerjoin(failure, col(failure.id) == col(state.failure_id))
+            .where(col(Paper.id) > after)
+            .order_by(col(Paper.id))
+            .limit(chunk)
+        ).all()
+        if not rows:
+            return []
+        gains: dict[int, list[dict[str, Any]]] = {}
+        for summary_id, *values in session.execute(
+            gains_shown.where(col(state.paper_id) > after, col(state.paper_id) <= rows[-1][0])
+        ):
+            gains.setdefault(summary_id, []).append(dict(zip(GAIN_FIELDS, values, strict=True)))
+        return [
+            ExportRecord(
+                row.id,
                 public_id(row),
                 row.title,
                 row.arxiv_id,
@@ -441,6 +462,7 @@ def export_records(store: Engine, *, chunk: int = 5_000) -> Iterator[ExportRecor
                 row.failure_engine,
                 row.failure_error,
             )
-        if len(rows) < chunk:
-            return
-        after = rows[-1][0]
+            for row in rows
+        ]
+
+    return _keyset(store, read, lambda record: record.paper_id, chunk)
