@@ -7,7 +7,7 @@ the claim strength) is its read state (store/paper_state.py), joined here to the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -307,7 +307,7 @@ def digest_candidates(
     )
 
     def read(session: Session, after: int) -> list[Candidate]:
-        rows = session.execute(query.where(col(state.paper_id) > after))
+        rows = session.connection().execute(query.where(col(state.paper_id) > after))
         return [
             Candidate(
                 r.paper_id,
@@ -368,15 +368,15 @@ def best_candidates(
     order: list[ColumnElement[Any]] = [col(state.strength).desc()]
     if rated:
         order.insert(0, col(state.llm_points).desc())
-    with Session(store) as session:
-        first = [Ranked(*row) for row in session.execute(query.order_by(*order).limit(top))]
+    with store.connect() as conn:
+        first = [Ranked(*row) for row in conn.execute(query.order_by(*order).limit(top))]
         if len(first) < top:
             return first
         last = first[-1]
         tied = [col(state.strength) == last.strength]
         if rated:
             tied.append(col(state.llm_points) == last.llm_points)
-        ties = [Ranked(*row) for row in session.execute(query.where(*tied))]
+        ties = [Ranked(*row) for row in conn.execute(query.where(*tied))]
     key = (last.llm_points, last.strength)
     return [r for r in first if (r.llm_points, r.strength) != key] + ties
 
@@ -413,8 +413,10 @@ def export_records(store: Engine, *, chunk: int = 5_000) -> Iterator[ExportRecor
         .order_by(col(GainRecord.summary_id), col(GainRecord.position))
     )
 
+    # Core rows (session.connection()): the ORM's row handling costs as much as the JSON.
     def read(session: Session, after: int) -> list[ExportRecord]:
-        rows = session.execute(
+        conn = session.connection()
+        rows: Sequence[Any] = conn.execute(
             core_select(
                 col(Paper.id),
                 col(Paper.source_id),
@@ -442,7 +444,7 @@ def export_records(store: Engine, *, chunk: int = 5_000) -> Iterator[ExportRecor
         if not rows:
             return []
         gains: dict[int, list[dict[str, Any]]] = {}
-        for summary_id, *values in session.execute(
+        for summary_id, *values in conn.execute(
             gains_shown.where(col(state.paper_id) > after, col(state.paper_id) <= rows[-1][0])
         ):
             gains.setdefault(summary_id, []).append(dict(zip(GAIN_FIELDS, values, strict=True)))
