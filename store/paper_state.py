@@ -4,7 +4,9 @@
   a reviewer's correction, then an LLM, then the offline engine), the newest first;
 - the review status: that of the latest review of the current abstract (none: draft);
 - failed: the newest machine attempt on the current abstract failed;
-- the newest failed attempt, and the newest LLM relevance rating, on the current abstract.
+- the newest failed attempt, and the newest LLM relevance rating, on the current abstract;
+- what the digest ranks by: that rating's score and the shown summary's claim strength (kept
+  with each summary, agent/core/units.claim_strength).
 
 Every store function that writes what these depend on (summaries and failures in
 store/summaries.py, reviews in store/reviews.py, a changed abstract in store/papers.py) calls
@@ -12,7 +14,8 @@ store/summaries.py, reviews in store/reviews.py, a changed abstract in store/pap
 for up to CHUNK papers, whatever it wrote, and rows whose state did not change are not
 rewritten. Readers (the queue, the read models, the one-paper look-ups) read the row, so a page
 or a digest costs the same at 100 papers as at 100,000. A paper with no row has nothing on its
-current abstract: a draft with no summary (ingest writes no row).
+current abstract: a draft with no summary (ingest writes no row). (The search index still
+picks each paper's takeaway by the first rule in its own triggers, migrations 0004 and 0013.)
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ from store.tables import Paper, PaperState, Review, Summary
 ENGINE_PREFERENCE = {"human": 0, "llm": 1, "offline": 2}
 CHUNK = 500  # papers a statement refreshes
 # Any fixed number: the PostgreSQL advisory lock class a refresh takes per paper (see refresh).
-_STATE_LOCK = 14_0014
+_STATE_LOCK = 140_014
 _COLUMNS = (
     "paper_id", "summary_id", "engine", "has_claims", "strength", "status", "failed",
     "failure_id", "rating_id", "llm_points",
