@@ -227,6 +227,17 @@ class ProfileSettings(BaseModel):
         "0 keeps everything but negative matches, 1 keeps only papers matching an interest.",
     )
 
+    @property
+    def has_interests(self) -> bool:
+        """Whether anything here scores a paper's text (else relevance is the LLM rating)."""
+        return bool(
+            self.keywords
+            or self.topics
+            or self.negative_keywords
+            or self.authors
+            or self.categories
+        )
+
     def prompt_block(self) -> str:
         """The reader's interests as the summarize prompt's <reader_interests> block, so the LLM
         can rate relevance in the same batched call; empty when the profile names no interest."""

@@ -16,7 +16,7 @@ from store.papers import public_id
 from store.reviews import vouched_summaries
 from store.summaries import as_paper_summary
 from store.tables import Paper
-from store.views import iter_paper_views
+from store.views import export_records
 
 ExportFormat = Literal["jsonl", "csv"]
 CSV_FIELDS = [
@@ -38,11 +38,10 @@ CSV_FIELDS = [
 def export_rows(store: Engine) -> Iterator[dict[str, Any]]:
     """Every paper with its current summary (or its status when it has none), streamed from the
     store in keyset chunks with their gains, so memory stays flat at any size."""
-    for view in iter_paper_views(store):
-        paper = view.paper
+    for record in export_records(store):
         row: dict[str, Any] = {
-            "id": public_id(paper),
-            "title": paper.title,
+            "id": record.public_id,
+            "title": record.title,
             "takeaway": None,
             "has_claims": None,
             "gains": [],
@@ -51,21 +50,21 @@ def export_rows(store: Engine) -> Iterator[dict[str, Any]]:
             "model": None,
             "prompt_version": None,
             "error": None,
-            "arxiv_id": paper.arxiv_id,
-            "url": paper.url,
+            "arxiv_id": record.arxiv_id,
+            "url": record.url,
         }
-        if (summary := view.summary) is not None:
+        if record.engine is not None:
             row.update(
-                takeaway=summary.takeaway,
-                has_claims=summary.has_claims,
-                gains=[g.model_dump() for g in view.gains],
+                takeaway=record.takeaway,
+                has_claims=record.has_claims,
+                gains=record.gains,
                 status="ok",
-                engine=summary.engine,
-                model=summary.model,
-                prompt_version=summary.prompt_version,
+                engine=record.engine,
+                model=record.model,
+                prompt_version=record.prompt_version,
             )
-        elif (failure := view.last_failure) is not None:
-            row.update(status="failed", error=failure.error, engine=failure.engine)
+        elif record.failure_engine is not None:
+            row.update(status="failed", error=record.failure_error, engine=record.failure_engine)
         yield row
 
 

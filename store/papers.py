@@ -5,7 +5,8 @@ paper the chunk's records may be, the dedup rules (`_Candidates.find`, `_apply`)
 in record order, and each table is then written in bulk (executemany on SQLite, COPY on
 PostgreSQL). A paper's current abstract is stored once, in `paper.abstract`: its revision row
 has `abstract` NULL, and keeps a text of its own only once a newer abstract replaces it. The
-search index follows the paper table through the triggers of migrations 0004 and 0013.
+search index follows the paper table through the triggers of migrations 0004 and 0013, and a
+changed abstract's read state is refreshed in the same transaction (store/paper_state.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from sqlalchemy import Connection, Engine, text
 from sqlmodel import Session, col, or_, select
 
+from store import paper_state
 from store.db import writer
 from store.search import deferred_index
 from store.tables import Paper, utcnow
@@ -330,6 +332,9 @@ def _write(conn: Connection, papers: list[_Paper], now: datetime) -> None:
     ):
         if rows:
             conn.execute(statement, [_changed_row(p, stamp) for p in rows])
+    # A new abstract has none of the old one's summaries and reviews (or, back to an earlier
+    # text, that text's again); a new paper has no state row until something is written on it.
+    paper_state.refresh(conn, [p.id for p in retexted if p.id is not None])
     _assign_ids(conn, new)
     if new:
         first, last = new[0].id, new[-1].id

@@ -1,24 +1,32 @@
 """The review queue in SQL: filters, keyset pages, a paper's neighbours, counts by status.
 
-Each page is one statement over `paper` in id order (keyset: `id > after`, never OFFSET), with
-the filters as correlated subqueries on the indexed summary and review lookups, so a page costs
-the same at 100 papers as at 100,000. The per-paper rules are those of store/summaries.py and
-store/reviews.py, written as SQL: the summary shown is the valid one on the current abstract
-with the best engine (ENGINE_PREFERENCE), newest first; the status is the latest review of the
-current abstract (none: draft); "failed" means the newest machine attempt on it failed.
+Each page is one statement in paper id order (keyset: `id > after`, never OFFSET) over the
+papers' read state (store/paper_state.py: the summary shown, the review status, whether the
+newest machine attempt failed), whose indexes serve each filter in id order, so a page costs
+the same at 100 papers as at 100,000. A paper with no state row is a draft with no summary.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, and_, case, func, literal, or_, union_all
-from sqlalchemy.orm import aliased
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    FromClause,
+    and_,
+    false,
+    func,
+    literal,
+    or_,
+    true,
+    union_all,
+)
 from sqlmodel import Session, col, select
 
 from store.papers import escape_like
-from store.summaries import ENGINE_PREFERENCE
-from store.tables import Paper, Review, Summary
+from store.tables import Paper, PaperState, Summary
 
 PAGE_SIZE = 50
 
@@ -33,86 +41,89 @@ class QueueQuery:
     failed: bool = False
     q: str = ""  # substring of id, title, abstract or shown takeaway (case-blind)
 
+    @property
+    def filters_state(self) -> bool:
+        """Whether any condition is on the papers' read state (all but the text)."""
+        return bool(self.status or self.engine or self.claims != "any" or self.failed)
 
-def shown_summary_id() -> ColumnElement[int]:
-    """The id of the summary readers see for the outer `paper` row (store/summaries.py)."""
-    s = aliased(Summary)
-    rank = case(ENGINE_PREFERENCE, value=col(s.engine), else_=9)
-    return (
-        select(col(s.id))
-        .where(
-            col(s.paper_id) == col(Paper.id),
-            col(s.abstract_hash) == col(Paper.abstract_hash),
-            col(s.status) == "ok",
+    @property
+    def needs_state_row(self) -> bool:
+        """Whether every matching paper has a state row (something was written on it)."""
+        return bool(
+            self.status not in ("", "draft")
+            or self.engine not in ("", "none")
+            or self.claims == "yes"
+            or self.failed
         )
-        .order_by(rank, col(s.id).desc())
-        .limit(1)
-        .correlate(Paper)
-        .scalar_subquery()
-    )
 
 
-def review_status() -> ColumnElement[str]:
-    """The review status of the outer `paper` row's current abstract (store/reviews.py)."""
-    r = aliased(Review)
-    latest = (
-        select(col(r.status))
-        .where(col(r.paper_id) == col(Paper.id), col(r.abstract_hash) == col(Paper.abstract_hash))
-        .order_by(col(r.id).desc())
-        .limit(1)
-        .correlate(Paper)
-        .scalar_subquery()
-    )
-    return func.coalesce(latest, "draft")
+def _contains(column: Any, text: str, dialect: str) -> ColumnElement[bool]:
+    """A case-blind substring match. On SQLite a plain LIKE: it is exactly as case-blind as
+    lower() (ASCII only, both), without lowering every row's text first (twice as fast)."""
+    pattern = f"%{escape_like(text)}%"
+    if dialect == "sqlite":
+        return column.like(pattern, escape="\\")  # type: ignore[no-any-return]
+    return column.ilike(pattern, escape="\\")  # type: ignore[no-any-return]
 
 
-def _newest_machine_status() -> ColumnElement[str]:
-    m = aliased(Summary)
-    return (
-        select(col(m.status))
-        .where(
-            col(m.paper_id) == col(Paper.id),
-            col(m.abstract_hash) == col(Paper.abstract_hash),
-            col(m.engine) != "human",
-        )
-        .order_by(col(m.id).desc())
-        .limit(1)
-        .correlate(Paper)
-        .scalar_subquery()
-    )
-
-
-def _conditions(wanted: QueueQuery) -> list[ColumnElement[bool]]:
-    """The filter as WHERE clauses on `paper`; the summary-shown ones use one subquery."""
+def _conditions(wanted: QueueQuery, dialect: str) -> list[ColumnElement[bool]]:
+    """The filter as WHERE clauses on `paper_state` (outer joined: a missing row is a draft
+    with no summary) and, for the text, on `paper`."""
+    state = PaperState
     conds: list[ColumnElement[bool]] = []
-    if wanted.status:
-        conds.append(review_status() == wanted.status)
+    if wanted.status == "draft":
+        conds.append(func.coalesce(col(state.status), "draft") == "draft")
+    elif wanted.status:
+        conds.append(col(state.status) == wanted.status)
     if wanted.failed:
-        conds.append(func.coalesce(_newest_machine_status(), "ok") != "ok")
-    if wanted.engine or wanted.claims != "any" or wanted.q:
-        shown = aliased(Summary)
-        sub = select(col(shown.id)).where(col(shown.id) == shown_summary_id())
-        if wanted.engine == "none":
-            conds.append(shown_summary_id().is_(None))
-        elif wanted.engine:
-            conds.append(sub.where(col(shown.engine) == wanted.engine).exists())
-        if wanted.claims != "any":
-            has = sub.where(col(shown.has_claims).is_(True)).exists()
-            conds.append(has if wanted.claims == "yes" else ~has)
-        if wanted.q:
-            pattern = f"%{escape_like(wanted.q)}%"
-            conds.append(
-                or_(
-                    col(Paper.source_id).ilike(pattern, escape="\\"),
-                    and_(
-                        col(Paper.source_id).is_(None), col(Paper.key).ilike(pattern, escape="\\")
-                    ),
-                    col(Paper.title).ilike(pattern, escape="\\"),
-                    col(Paper.abstract).ilike(pattern, escape="\\"),
-                    sub.where(col(shown.takeaway).ilike(pattern, escape="\\")).exists(),
-                )
+        conds.append(col(state.failed) == true())
+    if wanted.engine == "none":
+        conds.append(col(state.summary_id).is_(None))
+    elif wanted.engine:
+        conds.append(col(state.engine) == wanted.engine)
+    if wanted.claims == "yes":
+        conds.append(col(state.has_claims) == true())
+    elif wanted.claims == "no":
+        conds.append(or_(col(state.has_claims).is_(None), col(state.has_claims) == false()))
+    if text := wanted.q:
+        # the shown takeaways that match, found by one pass over the summaries (not a look-up
+        # for every paper the text scan passes)
+        shown_match = (
+            select(col(Summary.paper_id))
+            .join(
+                state,
+                and_(
+                    col(state.paper_id) == col(Summary.paper_id),
+                    col(state.summary_id) == col(Summary.id),
+                ),
             )
+            .where(_contains(col(Summary.takeaway), text, dialect))
+        )
+        conds.append(
+            or_(
+                _contains(col(Paper.source_id), text, dialect),
+                and_(col(Paper.source_id).is_(None), _contains(col(Paper.key), text, dialect)),
+                _contains(col(Paper.title), text, dialect),
+                _contains(col(Paper.abstract), text, dialect),
+                col(Paper.id).in_(shown_match),
+            )
+        )
     return conds
+
+
+def _source(wanted: QueueQuery) -> tuple[ColumnElement[int], FromClause]:
+    """The paper id column and the rows a queue statement reads: the state table alone when
+    every match has a row and no text is searched (an index in id order serves the filter),
+    the papers alone when nothing is asked of the state, else every paper with its state."""
+    if wanted.needs_state_row and not wanted.q:
+        return col(PaperState.paper_id), PaperState.__table__  # type: ignore[attr-defined,return-value]
+    if not wanted.filters_state:
+        return col(Paper.id), Paper.__table__  # type: ignore[attr-defined,return-value]
+    joined = Paper.__table__.outerjoin(  # type: ignore[attr-defined]
+        PaperState.__table__,  # type: ignore[attr-defined]
+        col(PaperState.paper_id) == col(Paper.id),
+    )
+    return col(Paper.id), joined  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -134,28 +145,33 @@ def queue_page(
 ) -> Page:
     """The `size` matching papers after id `after` (or those just before id `before`): one
     statement for the page, one to know whether a page lies on the other side."""
-    conds = _conditions(wanted)
+    conds = _conditions(wanted, store.dialect.name)
+    paper_id, source = _source(wanted)
     with Session(store) as session:
         if before is not None:
             found = session.exec(
-                select(col(Paper.id))
-                .where(col(Paper.id) < before, *conds)
-                .order_by(col(Paper.id).desc())
+                select(paper_id)
+                .select_from(source)
+                .where(paper_id < before, *conds)
+                .order_by(paper_id.desc())
                 .limit(size + 1)
             ).all()
             ids = [i for i in reversed(found[:size]) if i is not None]
             more_before = len(found) > size
-            more_after = bool(ids) and _exists(session, conds, after=ids[-1])
+            more_after = bool(ids) and _exists(session, wanted, after=ids[-1])
         else:
             found = session.exec(
-                select(col(Paper.id))
-                .where(*([col(Paper.id) > after] if after is not None else []), *conds)
-                .order_by(col(Paper.id))
+                select(paper_id)
+                .select_from(source)
+                .where(*([paper_id > after] if after is not None else []), *conds)
+                .order_by(paper_id)
                 .limit(size + 1)
             ).all()
             ids = [i for i in found[:size] if i is not None]
             more_after = len(found) > size
-            more_before = bool(ids) and after is not None and _exists(session, conds, before=ids[0])
+            more_before = (
+                bool(ids) and after is not None and _exists(session, wanted, before=ids[0])
+            )
     return Page(
         ids=ids,
         prev_before=ids[0] if ids and more_before else None,
@@ -164,22 +180,22 @@ def queue_page(
 
 
 def _exists(
-    session: Session,
-    conds: list[ColumnElement[bool]],
-    *,
-    after: int | None = None,
-    before: int | None = None,
+    session: Session, wanted: QueueQuery, *, after: int | None = None, before: int | None = None
 ) -> bool:
-    edge = col(Paper.id) > after if after is not None else col(Paper.id) < before
-    return session.exec(select(col(Paper.id)).where(edge, *conds).limit(1)).first() is not None
+    paper_id, source = _source(wanted)
+    edge = paper_id > after if after is not None else paper_id < before
+    conds = _conditions(wanted, session.get_bind().dialect.name)
+    query = select(paper_id).select_from(source).where(edge, *conds).limit(1)
+    return session.exec(query).first() is not None
 
 
 def matching_ids(store: Engine, wanted: QueueQuery) -> list[int]:
     """Every matching paper id, in id order (the terminal review walks them one by one)."""
+    paper_id, source = _source(wanted)
     with Session(store) as session:
-        rows = session.exec(
-            select(col(Paper.id)).where(*_conditions(wanted)).order_by(col(Paper.id))
-        ).all()
+        conds = _conditions(wanted, store.dialect.name)
+        query = select(paper_id).select_from(source).where(*conds).order_by(paper_id)
+        rows = session.exec(query).all()
     return [i for i in rows if i is not None]
 
 
@@ -193,43 +209,32 @@ class Neighbours:
 def neighbours(store: Engine, paper_id: int, wanted: QueueQuery) -> Neighbours:
     """The previous and next matching papers around `paper_id`: two keyset statements, and a
     third to tell whether the paper itself matches."""
-    conds = _conditions(wanted)
+    conds = _conditions(wanted, store.dialect.name)
+    key, source = _source(wanted)
     with Session(store) as session:
         prev_id = session.exec(
-            select(func.max(col(Paper.id))).where(col(Paper.id) < paper_id, *conds)
-        ).one()
+            select(key)
+            .select_from(source)
+            .where(key < paper_id, *conds)
+            .order_by(key.desc())
+            .limit(1)
+        ).first()
         next_id = session.exec(
-            select(func.min(col(Paper.id))).where(col(Paper.id) > paper_id, *conds)
-        ).one()
-        here = session.exec(select(col(Paper.id)).where(col(Paper.id) == paper_id, *conds)).first()
+            select(key).select_from(source).where(key > paper_id, *conds).order_by(key).limit(1)
+        ).first()
+        here = session.exec(select(key).select_from(source).where(key == paper_id, *conds)).first()
     return Neighbours(prev_id, next_id, here is not None)
 
 
 def status_counts(store: Engine, statuses: tuple[str, ...]) -> dict[str, int]:
-    """How many papers have each review status, from one statement: the latest review of each
-    paper's current abstract grouped by status, and the number of papers (the rest are drafts)."""
-    r = aliased(Review)
-    newest = (
-        select(func.max(col(r.id)))
-        .where(
-            col(r.paper_id) == col(Review.paper_id),
-            col(r.abstract_hash) == col(Review.abstract_hash),
-        )
-        .correlate(Review)
-        .scalar_subquery()
-    )
-    current_hash = (
-        select(col(Paper.abstract_hash))
-        .where(col(Paper.id) == col(Review.paper_id))
-        .correlate(Review)
-        .scalar_subquery()
-    )
-    # driven from the review table (a lookup of each reviewed paper by its key), so the
-    # statement costs the number of reviews, not the number of papers
+    """How many papers have each review status, from one statement: the reviewed papers'
+    states grouped by status (through its index, so it costs the reviewed papers, not all
+    papers), and the number of papers (the rest are drafts)."""
+    state = PaperState
     reviewed = (
-        select(col(Review.status), func.count())
-        .where(col(Review.id) == newest, col(Review.abstract_hash) == current_hash)
-        .group_by(col(Review.status))
+        select(col(state.status), func.count())
+        .where(col(state.status).in_([s for s in statuses if s != "draft"]))
+        .group_by(col(state.status))
     )
     total = select(literal("*papers"), func.count()).select_from(Paper)
     counts = dict.fromkeys(statuses, 0)

@@ -1,4 +1,5 @@
-"""Review state in the store: an append-only log of actions, and the status it implies."""
+"""Review state in the store: an append-only log of actions, and the status it implies (kept
+in the paper's read state, store/paper_state.py, by every action recorded here)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from sqlalchemy import and_
 from sqlmodel import Session, col, select
 
 from agent.core.models import PaperSummary
+from store import paper_state
 from store.summaries import MadeBy, current_summary, save_summary
-from store.tables import Paper, Review, Summary
+from store.tables import Paper, PaperState, Review, Summary
 
 STATUSES = ("draft", "approved", "corrected", "rejected")
 HUMAN_PROMPT = "review"
@@ -23,18 +25,13 @@ def review_history(session: Session, paper: Paper, all_versions: bool = False) -
     return list(session.exec(query.order_by(col(Review.id))).all())
 
 
-def latest_review(session: Session, paper: Paper) -> Review | None:
-    return session.exec(
-        select(Review)
-        .where(Review.paper_id == paper.id, Review.abstract_hash == paper.abstract_hash)
-        .order_by(col(Review.id).desc())
-    ).first()
-
-
 def review_status(session: Session, paper: Paper) -> str:
-    """draft (never reviewed, or reopened), approved, corrected or rejected."""
-    latest = latest_review(session, paper)
-    return latest.status if latest else "draft"
+    """draft (never reviewed, or reopened), approved, corrected or rejected: the status of the
+    latest review of the current abstract, as the paper's read state keeps it."""
+    status = session.exec(
+        select(PaperState.status).where(col(PaperState.paper_id) == paper.id)
+    ).first()
+    return status or "draft"
 
 
 def record_review(
@@ -65,6 +62,8 @@ def record_review(
         correction_id=correction_id,
     )
     session.add(row)
+    session.flush()
+    paper_state.refresh(session.connection(), [paper.id])
     return row
 
 

@@ -1,4 +1,8 @@
-"""Summaries and gains in the store: what needs work, saving results, the current summary."""
+"""Summaries and gains in the store: what needs work, saving results, the current summary.
+
+Every write here also brings the papers' read state up to date (store/paper_state.py), in the
+same transaction; the look-ups of what readers see (current_summary, last_failure, ...) read it.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +14,9 @@ from sqlalchemy import ColumnElement, and_, exists, insert
 from sqlmodel import Session, col, select
 
 from agent.core.models import Gain, PaperSummary
-from store.tables import GainRecord, Paper, Summary, utcnow
-
-# When several engines summarized the same abstract, readers see the best one: a human
-# correction first, then an LLM summary, then the offline engine.
-ENGINE_PREFERENCE = {"human": 0, "llm": 1, "offline": 2}
+from agent.core.units import claim_strength
+from store import paper_state
+from store.tables import GainRecord, Paper, PaperState, Summary, utcnow
 
 
 @dataclass(frozen=True)
@@ -96,11 +98,13 @@ def save_summary(
     rating = getattr(summary, "relevance", None)  # SummaryAnswer from an LLM with interests
     if rating is not None:
         row.relevance_score, row.relevance_reason = rating.score, rating.reason
+    row.strength = claim_strength(summary.gains)
     session.add(row)
     session.flush()
     assert row.id is not None
     for position, gain in enumerate(summary.gains):
         session.add(GainRecord(summary_id=row.id, position=position, **gain.model_dump()))
+    paper_state.refresh(session.connection(), [row.paper_id])
     return row
 
 
@@ -114,8 +118,13 @@ def save_failure(
     llm_call_id: int | None = None,
 ) -> Summary:
     """Record that this paper could not be summarized, and why. No output is stored."""
+    # Only machine attempts fail (a correction is stored once it passes validation), which
+    # store/paper_state.py counts on.
+    assert made_by.engine != "human"
     row = _new_summary(paper, made_by, run_id, llm_call_id, status="failed", error=reason)
     session.add(row)
+    session.flush()
+    paper_state.refresh(session.connection(), [row.paper_id])
     return row
 
 
@@ -143,9 +152,11 @@ def save_summaries(
 ) -> None:
     """Store many summaries and failures at once, in `session`'s transaction (the caller
     commits): one multi-row insert of the summaries, whose ids come back in order, then one of
-    all their gains. The same rows `save_summary` and `save_failure` write one at a time."""
+    all their gains, then the papers' read state. The same rows `save_summary` and
+    `save_failure` write one at a time."""
     if not results:
         return
+    assert made_by.engine != "human"  # a correction is one save_summary (see save_failure)
     now = utcnow()
     rows: list[dict[str, Any]] = []
     for result in results:
@@ -166,6 +177,7 @@ def save_summaries(
                 "error": result.error if summary is None else None,
                 "relevance_score": None if rating is None else rating.score,
                 "relevance_reason": None if rating is None else rating.reason,
+                "strength": None if summary is None else claim_strength(summary.gains),
                 "created_at": now,
             }
         )
@@ -182,6 +194,7 @@ def save_summaries(
     ]
     if gains:
         session.execute(insert(GainRecord.__table__), gains)  # type: ignore[attr-defined]
+    paper_state.refresh(session.connection(), ids)
 
 
 def gains_of(session: Session, summary: Summary) -> list[Gain]:
@@ -196,34 +209,23 @@ def gains_of(session: Session, summary: Summary) -> list[Gain]:
     ]
 
 
+def _state_summary(session: Session, paper: Paper, which: Any) -> Summary | None:
+    """The summary the paper's read state names in column `which` (store/paper_state.py)."""
+    return session.exec(
+        select(Summary)
+        .join(PaperState, which == col(Summary.id))
+        .where(col(PaperState.paper_id) == paper.id)
+    ).first()
+
+
 def current_summary(session: Session, paper: Paper) -> Summary | None:
     """The summary readers see: valid, for the current abstract, LLM before offline, newest."""
-    rows = session.exec(
-        select(Summary).where(
-            Summary.paper_id == paper.id,
-            Summary.abstract_hash == paper.abstract_hash,
-            Summary.status == "ok",
-        )
-    ).all()
-    if not rows:
-        return None
-    return min(
-        rows,
-        key=lambda s: (ENGINE_PREFERENCE.get(s.engine, 9), -(s.id or 0)),
-    )
+    return _state_summary(session, paper, col(PaperState.summary_id))
 
 
 def last_failure(session: Session, paper: Paper) -> Summary | None:
     """The newest failed attempt on the current abstract, if any."""
-    return session.exec(
-        select(Summary)
-        .where(
-            Summary.paper_id == paper.id,
-            Summary.abstract_hash == paper.abstract_hash,
-            Summary.status == "failed",
-        )
-        .order_by(col(Summary.id).desc())
-    ).first()
+    return _state_summary(session, paper, col(PaperState.failure_id))
 
 
 def as_paper_summary(session: Session, paper_public_id: str, summary: Summary) -> PaperSummary:
@@ -239,33 +241,19 @@ def as_paper_summary(session: Session, paper_public_id: str, summary: Summary) -
 def llm_relevance(session: Session, paper: Paper) -> tuple[int, str] | None:
     """The newest LLM relevance rating of the paper's current abstract (kept even when a human
     correction is the summary shown), or None when no LLM was asked."""
-    row = session.exec(
-        select(Summary)
-        .where(
-            Summary.paper_id == paper.id,
-            Summary.abstract_hash == paper.abstract_hash,
-            Summary.status == "ok",
-            col(Summary.relevance_score).is_not(None),
-        )
-        .order_by(col(Summary.id).desc())
-    ).first()
+    row = _state_summary(session, paper, col(PaperState.rating_id))
     if row is None or row.relevance_score is None:
         return None
     return row.relevance_score, row.relevance_reason or ""
 
 
 def newest_machine_failure(session: Session, paper: Paper) -> Summary | None:
-    """The newest machine attempt on the current abstract, when it failed; else None."""
-    newest = session.exec(
-        select(Summary)
-        .where(
-            Summary.paper_id == paper.id,
-            Summary.abstract_hash == paper.abstract_hash,
-            Summary.engine != "human",
-        )
-        .order_by(col(Summary.id).desc())
+    """The newest machine attempt on the current abstract, when it failed; else None. (Only
+    machine attempts fail: a correction is stored only once it passes validation.)"""
+    failed = session.exec(
+        select(PaperState.failed).where(col(PaperState.paper_id) == paper.id)
     ).first()
-    return newest if newest is not None and newest.status != "ok" else None
+    return last_failure(session, paper) if failed else None
 
 
 def summary_history(session: Session, paper: Paper) -> list[Summary]:

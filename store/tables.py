@@ -158,7 +158,50 @@ class Summary(SQLModel, table=True):
         default=None, description="LLM rating 0-3 against the reader's interests, when asked"
     )
     relevance_reason: str | None = Field(default=None, sa_column=Column(Text))
+    strength: float | None = Field(
+        default=None,
+        description="claim strength of its gains (agent/core/units.claim_strength); the digest "
+        "ranks by it",
+    )
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class PaperState(SQLModel, table=True):
+    """What readers see of a paper's current abstract, kept by store/paper_state.py in the
+    transaction of every write that changes it (a summary, a failure, a review, a new abstract).
+
+    The rules (which summary is shown, the review status, whether the newest attempt failed)
+    are written once, there; the queue, the digest, exports and stats read this row. A paper
+    with no row has nothing on its current abstract yet: a draft with no summary.
+    """
+
+    __tablename__ = "paper_state"
+    # Each index serves a read: the queue's filters in id order (keyset pages), the status
+    # counts, and the digest's best-first walk (by claim strength; by LLM rating, then strength).
+    __table_args__ = (
+        Index("ix_paper_state_status", "status", "paper_id"),
+        Index("ix_paper_state_engine", "engine", "paper_id"),
+        Index("ix_paper_state_failed", "failed", "paper_id"),
+        Index("ix_paper_state_strength", "strength"),
+        Index("ix_paper_state_rated", "llm_points", "strength"),
+    )
+
+    paper_id: int = Field(foreign_key="paper.id", primary_key=True)
+    summary_id: int | None = Field(
+        default=None, foreign_key="summary.id", description="the summary readers see"
+    )
+    engine: str | None = Field(default=None, description="who made it (None: no summary)")
+    has_claims: bool | None = Field(default=None, description="whether it claims any gain")
+    strength: float = Field(default=0.0, description="its claim strength (0: none)")
+    status: str = Field(default="draft", description="review status of the current abstract")
+    failed: bool = Field(default=False, description="the newest machine attempt failed")
+    failure_id: int | None = Field(
+        default=None, foreign_key="summary.id", description="the newest failed attempt"
+    )
+    rating_id: int | None = Field(
+        default=None, foreign_key="summary.id", description="the newest LLM relevance rating"
+    )
+    llm_points: int = Field(default=0, description="that rating's score (0: none)")
 
 
 class GainRecord(SQLModel, table=True):

@@ -1,24 +1,28 @@
 """Read models: what the queue, the digest, exports and stats show of every paper, each built
 from a fixed number of statements whatever the number of papers (never one query per paper).
 
-The rules are those of store/summaries.py and store/reviews.py (the summary readers see, the
-review status), applied in Python to rows fetched in bulk.
+What readers see of a paper (the summary shown, the review status, failures, the LLM rating,
+the claim strength) is its read state (store/paper_state.py), joined here to the rows it names.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Engine, and_, case, func
+from sqlalchemy import ColumnElement, Engine, case, func, literal, or_, true
 from sqlalchemy import select as core_select  # more columns than sqlmodel's select types
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from agent.core.models import Gain
-from store.queue import shown_summary_id
-from store.summaries import ENGINE_PREFERENCE
-from store.tables import Digest, DigestEntry, GainRecord, LLMCall, Paper, Review, Run, Summary
+from store.papers import public_id
+from store.tables import Digest, DigestEntry, GainRecord, LLMCall, Paper, PaperState, Run, Summary
+
+# A gain's columns in the order of the output model (what Gain.model_dump() gives).
+GAIN_FIELDS = tuple(Gain.model_fields)
+T = TypeVar("T")
 
 
 @dataclass
@@ -34,13 +38,6 @@ class PaperView:
     llm_relevance: tuple[int, str] | None = None  # newest LLM relevance rating
 
 
-def _current_abstract() -> ColumnElement[bool]:
-    return and_(
-        col(Summary.paper_id) == col(Paper.id),
-        col(Summary.abstract_hash) == col(Paper.abstract_hash),
-    )
-
-
 def paper_views(
     store: Engine, *, not_in_digest: bool = False, ids: Iterable[int] | None = None
 ) -> list[PaperView]:
@@ -50,19 +47,37 @@ def paper_views(
         return _paper_views(session, not_in_digest, None if ids is None else list(ids))
 
 
-def iter_paper_views(
-    store: Engine, *, not_in_digest: bool = False, chunk: int = 2_000
-) -> Iterator[PaperView]:
-    """Every paper's view in id order, read in keyset chunks (four statements a chunk), so
+def _rating(score: int | None, reason: str | None) -> tuple[int, str] | None:
+    """An LLM relevance rating as readers get it (None: no LLM was asked)."""
+    return None if score is None else (score, reason or "")
+
+
+def _keyset(
+    store: Engine, read: Callable[[Session, int], list[T]], key: Callable[[T], int], chunk: int
+) -> Iterator[T]:
+    """What `read(session, after)` finds a keyset chunk at a time (at most `chunk` items, in
+    paper id order, each read in a session of its own), until a chunk comes back short; so
     memory stays flat however many papers the store holds."""
     after = 0
     while True:
         with Session(store, expire_on_commit=False) as session:
-            views = _paper_views(session, not_in_digest, None, after=after, limit=chunk)
-        yield from views
-        if len(views) < chunk:
+            found = read(session, after)
+        yield from found
+        if len(found) < chunk:
             return
-        after = views[-1].paper.id or 0
+        after = key(found[-1])
+
+
+def iter_paper_views(
+    store: Engine, *, not_in_digest: bool = False, chunk: int = 2_000
+) -> Iterator[PaperView]:
+    """Every paper's view in id order, read in keyset chunks (three statements a chunk)."""
+    return _keyset(
+        store,
+        lambda session, after: _paper_views(session, not_in_digest, None, after=after, limit=chunk),
+        lambda view: view.paper.id or 0,
+        chunk,
+    )
 
 
 def _paper_views(
@@ -91,32 +106,58 @@ def _paper_views(
             .scalar_subquery()
         )
         only += [col(Paper.id) > after, col(Paper.id) <= func.coalesce(upper, after + 2**62)]
-    papers = session.exec(select(Paper).where(*only).order_by(col(Paper.id))).all()
-    views = {p.id: PaperView(p) for p in papers}
-    summaries = session.exec(
-        select(Summary).join(Paper, _current_abstract()).where(*only).order_by(col(Summary.id))
+    state = PaperState
+    rows = session.execute(
+        core_select(
+            Paper,
+            col(state.summary_id),
+            col(state.status),
+            col(state.failed),
+            col(state.failure_id),
+            col(state.rating_id),
+        )
+        .outerjoin(state, col(state.paper_id) == col(Paper.id))
+        .where(*only)
+        .order_by(col(Paper.id))
     ).all()
-    for s in summaries:  # oldest first: later rows overwrite "newest" fields
-        view = views.get(s.paper_id)
-        if view is None:
-            continue
-        if s.status == "ok":
-            best = view.summary
-            rank = (ENGINE_PREFERENCE.get(s.engine, 9), -(s.id or 0))
-            if best is None or rank < (ENGINE_PREFERENCE.get(best.engine, 9), -(best.id or 0)):
-                view.summary = s
-            if s.relevance_score is not None:
-                view.llm_relevance = (s.relevance_score, s.relevance_reason or "")
-        else:
-            view.last_failure = s
-        if s.engine != "human":
-            view.machine_failure = s if s.status != "ok" else None
-    current = {v.summary.id: v for v in views.values() if v.summary is not None}
+    # the summaries the states name: shown, newest failure, newest rating
+    named = session.exec(
+        select(Summary)
+        .join(
+            state,
+            or_(
+                col(Summary.id) == col(state.summary_id),
+                col(Summary.id) == col(state.failure_id),
+                col(Summary.id) == col(state.rating_id),
+            ),
+        )
+        .join(Paper, col(Paper.id) == col(state.paper_id))
+        .where(*only)
+    ).all()
+    by_id = {s.id: s for s in named}
+    views = []
+    for paper, shown, status, failed, failure_id, rating_id in rows:
+        failure = by_id.get(failure_id)
+        rating = by_id.get(rating_id)
+        views.append(
+            PaperView(
+                paper,
+                summary=by_id.get(shown),
+                status=status or "draft",
+                # only machine attempts fail (store/summaries.save_failure)
+                machine_failure=failure if failed else None,
+                last_failure=failure,
+                llm_relevance=_rating(rating.relevance_score, rating.relevance_reason)
+                if rating
+                else None,
+            )
+        )
+    current = {v.summary.id: v for v in views if v.summary is not None}
     gains = session.exec(
         select(GainRecord)
-        .join(Summary, col(Summary.id) == col(GainRecord.summary_id))
-        .join(Paper, _current_abstract())
-        .where(col(Summary.status) == "ok", *only)
+        .join(state, col(state.summary_id) == col(GainRecord.summary_id))
+        .join(Paper, col(Paper.id) == col(state.paper_id))
+        .where(*only)
         .order_by(col(GainRecord.summary_id), col(GainRecord.position))
     ).all()
     for g in gains:
@@ -124,22 +165,7 @@ def _paper_views(
             view.gains.append(
                 Gain.model_validate(g.model_dump(exclude={"id", "summary_id", "position"}))
             )
-    reviews = session.exec(
-        select(Review.paper_id, Review.status)
-        .join(
-            Paper,
-            and_(
-                col(Review.paper_id) == col(Paper.id),
-                col(Review.abstract_hash) == col(Paper.abstract_hash),
-            ),
-        )
-        .where(*only)
-        .order_by(col(Review.id))
-    ).all()
-    for paper_id, status in reviews:
-        if (view := views.get(paper_id)) is not None:
-            view.status = status
-    return list(views.values())
+    return views
 
 
 @dataclass
@@ -160,21 +186,15 @@ class StoreStats:
 
 def store_stats(store: Engine) -> StoreStats:
     """Counts over the store, for `paperskim stats` and the end-of-run report: one GROUP BY
-    over the papers (by who made the summary shown, or whether an attempt failed), then the
-    call and run totals."""
+    over the papers' read states (by who made the summary shown, or whether an attempt
+    failed), then the call and run totals."""
+    state = PaperState
     shown = aliased(Summary)
-    failed = aliased(Summary)
-    attempt_failed = (
-        select(col(failed.id))
-        .where(
-            col(failed.paper_id) == col(Paper.id),
-            col(failed.abstract_hash) == col(Paper.abstract_hash),
-            col(failed.status) != "ok",
-        )
-        .correlate(Paper)
-        .exists()
+    outcome = case(
+        (col(state.summary_id).is_not(None), "ok"),
+        (col(state.failure_id).is_not(None), "failed"),
+        else_="pending",
     )
-    outcome = case((col(shown.id).is_not(None), "ok"), (attempt_failed, "failed"), else_="pending")
     stats = StoreStats()
     with Session(store) as session:
         rows = session.execute(
@@ -183,19 +203,20 @@ def store_stats(store: Engine) -> StoreStats:
                 col(shown.engine),
                 col(shown.model),
                 func.count(),
-                func.coalesce(func.sum(case((col(shown.has_claims).is_(True), 1), else_=0)), 0),
+                func.coalesce(func.sum(case((col(state.has_claims) == true(), 1), else_=0)), 0),
             )
             .select_from(Paper)
-            .outerjoin(shown, col(shown.id) == shown_summary_id())
+            .outerjoin(state, col(state.paper_id) == col(Paper.id))
+            .outerjoin(shown, col(shown.id) == col(state.summary_id))
             .group_by(outcome, col(shown.engine), col(shown.model))
         ).all()
-        for state, engine, model, n, claims in rows:
+        for status, engine, model, n, claims in rows:
             stats.papers += n
-            if state == "ok":
+            if status == "ok":
                 label = "offline engine" if engine == "offline" else str(model)
                 stats.summarized_by[label] = stats.summarized_by.get(label, 0) + n
                 stats.with_claims += claims
-            elif state == "failed":
+            elif status == "failed":
                 stats.failed += n
             else:
                 stats.pending += n
@@ -221,18 +242,6 @@ def _call_and_run_counts(session: Session, stats: StoreStats) -> None:
 
 
 @dataclass(frozen=True)
-class GainFacts:
-    """What ranking reads of a claimed gain (agent/core/units.GainLike and its caveats)."""
-
-    kind: str
-    value: float
-    value_high: float | None
-    unit: str
-    baseline: str | None
-    qualifier: str | None
-
-
-@dataclass(frozen=True)
 class Candidate:
     """What a digest ranks a paper by, without loading the paper and its summary as objects."""
 
@@ -244,7 +253,22 @@ class Candidate:
     takeaway: str
     status: str
     llm_relevance: tuple[int, str] | None
-    gains: list[GainFacts]
+    strength: float  # claim strength of the summary shown
+
+
+def _digest_rows(statuses: Iterable[str], not_in_digest: bool) -> list[ColumnElement[bool]]:
+    """Papers with a summary shown and a review status in `statuses` (and in no digest yet)."""
+    state = PaperState
+    wanted: list[ColumnElement[bool]] = [
+        col(state.summary_id).is_not(None),
+        # Compared as an expression (SQLite's `+column` idiom): SQLite would otherwise narrow by
+        # the status index, which every shown status fills, and sort all it finds, instead of
+        # walking the ranking index or the ids in order. PostgreSQL plans by its statistics.
+        (col(state.status) + "").in_(list(statuses)),
+    ]
+    if not_in_digest:
+        wanted.append(~col(state.paper_id).in_(select(DigestEntry.paper_id)))
+    return wanted
 
 
 def digest_candidates(
@@ -255,82 +279,192 @@ def digest_candidates(
     chunk: int = 5_000,
 ) -> Iterator[Candidate]:
     """Papers with a summary shown and a review status in `statuses`, in id order, as plain
-    rows read in keyset chunks (two statements a chunk: papers with their shown summary, status
-    and newest LLM rating; the gains of those summaries). The digest ranks these and loads
-    only the ones it keeps (paper_views(ids=...))."""
-    from store.queue import review_status
-
-    wanted = list(statuses)
-    shown = aliased(Summary)
-    rated = aliased(Summary)
-    rating = (
-        select(col(rated.id))
-        .where(
-            col(rated.paper_id) == col(Paper.id),
-            col(rated.abstract_hash) == col(Paper.abstract_hash),
-            col(rated.status) == "ok",
-            col(rated.relevance_score).is_not(None),
+    rows read in keyset chunks (one statement a chunk: the papers' read states with the text
+    and the LLM rating they name). The digest scores these against a profile's interests and
+    loads only the ones it keeps (paper_views(ids=...))."""
+    state = PaperState
+    shown, rated = aliased(Summary), aliased(Summary)
+    query = (
+        core_select(
+            col(state.paper_id),
+            col(Paper.title),
+            col(Paper.abstract),
+            col(Paper.authors),
+            col(Paper.categories),
+            col(shown.takeaway),
+            col(state.status),
+            col(rated.relevance_score),
+            col(rated.relevance_reason),
+            col(state.strength),
         )
-        .order_by(col(rated.id).desc())
-        .limit(1)
-        .correlate(Paper)
-        .scalar_subquery()
+        .select_from(state)
+        .join(Paper, col(Paper.id) == col(state.paper_id))
+        .join(shown, col(shown.id) == col(state.summary_id))
+        .outerjoin(rated, col(rated.id) == col(state.rating_id))
+        .where(*_digest_rows(statuses, not_in_digest))
+        .order_by(col(state.paper_id))
+        .limit(chunk)
     )
-    rater = aliased(Summary)
-    status = review_status()
-    only = [~col(Paper.id).in_(select(DigestEntry.paper_id))] if not_in_digest else []
-    after = 0
-    while True:
-        with Session(store) as session:
-            rows = session.execute(
-                core_select(
-                    col(Paper.id),
-                    col(Paper.title),
-                    col(Paper.abstract),
-                    col(Paper.authors),
-                    col(Paper.categories),
-                    col(shown.id),
-                    col(shown.takeaway),
-                    status,
-                    col(rater.relevance_score),
-                    col(rater.relevance_reason),
-                )
-                .select_from(Paper)
-                .join(shown, col(shown.id) == shown_summary_id())
-                .outerjoin(rater, col(rater.id) == rating)
-                .where(col(Paper.id) > after, status.in_(wanted), *only)
-                .order_by(col(Paper.id))
-                .limit(chunk)
-            ).all()
-            if not rows:
-                return
-            gains: dict[int, list[GainFacts]] = {}
-            for g in session.execute(
-                core_select(
-                    col(GainRecord.summary_id),
-                    col(GainRecord.kind),
-                    col(GainRecord.value),
-                    col(GainRecord.value_high),
-                    col(GainRecord.unit),
-                    col(GainRecord.baseline),
-                    col(GainRecord.qualifier),
-                )
-                .where(col(GainRecord.summary_id).in_([r[5] for r in rows]))
-                .order_by(col(GainRecord.summary_id), col(GainRecord.position))
-            ):
-                gains.setdefault(g[0], []).append(GainFacts(*g[1:]))
-        for pid, title, abstract, authors, categories, sid, takeaway, st, score, why in rows:
-            yield Candidate(
-                pid,
-                title,
-                abstract,
-                list(authors or []),
-                list(categories or []),
-                takeaway or "",
-                st,
-                None if score is None else (score, why or ""),
-                gains.get(sid, []),
+
+    def read(session: Session, after: int) -> list[Candidate]:
+        rows = session.connection().execute(query.where(col(state.paper_id) > after))
+        return [
+            Candidate(
+                r.paper_id,
+                r.title,
+                r.abstract,
+                list(r.authors or []),
+                list(r.categories or []),
+                r.takeaway or "",
+                r.status,
+                _rating(r.relevance_score, r.relevance_reason),
+                r.strength,
             )
-        if len(rows) < chunk:
-            return
-        after = rows[-1][0]
+            for r in rows
+        ]
+
+    return _keyset(store, read, lambda c: c.paper_id, chunk)
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A digest candidate as its best-first walk reads it (store/views.best_candidates)."""
+
+    paper_id: int
+    title: str
+    llm_points: int
+    strength: float
+
+
+def best_candidates(
+    store: Engine,
+    statuses: Iterable[str],
+    top: int,
+    *,
+    not_in_digest: bool = False,
+    rated: bool = True,
+    min_points: float | None = None,
+) -> list[Ranked]:
+    """The candidates a digest with no interests to score keeps the best `top` of: best first
+    by LLM points (when `rated`) and claim strength, through the read state's indexes. Two
+    statements: the first `top`, then every paper tied with the last of them (ties are ordered
+    by title, which the caller compares as Python does); so never the whole store."""
+    if top <= 0:
+        return []
+    state = PaperState
+    only = _digest_rows(statuses, not_in_digest)
+    if min_points is not None:
+        only.append(col(state.llm_points) >= min_points)
+    query = (
+        core_select(
+            col(state.paper_id),
+            col(Paper.title),
+            col(state.llm_points) if rated else literal(0),
+            col(state.strength),
+        )
+        .join(Paper, col(Paper.id) == col(state.paper_id))
+        .where(*only)
+    )
+    order: list[ColumnElement[Any]] = [col(state.strength).desc()]
+    if rated:
+        order.insert(0, col(state.llm_points).desc())
+    with store.connect() as conn:
+        first = [Ranked(*row) for row in conn.execute(query.order_by(*order).limit(top))]
+        if len(first) < top:
+            return first
+        last = first[-1]
+        tied = [col(state.strength) == last.strength]
+        if rated:
+            tied.append(col(state.llm_points) == last.llm_points)
+        ties = [Ranked(*row) for row in conn.execute(query.where(*tied))]
+    key = (last.llm_points, last.strength)
+    return [r for r in first if (r.llm_points, r.strength) != key] + ties
+
+
+@dataclass(frozen=True)
+class ExportRecord:
+    """One paper as an export writes it: its summary shown (engine None: none) with its gains
+    (dicts in the fields of agent/core/models.Gain), else its newest failure, if any."""
+
+    paper_id: int
+    public_id: str
+    title: str
+    arxiv_id: str | None
+    url: str | None
+    takeaway: str | None
+    has_claims: bool | None
+    engine: str | None
+    model: str | None
+    prompt_version: str | None
+    gains: list[dict[str, Any]]
+    failure_engine: str | None
+    failure_error: str | None
+
+
+def export_records(store: Engine, *, chunk: int = 5_000) -> Iterator[ExportRecord]:
+    """Every paper in id order, as plain rows read in keyset chunks (two statements a chunk:
+    the papers with the summary and failure their state names, and those summaries' gains),
+    so memory stays flat and no table object is built."""
+    state = PaperState
+    shown, failure = aliased(Summary), aliased(Summary)
+    gains_shown = (
+        core_select(col(GainRecord.summary_id), *(getattr(GainRecord, n) for n in GAIN_FIELDS))
+        .join(state, col(state.summary_id) == col(GainRecord.summary_id))
+        .order_by(col(GainRecord.summary_id), col(GainRecord.position))
+    )
+
+    # Core rows (session.connection()): the ORM's row handling costs as much as the JSON.
+    def read(session: Session, after: int) -> list[ExportRecord]:
+        conn = session.connection()
+        rows: Sequence[Any] = conn.execute(
+            core_select(
+                col(Paper.id),
+                col(Paper.source_id),
+                col(Paper.key),
+                col(Paper.title),
+                col(Paper.arxiv_id),
+                col(Paper.url),
+                col(shown.id).label("summary_id"),
+                col(shown.takeaway),
+                col(shown.has_claims),
+                col(shown.engine),
+                col(shown.model),
+                col(shown.prompt_version),
+                col(failure.engine).label("failure_engine"),
+                col(failure.error).label("failure_error"),
+            )
+            .select_from(Paper)
+            .outerjoin(state, col(state.paper_id) == col(Paper.id))
+            .outerjoin(shown, col(shown.id) == col(state.summary_id))
+            .outerjoin(failure, col(failure.id) == col(state.failure_id))
+            .where(col(Paper.id) > after)
+            .order_by(col(Paper.id))
+            .limit(chunk)
+        ).all()
+        if not rows:
+            return []
+        gains: dict[int, list[dict[str, Any]]] = {}
+        for summary_id, *values in conn.execute(
+            gains_shown.where(col(state.paper_id) > after, col(state.paper_id) <= rows[-1][0])
+        ):
+            gains.setdefault(summary_id, []).append(dict(zip(GAIN_FIELDS, values, strict=True)))
+        return [
+            ExportRecord(
+                row.id,
+                public_id(row),
+                row.title,
+                row.arxiv_id,
+                row.url,
+                row.takeaway,
+                row.has_claims,
+                row.engine,
+                row.model,
+                row.prompt_version,
+                gains.get(row.summary_id, []),
+                row.failure_engine,
+                row.failure_error,
+            )
+            for row in rows
+        ]
+
+    return _keyset(store, read, lambda record: record.paper_id, chunk)

@@ -31,6 +31,7 @@ from store.papers import upsert_paper
 from store.search import search_papers
 from tests import legacy_ingest
 from tests.pg_server import PostgresServer
+from tests.state_reference import reference_states, stored_states
 
 PAPER_COLUMNS = (
     "id, key, source_id, arxiv_id, title_key, title, abstract, abstract_hash, version, "
@@ -359,7 +360,6 @@ def _store_at_0012(url: str, folder: Path) -> None:
     and (SQLite) into the FTS5 table, with a changed abstract and offline summaries."""
     from alembic import command
 
-    from agent.summarize.engines import OfflineSummarizer, summarize_pending
     from store.db import _alembic_config
 
     old = open_engine(url, migrate_schema=False)
@@ -378,7 +378,14 @@ def _store_at_0012(url: str, folder: Path) -> None:
     )
     legacy_ingest.ingest_files(old, [v1])
     legacy_ingest.ingest_files(old, [v2])
-    summarize_pending(old, OfflineSummarizer())
+    with old.begin() as conn:  # a summary of each current abstract, in that schema's columns
+        conn.execute(
+            text(
+                "INSERT INTO summary (paper_id, abstract_hash, engine, prompt_version, status, "
+                "takeaway, has_claims, created_at) SELECT id, abstract_hash, 'offline', "
+                "'offline-v1', 'ok', abstract, true, CURRENT_TIMESTAMP FROM paper"
+            )
+        )
     with old.connect() as conn:
         copies = conn.execute(text("SELECT count(abstract) FROM paperrevision")).scalar_one()
     assert copies == 3
@@ -394,6 +401,9 @@ def check_migrated_from_0012(url: str, folder: Path) -> None:
         ).all()
     assert [tuple(r) for r in rows] == [(1, "Quokkas run 2x faster."), (2, None), (1, None)]
     check_one_copy_and_index(store)
+    with Session(store) as session:  # and every paper's read state (migration 0014)
+        assert stored_states(session) == reference_states(session)
+        assert {s["summary_id"] is not None for s in stored_states(session).values()} == {True}
     assert [h.public_id for h in search_papers(store, "wombat")] == ["doi-7"]
     assert [h.public_id for h in search_papers(store, "3x")] == ["2401.00009v1"]
     assert search_papers(store, "2x") == []

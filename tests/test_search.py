@@ -26,7 +26,7 @@ from store.search import (
     term_matches,
 )
 from store.summaries import MadeBy, current_summary, gains_of, save_summary
-from store.tables import GainRecord, Paper, PaperRevision, Summary
+from store.tables import GainRecord, Paper, PaperRevision, PaperState, Summary
 from tests.conftest import ROOT
 
 SEED = ROOT / "evals" / "data" / "seed_papers.jsonl"
@@ -201,6 +201,9 @@ def check_index_follows_the_tables(store: Engine) -> None:
 
     with Session(store) as session:
         paper = session.exec(select(Paper).where(Paper.source_id == "x-1")).one()
+        # what refers to the summaries first: the paper's read state (store/paper_state.py)
+        session.delete(session.get_one(PaperState, paper.id))
+        session.flush()
         for s in session.exec(select(Summary).where(Summary.paper_id == paper.id)).all():
             for g in session.exec(select(GainRecord).where(GainRecord.summary_id == s.id)):
                 session.delete(g)

@@ -7,6 +7,7 @@ digest, review pages and exports format gains with it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Protocol
 
 FACTOR = "x"
@@ -97,3 +98,27 @@ def gain_strength(gain: GainLike) -> float:
     if gain.unit == PERCENT:
         return 1.0 + value / 100.0
     return 1.0
+
+
+class RankedGain(GainLike, Protocol):
+    """What claim strength reads of a gain (a Gain, a stored GainRecord, a row of its columns)."""
+
+    @property
+    def baseline(self) -> str | None: ...
+    @property
+    def qualifier(self) -> str | None: ...
+
+
+def claim_strength(gains: Iterable[RankedGain]) -> float:
+    """A paper's strongest claimed improvement; a claim with no baseline, or only an "up to"
+    best case, counts for less. The digest ranks by it; the store keeps it with each summary
+    (store/summaries.py), so a ranking reads it instead of every paper's gains."""
+    return max(
+        (
+            gain_strength(g)
+            * (1.0 if g.baseline else 0.9)
+            * (0.9 if g.qualifier == "up to" else 1.0)
+            for g in gains
+        ),
+        default=0.0,
+    )

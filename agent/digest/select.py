@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Protocol
 from urllib.parse import quote
 
 from sqlalchemy import Engine
@@ -27,12 +26,19 @@ from agent.core.clock import as_utc
 from agent.core.labels import engine_label as _label
 from agent.core.models import Gain
 from agent.core.text import http_url, markdown_code, markdown_text
-from agent.core.units import GainLike, format_value, gain_strength
+from agent.core.units import claim_strength, format_value
 from agent.digest.editor_note import Note
 from agent.digest.relevance import Relevance, score_paper
 from store.papers import public_id
 from store.tables import Digest, DigestEntry, Paper, Summary
-from store.views import Candidate, PaperView, digest_candidates, iter_paper_views, paper_views
+from store.views import (
+    Candidate,
+    PaperView,
+    best_candidates,
+    digest_candidates,
+    iter_paper_views,
+    paper_views,
+)
 
 NO_BASELINE = "⚠ no baseline named"
 UP_TO_ONLY = "⚠ “up to” (best case) only"
@@ -84,29 +90,6 @@ def hype_marks(gain: Gain) -> list[str]:
     return marks
 
 
-class RankedGain(GainLike, Protocol):
-    """What claim strength reads of a gain (a Gain, or store/views.GainFacts)."""
-
-    @property
-    def baseline(self) -> str | None: ...
-    @property
-    def qualifier(self) -> str | None: ...
-
-
-def claim_strength(gains: Sequence[RankedGain]) -> float:
-    """A paper's strongest claimed improvement; a claim with no baseline, or only an "up to"
-    best case, counts for less."""
-    return max(
-        (
-            gain_strength(g)
-            * (1.0 if g.baseline else 0.9)
-            * (0.9 if g.qualifier == "up to" else 1.0)
-            for g in gains
-        ),
-        default=0.0,
-    )
-
-
 def engine_label(summary: Summary) -> str:
     """How a summary's maker is shown to readers (agent/core/labels.py)."""
     return _label(summary.engine, summary.model, summary.prompt_version)
@@ -150,11 +133,13 @@ def collect(
     `approved_only` so are unreviewed ones; with a profile, papers under its threshold are left
     out unless `below_threshold`; `top` keeps only the first N.
 
-    The papers are read in keyset chunks (store/views.iter_paper_views): the store picks the
-    summary shown, its gains and the review status in SQL, a chunk at a time; relevance (the
-    profile's whole-word keyword rules, agent/digest/relevance.py) and claim strength (the unit
-    table, agent/core/units.py) are scored here, and with `top` only the best N are kept while
-    the rest stream past, so memory is bounded by the chunk and N, not by the store.
+    What readers see of each paper (the summary shown, the review status, the LLM rating, the
+    claim strength) is its read state in the store (store/paper_state.py). Relevance (the
+    profile's whole-word keyword rules, agent/digest/relevance.py) is scored here. With `top`
+    and a profile with no interests to score (the relevance is then the LLM rating alone), the
+    store walks its index best first and only the first N and their ties are read; with
+    interests every candidate is scored from plain rows, a keyset chunk at a time, and only the
+    best N are kept; either way only the kept papers are loaded as views.
     """
     if top is not None and stored_since is None:
         return _top(store, top, since_last, profile, approved_only, below_threshold)
@@ -165,9 +150,21 @@ def collect(
     return items if top is None else items[: max(top, 0)]
 
 
-def _relevance(profile: ProfileSettings | None, c: Candidate) -> Relevance:
+def _relevance(profile: ProfileSettings | None, c: Candidate | PaperView) -> Relevance:
     if profile is None:
         return Relevance()
+    if isinstance(c, PaperView):
+        assert c.summary is not None
+        paper = c.paper
+        return score_paper(
+            profile,
+            title=paper.title,
+            abstract=paper.abstract,
+            takeaway=c.summary.takeaway or "",
+            authors=paper.authors,
+            categories=paper.categories,
+            llm_rating=c.llm_relevance,
+        )
     return score_paper(
         profile,
         title=c.title,
@@ -187,15 +184,29 @@ def _top(
     approved_only: bool,
     below_threshold: bool,
 ) -> list[DigestItem]:
-    """The first `top` items: every candidate ranked from plain rows (store/views.py
-    digest_candidates), only the kept ones loaded as views (the same order as sorting all)."""
+    """The first `top` items (the same order as sorting all), only the kept ones loaded as
+    views: with no interests to score, from the store's best-first walk (store/views.py
+    best_candidates); else every candidate scored from plain rows (digest_candidates)."""
     wanted = APPROVED_STATUSES if approved_only else SHOWN_STATUSES
-    ranked = []
-    for c in digest_candidates(store, wanted, not_in_digest=since_last):
-        relevance = _relevance(profile, c)
-        if profile is not None and not below_threshold and not relevance.passes(profile.threshold):
-            continue
-        ranked.append((-relevance.score, -claim_strength(c.gains), c.title.lower(), c.paper_id))
+    threshold = None if profile is None or below_threshold else profile.threshold
+    if profile is None or not profile.has_interests:
+        # Relevance is the LLM rating alone (none without a profile): the store ranks by it.
+        best = best_candidates(
+            store,
+            wanted,
+            max(top, 0),
+            not_in_digest=since_last,
+            rated=profile is not None,
+            min_points=threshold,
+        )
+        ranked = [(-float(r.llm_points), -r.strength, r.title.lower(), r.paper_id) for r in best]
+    else:
+        ranked = []
+        for c in digest_candidates(store, wanted, not_in_digest=since_last):
+            relevance = _relevance(profile, c)
+            if threshold is not None and not relevance.passes(threshold):
+                continue
+            ranked.append((-relevance.score, -c.strength, c.title.lower(), c.paper_id))
     kept = {key[3]: key for key in heapq.nsmallest(max(top, 0), ranked)}
     views = paper_views(store, ids=list(kept)) if kept else []
     items = [
@@ -203,7 +214,7 @@ def _top(
             v.paper,
             v.summary,
             v.gains,
-            relevance=(rel := _relevance(profile, _as_candidate(v))),
+            relevance=(rel := _relevance(profile, v)),
             review=v.status,
             section=section_of(v.paper, rel, v.gains),
         )
@@ -228,19 +239,9 @@ def _candidates(
             continue
         if stored_since is not None and as_utc(paper.updated_at) < as_utc(stored_since):
             continue
-        relevance = Relevance()
-        if profile is not None:
-            relevance = score_paper(
-                profile,
-                title=paper.title,
-                abstract=paper.abstract,
-                takeaway=summary.takeaway or "",
-                authors=paper.authors,
-                categories=paper.categories,
-                llm_rating=view.llm_relevance,
-            )
-            if not below_threshold and not relevance.passes(profile.threshold):
-                continue
+        relevance = _relevance(profile, view)
+        if profile is not None and not below_threshold and not relevance.passes(profile.threshold):
+            continue
         yield DigestItem(
             paper,
             summary,
@@ -249,15 +250,6 @@ def _candidates(
             review=view.status,
             section=section_of(paper, relevance, view.gains),
         )
-
-
-def _as_candidate(v: PaperView) -> Candidate:
-    p = v.paper
-    assert p.id is not None and v.summary is not None
-    takeaway = v.summary.takeaway or ""
-    return Candidate(
-        p.id, p.title, p.abstract, p.authors, p.categories, takeaway, v.status, v.llm_relevance, []
-    )
 
 
 def sections(items: list[DigestItem]) -> list[Section]:
