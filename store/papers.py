@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 
 from sqlalchemy import Connection, Engine, text
 from sqlmodel import Session, col, or_, select
@@ -55,9 +55,8 @@ def public_id(paper: _Identified) -> str:
     return paper.source_id or paper.key
 
 
-@dataclass(frozen=True)
-class Upserted:
-    """What storing one record did, as the ingest report tells it."""
+class Upserted(NamedTuple):
+    """What storing one record did, as the ingest report tells it (one a record: a tuple)."""
 
     paper_id: int
     outcome: Outcome
