@@ -9,7 +9,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agent.core.records import collapse_spaces, nfkc, title_key
+from agent.core.records import abstract_hash, collapse_spaces, nfkc, title_key
 from agent.ingest.fields import SYNONYMS, canonical
 
 # Known names spelled as sources spell them, and names no field knows.
@@ -54,3 +54,10 @@ def test_title_key_is_the_regex_rule(title: str) -> None:
     folded = nfkc(title).casefold()
     normalized = _NOT_WORD_RE.sub("", folded) or collapse_spaces(folded)
     assert title_key(title) == hashlib.sha1(normalized.encode("utf-8")).hexdigest()[:16]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(st.text(), st.text(alphabet=" \t\n\r\x0b\x1c\x1fab.\u00a0\u2003\ufb01")))
+def test_abstract_hash_is_the_split_and_join_rule(abstract: str) -> None:
+    normalized = " ".join(nfkc(abstract).split())
+    assert abstract_hash(abstract) == hashlib.sha256(normalized.encode("utf-8")).hexdigest()[:16]

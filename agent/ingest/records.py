@@ -349,7 +349,7 @@ def _rfc2822_day(text: str) -> str | None:
     match = _RFC2822_RE.fullmatch(text)
     if match is None or (month := _MONTHS.get(match[2].title())) is None:
         return None
-    day, year, hour, minute, second = (int(match[i]) for i in (1, 3, 4, 5, 6))
+    day, year, hour, minute, second = map(int, match.group(1, 3, 4, 5, 6))
     try:
         return datetime(year, month, day, hour, minute, second).date().isoformat()
     except ValueError:
