@@ -408,8 +408,8 @@ def _authors(fields: Mapping[str, object]) -> tuple[str, ...]:
     since its `authors` string may carry affiliations with commas in them.
     """
     parsed = fields.get("authors_parsed")
-    if isinstance(parsed, list) and (names := _parsed_names(parsed)) is not None:
-        return names
+    if isinstance(parsed, list) and (joined := _parsed_names(parsed)) is not None:
+        return joined
     value = fields.get("authors")
     if value is None:
         return ()
