@@ -106,7 +106,9 @@ def _collapse(text: str) -> str:
     if text.isascii():
         # Printable ASCII holds no control character and no whitespace but the space: with no
         # run of spaces and none at the ends there is nothing to do (most fields but abstracts).
-        if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        # Cheapest test first: a snapshot abstract fails at its leading spaces, not after a
+        # scan to its final newline.
+        if text[:1] != " " and text[-1:] != " " and "  " not in text and text.isprintable():
             return text
         # Unsafe characters dropped, then whitespace made spaces, in one pass.
         return collapse_ascii(text.encode("ascii").translate(ASCII_SPACES, _UNSAFE_ASCII))
