@@ -11,14 +11,14 @@ changed abstract's read state is refreshed in the same transaction (store/paper_
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from json.encoder import encode_basestring_ascii
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, String, bindparam, text
 from sqlmodel import Session, col, or_, select
 
 from store import paper_state
@@ -57,9 +57,8 @@ def public_id(paper: _Identified) -> str:
     return paper.source_id or paper.key
 
 
-@dataclass(frozen=True)
-class Upserted:
-    """What storing one record did, as the ingest report tells it."""
+class Upserted(NamedTuple):
+    """What storing one record did, as the ingest report tells it (one a record: a tuple)."""
 
     paper_id: int
     outcome: Outcome
@@ -69,7 +68,7 @@ class Upserted:
     created_at: datetime
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Paper:
     """A paper as one chunk's dedup rules see it: stored before the chunk, or new in it."""
 
@@ -266,19 +265,31 @@ _LOOKUP = (
 )  # fmt: skip
 
 
+_PAPER_TABLE = Paper.__table__  # type: ignore[attr-defined]
+# One expanding parameter a list: the chunk's thousands of keys are bound as they are, not
+# each made a bind parameter object when the query is built.
+_CANDIDATES = (
+    text(
+        f"SELECT {', '.join(_LOOKUP)} FROM paper WHERE title_key IN :titles "
+        "OR arxiv_id IN :arxiv_ids OR source_id IN :source_ids"
+    )
+    .bindparams(
+        *(bindparam(n, expanding=True, type_=String) for n in ("titles", "arxiv_ids", "source_ids"))
+    )
+    .columns(*(_PAPER_TABLE.c[n] for n in _LOOKUP))
+)
+
+
 def _stored_candidates(conn: Connection, records: Sequence[PaperRecord]) -> list[_Paper]:
     """Every stored paper a record of the chunk may be, in one query."""
-    arxiv_ids = {r.arxiv_id for r in records if r.arxiv_id}
-    source_ids = {r.source_id for r in records if r.source_id and not r.arxiv_id}
-    conditions = [col(Paper.title_key).in_({r.title_key for r in records})]
-    if arxiv_ids:
-        conditions.append(col(Paper.arxiv_id).in_(arxiv_ids))
-    if source_ids:
-        conditions.append(col(Paper.source_id).in_(source_ids))
-    table = Paper.__table__  # type: ignore[attr-defined]
-    query = table.select().with_only_columns(*(table.c[n] for n in _LOOKUP)).where(or_(*conditions))
+    keys = {
+        "titles": list({r.title_key for r in records}),
+        "arxiv_ids": list({r.arxiv_id for r in records if r.arxiv_id}),
+        "source_ids": list({r.source_id for r in records if r.source_id and not r.arxiv_id}),
+    }
     return [
-        _Paper(stored_hash=row["abstract_hash"], **row) for row in conn.execute(query).mappings()
+        _Paper(stored_hash=row["abstract_hash"], **row)
+        for row in conn.execute(_CANDIDATES, keys).mappings()
     ]
 
 
@@ -354,7 +365,7 @@ def _write(conn: Connection, papers: list[_Paper], now: datetime) -> None:
 def _paper_row(p: _Paper, stamp: object) -> tuple[object, ...]:
     return (
         p.id, p.key, p.source_id, p.arxiv_id, p.title_key, p.title, p.abstract, p.abstract_hash,
-        p.version, p.arxiv_version, p.url, json.dumps(p.authors), json.dumps(p.categories),
+        p.version, p.arxiv_version, p.url, json_strings(p.authors), json_strings(p.categories),
         p.published, p.source, stamp, stamp,
     )  # fmt: skip
 
@@ -371,10 +382,16 @@ def _changed_row(p: _Paper, stamp: object) -> dict[str, object]:
         "arxiv_version": p.arxiv_version,
         "url": p.url,
         "published": p.published,
-        "authors": json.dumps(p.authors),
-        "categories": json.dumps(p.categories),
+        "authors": json_strings(p.authors),
+        "categories": json_strings(p.categories),
         "updated_at": stamp,
     }
+
+
+def json_strings(items: list[str]) -> str:
+    """`json.dumps(items)` of a list of strings (authors, categories), by the string encoder
+    json.dumps uses, without the encoder object json.dumps makes on every call."""
+    return "[" + ", ".join(map(encode_basestring_ascii, items)) + "]"
 
 
 def _revisions(p: _Paper, stamp: object) -> list[tuple[object, ...]]:

@@ -19,6 +19,10 @@ def utcnow() -> datetime:
 class Paper(SQLModel, table=True):
     """One paper, whatever source it came from; its current abstract is the latest version."""
 
+    # Scans and counts that need a paper's current abstract_hash read this, not the rows with
+    # their abstracts; in id order, so each new paper appends to it (migration 0016).
+    __table_args__ = (Index("ix_paper_id_abstract_hash", "id", "abstract_hash"),)
+
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True, description="arxiv:<id> when known, else title:<title hash>")
     source_id: str | None = Field(default=None, index=True, description="id its source gave")
@@ -26,7 +30,7 @@ class Paper(SQLModel, table=True):
     title_key: str = Field(index=True)
     title: str = Field(sa_column=Column(Text, nullable=False))
     abstract: str = Field(sa_column=Column(Text, nullable=False))
-    abstract_hash: str = Field(index=True)
+    abstract_hash: str
     version: int = Field(default=1, description="bumped each time the abstract changes")
     arxiv_version: int | None = Field(
         default=None, description="arXiv version of the current abstract (v2 → 2), if known"
@@ -63,7 +67,8 @@ class PaperRevision(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("paper_id", "abstract_hash"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    paper_id: int = Field(foreign_key="paper.id", index=True)
+    # The unique (paper_id, abstract_hash) index answers look-ups by paper_id too.
+    paper_id: int = Field(foreign_key="paper.id")
     version: int
     abstract_hash: str
     abstract: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

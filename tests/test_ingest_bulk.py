@@ -27,7 +27,7 @@ from agent.ingest import step
 from agent.ingest.records import PaperRecord, parse_file
 from agent.ingest.step import IngestReport, ingest_files
 from store.db import open_engine
-from store.papers import upsert_paper
+from store.papers import json_strings, upsert_paper
 from store.search import search_papers
 from tests import legacy_ingest
 from tests.pg_server import PostgresServer
@@ -435,3 +435,9 @@ def test_a_postgresql_store_from_before_0013_is_migrated(
     postgres_server: PostgresServer, tmp_path: Path
 ) -> None:
     check_migrated_from_0012(postgres_server.create_database(), tmp_path)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text()))
+def test_authors_and_categories_are_written_as_json_dumps_writes_them(items: list[str]) -> None:
+    assert json_strings(items) == json.dumps(items)

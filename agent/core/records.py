@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field
 
 _NOT_WORD_RE = re.compile(r"[\W_]+")
+# The ASCII characters _NOT_WORD_RE matches, for bytes.translate (every one but letters, digits).
+_NOT_WORD_ASCII = bytes(c for c in range(128) if _NOT_WORD_RE.match(chr(c)))
 
 
 # Every character str.split() splits ASCII text on, made a space (a bytes.translate table).
@@ -28,9 +29,16 @@ def collapse_ascii(data: bytes) -> str:
     The same as splitting and joining, without a string a word (an abstract has hundreds):
     several times faster, and ingest does it for every field of every record.
     """
+    return _collapsed(data).decode("ascii")
+
+
+def _collapsed(data: bytes) -> bytes:
+    # The ends first: an abstract's leading spaces and final newline are then no run to
+    # collapse, and most abstracts need no replace pass at all.
+    data = data.strip(b" ")
     while b"  " in data:
         data = data.replace(b"  ", b" ")
-    return data.strip(b" ").decode("ascii")
+    return data
 
 
 def nfkc(text: str) -> str:
@@ -54,17 +62,31 @@ class PaperRecord:
     published: str | None  # ISO date, "YYYY-MM-DD" (or "YYYY" when a source gives only a year)
     categories: tuple[str, ...]
     announce_type: str | None = None  # arXiv listings: new, cross, replace, replace-cross
+    # The keys the store matches papers by, computed with the record (ingest needs both for
+    # every record: the dedup look-up and the writes); they follow from title and abstract.
+    title_key: str = field(init=False, repr=False, compare=False)
+    abstract_hash: str = field(init=False, repr=False, compare=False)
 
-    # Computed once a record (the store's dedup look-up and its writes both need them).
-    @cached_property
-    def title_key(self) -> str:
-        """Same title up to case, Unicode form, punctuation and spacing → same key."""
-        folded = nfkc(self.title).casefold()
-        normalized = _NOT_WORD_RE.sub("", folded) or collapse_spaces(folded)
-        return hashlib.sha1(normalized.encode("utf-8")).hexdigest()[:16]
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "title_key", title_key(self.title))
+        object.__setattr__(self, "abstract_hash", abstract_hash(self.abstract))
 
-    @cached_property
-    def abstract_hash(self) -> str:
-        """Changes whenever the abstract's text does (Unicode form and spacing aside)."""
-        normalized = collapse_spaces(nfkc(self.abstract))
-        return hashlib.sha256(normalized.encode("utf-8")).hexdigest()[:16]
+
+def title_key(title: str) -> str:
+    """Same title up to case, Unicode form, punctuation and spacing → same key."""
+    folded = nfkc(title).casefold()
+    if folded.isascii():  # what _NOT_WORD_RE removes, by bytes.translate
+        normalized = folded.encode("ascii").translate(None, _NOT_WORD_ASCII)
+    else:
+        normalized = _NOT_WORD_RE.sub("", folded).encode("utf-8")
+    normalized = normalized or collapse_spaces(folded).encode("utf-8")
+    return hashlib.sha1(normalized).hexdigest()[:16]
+
+
+def abstract_hash(abstract: str) -> str:
+    """Changes whenever the abstract's text does (Unicode form and spacing aside)."""
+    if abstract.isascii():  # collapse_spaces, hashed as the bytes it makes
+        normalized = _collapsed(abstract.encode("ascii").translate(ASCII_SPACES))
+    else:
+        normalized = collapse_spaces(unicodedata.normalize("NFKC", abstract)).encode("utf-8")
+    return hashlib.sha256(normalized).hexdigest()[:16]

@@ -88,6 +88,11 @@ def canonical(
     raw: Mapping[str, object], mapping: Mapping[str, str] | None = None
 ) -> dict[str, object]:
     """The record's fields under paperskim's names, found by the rule in the module docstring."""
+    # No --map and no object inside (every record of a snapshot): rules 1 and 3 have nothing
+    # to look at, and rule 2 is a plan made once for the record's names. The set test reads
+    # each value's type in C; a type outside it is looked at by the general rule below.
+    if not mapping and _NOT_MAPPINGS.issuperset(map(type, raw.values())):
+        return _flat(raw, _plan(tuple(raw)))
     top = {fold(str(k)): v for k, v in raw.items()}
     nested: dict[str, object] = {}
     for key, value in top.items():
@@ -127,6 +132,44 @@ def _first_known(level: Mapping[str, object]) -> tuple[dict[str, object], dict[s
         if _present(value) and (field not in present or rank < present[field][0]):
             present[field] = (rank, value)
     return {f: v for f, (_, v) in present.items()}, {f: v for f, (_, v) in given.items()}
+
+
+@lru_cache(maxsize=256)  # a file's records have the same few sets of names
+def _plan(names: tuple[object, ...]) -> tuple[tuple[str, tuple[object, ...]], ...]:
+    """Per field that some of `names` are known for, those names best first (SYNONYMS
+    order); of names that fold alike the last counts, as in a dict of the folded names."""
+    folded = {fold(str(name)): name for name in names}
+    ranked: dict[str, list[tuple[int, object]]] = {}
+    for name, original in folded.items():
+        if (known := _KNOWN.get(name)) is not None:
+            ranked.setdefault(known[0], []).append((known[1], original))
+    return tuple(
+        (field, tuple(original for _, original in sorted(found, key=lambda f: f[0])))
+        for field, found in ranked.items()
+    )
+
+
+def _flat(
+    raw: Mapping[str, object], plan: tuple[tuple[str, tuple[object, ...]], ...]
+) -> dict[str, object]:
+    """`canonical` of a record without nested objects or a mapping: per field, its best
+    present value, else its best empty one (so it says "empty", not "missing")."""
+    out: dict[str, object] = {}
+    for field, names in plan:
+        empty: object = None
+        for name in names:
+            value = raw[name]  # type: ignore[index]
+            if value is None:
+                continue
+            if _present(value):
+                out[field] = value
+                break
+            if empty is None:
+                empty = value
+        else:
+            if empty is not None:
+                out[field] = empty
+    return out
 
 
 def has_field(names: list[str], field: str, mapping: Mapping[str, str] | None = None) -> bool:

@@ -140,7 +140,7 @@ def read_jsonl(path: Path) -> Iterator[Raw]:
         if isinstance(text, RawProblem):
             yield text
             continue
-        if not text.strip():
+        if not text or text.isspace():  # blank (no stripped copy of every line to see it)
             continue
         try:
             value = json.loads(text)

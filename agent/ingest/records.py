@@ -103,7 +103,14 @@ _CATEGORY_SPLIT_RE = re.compile(r"[\s,]+")
 
 
 def _collapse(text: str) -> str:
-    if text.isascii():  # unsafe characters dropped, then whitespace made spaces, in one pass
+    if text.isascii():
+        # Printable ASCII holds no control character and no whitespace but the space: with no
+        # run of spaces and none at the ends there is nothing to do (most fields but abstracts).
+        # Cheapest test first: a snapshot abstract fails at its leading spaces, not after a
+        # scan to its final newline.
+        if text[:1] != " " and text[-1:] != " " and "  " not in text and text.isprintable():
+            return text
+        # Unsafe characters dropped, then whitespace made spaces, in one pass.
         return collapse_ascii(text.encode("ascii").translate(ASCII_SPACES, _UNSAFE_ASCII))
     return collapse_spaces(_UNSAFE_RE.sub("", text))
 
@@ -317,12 +324,16 @@ def _versions(fields: Mapping[str, object]) -> list[Mapping[str, object]]:
     return value
 
 
+_VERSION_RE = re.compile(r"v(\d+)")
+_YEAR_RE = re.compile(r"\d{4}")
+
+
 def _last_version(fields: Mapping[str, object]) -> int | None:
     versions = _versions(fields)
     if not versions:
         return None
     label = versions[-1].get("version")
-    match = re.fullmatch(r"v(\d+)", label.strip()) if isinstance(label, str) else None
+    match = _VERSION_RE.fullmatch(label.strip()) if isinstance(label, str) else None
     if match is None:
         raise _BadField(f"invalid version {label!r} in 'versions'")
     return int(match.group(1))
@@ -340,7 +351,7 @@ def _rfc2822_day(text: str) -> str | None:
     match = _RFC2822_RE.fullmatch(text)
     if match is None or (month := _MONTHS.get(match[2].title())) is None:
         return None
-    day, year, hour, minute, second = (int(match[i]) for i in (1, 3, 4, 5, 6))
+    day, year, hour, minute, second = map(int, match.group(1, 3, 4, 5, 6))
     try:
         return datetime(year, month, day, hour, minute, second).date().isoformat()
     except ValueError:
@@ -355,7 +366,7 @@ def _iso_date(value: object, name: str) -> str | None:
     if not isinstance(value, str):
         return None
     text = value.strip().replace("Z", "+00:00")
-    if re.fullmatch(r"\d{4}", text):
+    if _YEAR_RE.fullmatch(text):
         return text
     if written := _rfc2822_day(text):
         return written
@@ -399,11 +410,8 @@ def _authors(fields: Mapping[str, object]) -> tuple[str, ...]:
     since its `authors` string may carry affiliations with commas in them.
     """
     parsed = fields.get("authors_parsed")
-    if isinstance(parsed, list) and all(
-        isinstance(p, list) and all(isinstance(x, str) for x in p) for p in parsed
-    ):
-        joined = [" ".join(_collapse(x) for x in (*p[1:2], *p[:1], *p[2:]) if x) for p in parsed]
-        return tuple(name for name in joined if name)
+    if isinstance(parsed, list) and (joined := _parsed_names(parsed)) is not None:
+        return joined
     value = fields.get("authors")
     if value is None:
         return ()
@@ -420,6 +428,22 @@ def _authors(fields: Mapping[str, object]) -> tuple[str, ...]:
             names.append(_collapse(entry))
         return tuple(name for name in names if name)
     raise _BadField(f"field 'authors' must be a string or a list, not {_type_name(value)}")
+
+
+def _parsed_names(parsed: list[object]) -> tuple[str, ...] | None:
+    """[last, first, suffix...] lists as "first last suffix" names; None unless every entry
+    is a list of strings (then `authors` is read instead)."""
+    names: list[str] = []
+    for entry in parsed:
+        if not isinstance(entry, list):
+            return None
+        for part in entry:
+            if not isinstance(part, str):
+                return None
+        name = " ".join([_collapse(x) for x in (*entry[1:2], *entry[:1], *entry[2:]) if x])
+        if name:
+            names.append(name)
+    return tuple(names)
 
 
 def _first_last(name: str) -> str:
