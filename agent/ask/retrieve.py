@@ -9,10 +9,12 @@ from typing import Literal
 
 from sqlalchemy import Engine
 
-from agent.ask.embed import dense_scores
+from agent.ask.dense import CANDIDATES, dense_ranking
 from agent.ask.questions import GainQuery, ParsedQuestion, parse_question
 from agent.core.metrics import FAMILY_TRIGGERS, in_family
 from store.search import (
+    POSTINGS_BUDGET,
+    DocFreq,
     GainFilter,
     GainMatch,
     SearchHit,
@@ -20,7 +22,7 @@ from store.search import (
     document_frequencies,
     filter_gains,
     query_terms,
-    read_paper_by_id,
+    read_papers,
     search_papers,
     term_matches,
 )
@@ -30,6 +32,9 @@ RRF_K = 60
 # The bundled static embeddings rank worse than BM25 on dev, so BM25's ranks weigh more.
 BM25_WEIGHT = 2.0
 DEPTH = 50  # ranks of each list that take part in the fusion
+# When fewer than DEPTH of the candidates pass a question's gain condition, the nearest
+# CANDIDATES * WIDEN papers are tried.
+WIDEN = 10
 # Calibrated on the dev questions (evals/ask_eval.py): below MIN_DENSE cosine the best paper
 # does not answer the question; papers further than MARGIN below the best are not cited.
 MIN_DENSE = 0.33
@@ -66,10 +71,11 @@ def gain_filter(q: GainQuery) -> GainFilter:
     )
 
 
-def passing_gains(engine: Engine, q: GainQuery) -> dict[int, list[GainMatch]]:
-    """Papers with a claimed gain meeting the question's condition and of its metric family."""
+def passing_gains(engine: Engine, q: GainQuery, paper_ids: list[int]) -> dict[int, list[GainMatch]]:
+    """Those of `paper_ids` with a claimed gain meeting the question's condition and of its
+    metric family, with those gains."""
     by_paper: dict[int, list[GainMatch]] = {}
-    for g in filter_gains(engine, gain_filter(q), limit=100_000):
+    for g in filter_gains(engine, gain_filter(q), paper_ids=paper_ids, limit=100_000):
         text = f"{g.metric} {g.quote}"
         if q.families and not any(in_family(f, text) for f in q.families):
             continue
@@ -78,19 +84,40 @@ def passing_gains(engine: Engine, q: GainQuery) -> dict[int, list[GainMatch]]:
     return by_paper
 
 
+def _words(parsed: ParsedQuestion, question: str) -> str:
+    return " ".join(parsed.keywords) or question
+
+
+def question_frequencies(engine: Engine, parsed: ParsedQuestion, question: str) -> DocFreq:
+    """How many papers have each word BM25 and the topic cut look at (one count of each)."""
+    terms = query_terms(_words(parsed, question))
+    return document_frequencies(engine, terms, cap=POSTINGS_BUDGET, cap_share=COMMON_SHARE)
+
+
 def rank(
-    engine: Engine, parsed: ParsedQuestion, question: str, mode: Mode = "hybrid"
+    engine: Engine,
+    parsed: ParsedQuestion,
+    question: str,
+    mode: Mode = "hybrid",
+    nearest: int = CANDIDATES,
+    freq: DocFreq | None = None,
 ) -> list[Ranked]:
-    """Every paper either list found, best fused score first."""
+    """The candidates, best fused score first: BM25's best DEPTH and the `nearest` papers by
+    dense similarity (every paper of a small store)."""
     ranked: dict[int, Ranked] = {}
     if mode in ("bm25", "hybrid"):
-        words = " ".join(parsed.keywords) or question
-        for n, hit in enumerate(search_papers(engine, words, limit=DEPTH, with_gains=False)):
+        freq = freq or question_frequencies(engine, parsed, question)
+        hits = search_papers(
+            engine, _words(parsed, question), limit=DEPTH, with_gains=False, doc_freq=freq
+        )
+        for n, hit in enumerate(hits):
             r = ranked.setdefault(hit.paper_id, Ranked(hit.paper_id, 0.0))
             r.bm25 = hit.score
             r.score += BM25_WEIGHT / (RRF_K + n + 1)
     if mode in ("dense", "hybrid"):
-        sims = dense_scores(engine, question)
+        # The nearest papers, and the cosine of those BM25 found (which their ties and the
+        # relevance cut read); papers further away are not candidates.
+        sims = dense_ranking(engine, question, nearest, also=list(ranked))
         order = sorted(sims, key=lambda p: -sims[p])
         for n, pid in enumerate(order):
             r = ranked.setdefault(pid, Ranked(pid, 0.0))
@@ -101,7 +128,7 @@ def rank(
 
 
 def topic_coverage(
-    engine: Engine, parsed: ParsedQuestion, paper_ids: list[int]
+    engine: Engine, parsed: ParsedQuestion, paper_ids: list[int], freq: DocFreq
 ) -> tuple[list[str], TermMatches]:
     """(the question's topic terms, which of them each paper matches, IDF-weighted).
 
@@ -111,16 +138,19 @@ def topic_coverage(
     """
     words = [w for w in parsed.keywords if w not in FAMILY_TRIGGERS]
     terms = query_terms(" ".join(words))
-    freq = document_frequencies(engine, terms)
     terms = [t for t in terms if freq.counts.get(t, 0) <= COMMON_SHARE * max(freq.papers, 1)]
     return terms, term_matches(engine, terms, paper_ids, freq)
 
 
 def _on_topic(
-    engine: Engine, parsed: ParsedQuestion, candidates: list[Ranked], share: float
+    engine: Engine,
+    parsed: ParsedQuestion,
+    candidates: list[Ranked],
+    share: float,
+    freq: DocFreq,
 ) -> list[Ranked]:
     """The candidates whose topic coverage is at least `share` of the best candidate's."""
-    terms, matches = topic_coverage(engine, parsed, [r.paper_id for r in candidates])
+    terms, matches = topic_coverage(engine, parsed, [r.paper_id for r in candidates], freq)
     if not terms or not candidates:
         return candidates
     best = max(matches.coverage(r.paper_id) for r in candidates)
@@ -143,14 +173,19 @@ def answer_set(
     matches the topic about as well as the best candidate does: a filter passes many papers,
     and listing every one of them is padding, not an answer.
     """
-    ranking = rank(engine, parsed, question, mode)
+    freq = question_frequencies(engine, parsed, question)
+    ranking = rank(engine, parsed, question, mode, freq=freq)
     gain = parsed.gain
     if use_filter and gain is not None and not gain.is_empty:
-        passing = passing_gains(engine, gain)
+        passing = passing_gains(engine, gain, [r.paper_id for r in ranking])
+        if mode != "bm25" and len(passing) < DEPTH and len(ranking) >= CANDIDATES:
+            # A rare condition among the nearest papers of a large store: look further.
+            ranking = rank(engine, parsed, question, mode, CANDIDATES * WIDEN, freq)
+            passing = passing_gains(engine, gain, [r.paper_id for r in ranking])
         matched = [r for r in ranking if r.paper_id in passing]
         for r in matched:
             r.gains = passing[r.paper_id]
-        return _on_topic(engine, parsed, matched, STRUCTURED_SHARE), ranking
+        return _on_topic(engine, parsed, matched, STRUCTURED_SHARE, freq), ranking
     if not ranking:
         return [], ranking
     if mode == "bm25":
@@ -161,7 +196,7 @@ def answer_set(
         if best_dense < MIN_DENSE:
             return [], ranking
         close = [r for r in ranking if r.dense >= max(MIN_DENSE, best_dense - MARGIN)]
-    return _on_topic(engine, parsed, close[:DEPTH], TOPIC_SHARE), ranking
+    return _on_topic(engine, parsed, close[:DEPTH], TOPIC_SHARE, freq), ranking
 
 
 def search(
@@ -179,8 +214,9 @@ def search(
             gains.setdefault(g.paper_id, []).append(g)
         ranking = [r for r in ranking if r.paper_id in gains]
     hits = []
+    details = read_papers(engine, [r.paper_id for r in ranking[:limit]])
     for r in ranking[:limit]:
-        detail = read_paper_by_id(engine, r.paper_id)
+        detail = details.get(r.paper_id)
         if detail is not None:
             found = gains.get(r.paper_id, detail.gains)
             hit = SearchHit(r.paper_id, detail.public_id, detail.title, detail.takeaway, r.score)
