@@ -4,12 +4,13 @@ filter, then a relevance cut so that an answer names only papers that match.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
 from sqlalchemy import Engine
 
-from agent.ask.dense import CANDIDATES, dense_ranking
+from agent.ask.dense import CANDIDATES, cosines, dense_ranking, nearest_papers
 from agent.ask.questions import GainQuery, ParsedQuestion, parse_question
 from agent.core.metrics import FAMILY_TRIGGERS, in_family
 from store.search import (
@@ -91,7 +92,7 @@ def _words(parsed: ParsedQuestion, question: str) -> str:
 def question_frequencies(engine: Engine, parsed: ParsedQuestion, question: str) -> DocFreq:
     """How many papers have each word BM25 and the topic cut look at (one count of each)."""
     terms = query_terms(_words(parsed, question))
-    return document_frequencies(engine, terms, cap=POSTINGS_BUDGET, cap_share=COMMON_SHARE)
+    return document_frequencies(engine, terms, cap=POSTINGS_BUDGET)
 
 
 def rank(
@@ -99,11 +100,10 @@ def rank(
     parsed: ParsedQuestion,
     question: str,
     mode: Mode = "hybrid",
-    nearest: int = CANDIDATES,
     freq: DocFreq | None = None,
 ) -> list[Ranked]:
-    """The candidates, best fused score first: BM25's best DEPTH and the `nearest` papers by
-    dense similarity (every paper of a small store)."""
+    """The candidates, best fused score first: BM25's best DEPTH and the dense.CANDIDATES
+    nearest papers by dense similarity (every paper of a small store)."""
     ranked: dict[int, Ranked] = {}
     if mode in ("bm25", "hybrid"):
         freq = freq or question_frequencies(engine, parsed, question)
@@ -117,14 +117,18 @@ def rank(
     if mode in ("dense", "hybrid"):
         # The nearest papers, and the cosine of those BM25 found (which their ties and the
         # relevance cut read); papers further away are not candidates.
-        sims = dense_ranking(engine, question, nearest, also=list(ranked))
+        sims = dense_ranking(engine, question, also=list(ranked))
         order = sorted(sims, key=lambda p: -sims[p])
         for n, pid in enumerate(order):
             r = ranked.setdefault(pid, Ranked(pid, 0.0))
             r.dense = sims[pid]
             if n < DEPTH:
                 r.score += 1.0 / (RRF_K + n + 1)
-    return sorted(ranked.values(), key=lambda r: (-r.score, -r.dense, r.paper_id))
+    return _best_first(ranked.values())
+
+
+def _best_first(ranked: Iterable[Ranked]) -> list[Ranked]:
+    return sorted(ranked, key=lambda r: (-r.score, -r.dense, r.paper_id))
 
 
 def topic_coverage(
@@ -134,11 +138,13 @@ def topic_coverage(
 
     Topic terms are the question's content words less the metric-family words (the gain
     filter matches those) and less words in more than COMMON_SHARE of the papers ("compare",
-    "usage"), which say nothing about which paper answers.
+    "usage"), or more than POSTINGS_BUDGET, which say nothing about which paper answers.
     """
     words = [w for w in parsed.keywords if w not in FAMILY_TRIGGERS]
     terms = query_terms(" ".join(words))
-    terms = [t for t in terms if freq.counts.get(t, 0) <= COMMON_SHARE * max(freq.papers, 1)]
+    # Over 100,000 papers the budget is the lower bound: counts stop there (store/search.py).
+    common = min(COMMON_SHARE * max(freq.papers, 1), POSTINGS_BUDGET)
+    terms = [t for t in terms if freq.counts.get(t, 0) <= common]
     return terms, term_matches(engine, terms, paper_ids, freq)
 
 
@@ -179,9 +185,14 @@ def answer_set(
     if use_filter and gain is not None and not gain.is_empty:
         passing = passing_gains(engine, gain, [r.paper_id for r in ranking])
         if mode != "bm25" and len(passing) < DEPTH and len(ranking) >= CANDIDATES:
-            # A rare condition among the nearest papers of a large store: look further.
-            ranking = rank(engine, parsed, question, mode, CANDIDATES * WIDEN, freq)
-            passing = passing_gains(engine, gain, [r.paper_id for r in ranking])
+            # A rare condition among the nearest papers of a large store: those that pass it
+            # among the CANDIDATES * WIDEN nearest join the ranking, after the candidates.
+            known = {r.paper_id for r in ranking}
+            nearer = nearest_papers(engine, question, CANDIDATES * WIDEN)
+            more = passing_gains(engine, gain, [p for p in nearer if p not in known])
+            sims = cosines(engine, question, more)
+            ranking = _best_first([*ranking, *(Ranked(p, 0.0, dense=d) for p, d in sims.items())])
+            passing.update(more)
         matched = [r for r in ranking if r.paper_id in passing]
         for r in matched:
             r.gains = passing[r.paper_id]
