@@ -55,6 +55,18 @@ def check_queue_follows_the_papers(store: Engine, folder: Path) -> None:
         ).scalar_one()
     assert stale == 0 and queued(store) == set()
 
+    # A paper written by any other statement than ingest's bulk one is queued by its row.
+    with store.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO paper (key, title_key, title, abstract, abstract_hash, version, "
+                "authors, categories, source, created_at, updated_at) VALUES ('k', 'raw', "
+                "'Raw', 'Raw text.', 'h', 1, '[]', '[]', 'sql', :now, :now)"
+            ),
+            {"now": "2026-01-01 00:00:00"},
+        )
+    assert queued(store) == {4}
+
 
 def test_new_papers_and_changed_abstracts_are_queued_until_embedded(tmp_path: Path) -> None:
     check_queue_follows_the_papers(open_engine(f"sqlite:///{tmp_path / 'q.db'}"), tmp_path)
