@@ -10,7 +10,7 @@ from typing import Literal
 
 from sqlalchemy import Engine
 
-from agent.ask.dense import CANDIDATES, cosines, dense_ranking, nearest_papers
+from agent.ask.dense import CANDIDATES, cosines, nearest_papers
 from agent.ask.questions import GainQuery, ParsedQuestion, parse_question
 from agent.core.metrics import FAMILY_TRIGGERS, in_family
 from store.search import (
@@ -35,7 +35,7 @@ BM25_WEIGHT = 2.0
 DEPTH = 50  # ranks of each list that take part in the fusion
 # When fewer than DEPTH of the candidates pass a question's gain condition, the nearest
 # CANDIDATES * WIDEN papers are tried.
-WIDEN = 10
+WIDEN = 4
 # Calibrated on the dev questions (evals/ask_eval.py): below MIN_DENSE cosine the best paper
 # does not answer the question; papers further than MARGIN below the best are not cited.
 MIN_DENSE = 0.33
@@ -101,9 +101,11 @@ def rank(
     question: str,
     mode: Mode = "hybrid",
     freq: DocFreq | None = None,
+    nearer: list[int] | None = None,
 ) -> list[Ranked]:
     """The candidates, best fused score first: BM25's best DEPTH and the dense.CANDIDATES
-    nearest papers by dense similarity (every paper of a small store)."""
+    nearest papers (every paper of a small store); `nearer`, the nearest papers if the caller
+    has them already."""
     ranked: dict[int, Ranked] = {}
     if mode in ("bm25", "hybrid"):
         freq = freq or question_frequencies(engine, parsed, question)
@@ -117,7 +119,9 @@ def rank(
     if mode in ("dense", "hybrid"):
         # The nearest papers, and the cosine of those BM25 found (which their ties and the
         # relevance cut read); papers further away are not candidates.
-        sims = dense_ranking(engine, question, also=list(ranked))
+        if nearer is None:
+            nearer = nearest_papers(engine, question, CANDIDATES)
+        sims = cosines(engine, question, [*nearer[:CANDIDATES], *ranked])
         order = sorted(sims, key=lambda p: -sims[p])
         for n, pid in enumerate(order):
             r = ranked.setdefault(pid, Ranked(pid, 0.0))
@@ -180,15 +184,18 @@ def answer_set(
     and listing every one of them is padding, not an answer.
     """
     freq = question_frequencies(engine, parsed, question)
-    ranking = rank(engine, parsed, question, mode, freq=freq)
-    gain = parsed.gain
-    if use_filter and gain is not None and not gain.is_empty:
+    gain = parsed.gain if use_filter and parsed.gain is not None else None
+    gain = None if gain is None or gain.is_empty else gain
+    # With a gain condition, the nearest CANDIDATES * WIDEN papers (costing no more to find).
+    further = CANDIDATES * WIDEN if gain is not None else CANDIDATES
+    nearer = nearest_papers(engine, question, further) if mode != "bm25" else []
+    ranking = rank(engine, parsed, question, mode, freq, nearer)
+    if gain is not None:
         passing = passing_gains(engine, gain, [r.paper_id for r in ranking])
-        if mode != "bm25" and len(passing) < DEPTH and len(ranking) >= CANDIDATES:
+        if len(passing) < DEPTH and len(nearer) > CANDIDATES:
             # A rare condition among the nearest papers of a large store: those that pass it
             # among the CANDIDATES * WIDEN nearest join the ranking, after the candidates.
             known = {r.paper_id for r in ranking}
-            nearer = nearest_papers(engine, question, CANDIDATES * WIDEN)
             more = passing_gains(engine, gain, [p for p in nearer if p not in known])
             sims = cosines(engine, question, more)
             ranking = _best_first([*ranking, *(Ranked(p, 0.0, dense=d) for p, d in sims.items())])
