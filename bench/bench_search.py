@@ -66,7 +66,8 @@ NOW = "2026-01-01 00:00:00"
 # The steps of `ask` timed inside it: (label, module, function name).
 ASK_STEPS = [
     ("bm25", retrieve, "search_papers"),
-    ("dense", retrieve, "dense_ranking"),
+    ("dense", retrieve, "nearest_papers"),
+    ("dense", retrieve, "cosines"),
     ("gain filter", retrieve, "passing_gains"),
     ("topic cut", retrieve, "topic_coverage"),
 ]
