@@ -40,10 +40,12 @@ STOPWORDS = words(
 BM25_WEIGHTS = "3.0, 1.0, 2.0"
 # A word more than half the papers contain has (next to) no weight in BM25 (FTS5 clamps its
 # IDF to ~0), yet ranking every paper that has it is most of a query's cost: such words are
-# left out of the match when rarer ones remain. On a large store, the most common remaining
-# words are also dropped while the papers to rank exceed this budget (the rarest word is always
-# kept), which keeps latency bounded at some cost in recall on very common words.
-POSTINGS_BUDGET = 20_000
+# left out of the match when rarer ones remain. Ranking costs about a microsecond a paper that
+# has a word, so the most common remaining words are also dropped while the papers to rank
+# exceed this budget, and a word over it on its own is not matched at all (BM25 then ranks
+# nothing, and the dense half of `ask` answers alone): latency stays bounded at a million papers
+# at some cost in recall on common words. Under 20,000 papers it never drops a rarest word.
+POSTINGS_BUDGET = 10_000
 
 
 @contextmanager
@@ -293,8 +295,10 @@ def search_papers(
         return []
     freq = None
     if terms:
-        freq = doc_freq or document_frequencies(engine, terms)
+        freq = doc_freq or document_frequencies(engine, terms, cap=POSTINGS_BUDGET)
         terms = ranking_terms(terms, freq)
+        if not terms and flt is None:
+            return []  # every word is too common to rank by
     params: dict[str, Any] = {"limit": limit}
     current = current_table(dialect)
     if flt is None:
@@ -407,18 +411,30 @@ def _one_term(dialect: str, term: str) -> str:
     return fts5_query([term]) if dialect == "sqlite" else term
 
 
-def document_frequencies(engine: Engine, terms: list[str]) -> DocFreq:
+def document_frequencies(engine: Engine, terms: list[str], cap: int | None = None) -> DocFreq:
+    """How many papers have each term. With `cap`, a count over it is given as cap + 1 (enough
+    to know the term is too common for what the caller does), so a word in most of a million
+    papers is not counted to the end."""
     dialect = _dialect(engine)
     match, _key = _match_sql(dialect)
-    counts = {}
+    params: dict[str, Any] = {f"q{i}": _one_term(dialect, t) for i, t in enumerate(terms)}
+    limit = ""
+    if cap is not None:
+        limit, params["cap"] = " LIMIT :cap", cap + 1
+    # The highest id stands for the count (ids have gaps only where papers were deleted):
+    # counting a million rows costs tens of ms, finding the highest id nothing. Every count
+    # in one statement, as a statement costs more than counting a rare word.
+    counts = [f"(SELECT max(paper_id) FROM {current_table(dialect)})"] + [
+        f"(SELECT count(*) FROM (SELECT 1 FROM paper_search "
+        f"WHERE {match.replace(':q', f':q{i}')}{limit}) m{i})"
+        for i in range(len(terms))
+    ]
     with engine.connect() as conn:
-        # Counting the FTS5 table scans it whole; its companion table has one row a paper too.
-        papers = f"SELECT count(*) FROM {current_table(dialect)}"
-        total = conn.execute(text(papers)).scalar_one()
-        for term in terms:
-            sql = f"SELECT count(*) FROM paper_search WHERE {match}"
-            counts[term] = conn.execute(text(sql), {"q": _one_term(dialect, term)}).scalar_one()
-    return DocFreq(papers=total, counts=counts)
+        row = conn.execute(text(f"SELECT {', '.join(counts)}"), params).one()
+    return DocFreq(
+        papers=int(row[0] or 0),
+        counts={t: int(n) for t, n in zip(terms, row[1:], strict=True)},
+    )
 
 
 def ranking_terms(terms: list[str], freq: DocFreq) -> list[str]:
@@ -428,7 +444,7 @@ def ranking_terms(terms: list[str], freq: DocFreq) -> list[str]:
         return terms  # nothing matches anyway; let the query say so
     by_rarity = sorted(present, key=lambda t: freq.counts[t])
     kept = [t for t in by_rarity if freq.counts[t] <= freq.papers / 2] or by_rarity[:1]
-    while len(kept) > 1 and sum(freq.counts[t] for t in kept) > POSTINGS_BUDGET:
+    while kept and sum(freq.counts[t] for t in kept) > POSTINGS_BUDGET:
         kept.pop()
     return [t for t in terms if t in kept]
 
@@ -443,15 +459,21 @@ def term_matches(
         return result
     freq = freq or document_frequencies(engine, terms)
     result.idf = {t: freq.idf(t) for t in terms}
-    ids = ", ".join(str(int(p)) for p in paper_ids) or "NULL"
+    present = [t for t in terms if freq.counts.get(t, 0) > 0]
+    if not present or not paper_ids:
+        return result
+    ids = ", ".join(str(int(p)) for p in paper_ids)
     match, key = _match_sql(dialect)
-    sql = f"SELECT {key} FROM paper_search WHERE {match} AND {key} IN ({ids})"
+    # One statement for every term (a statement costs more than matching a few ids).
+    sql = " UNION ALL ".join(
+        f"SELECT {i} AS term, {key} AS pid FROM paper_search "
+        f"WHERE {match.replace(':q', f':q{i}')} AND {key} IN ({ids})"
+        for i in range(len(present))
+    )
+    params = {f"q{i}": _one_term(dialect, t) for i, t in enumerate(present)}
     with engine.connect() as conn:
-        for term in terms:
-            if freq.counts.get(term, 0) == 0:
-                continue
-            for (pid,) in conn.execute(text(sql), {"q": _one_term(dialect, term)}):
-                result.matched.setdefault(pid, set()).add(term)
+        for term, pid in conn.execute(text(sql), params):
+            result.matched.setdefault(pid, set()).add(present[term])
     return result
 
 
@@ -471,34 +493,42 @@ class TermMatches:
 
 def read_paper(engine: Engine, public_id: str) -> PaperDetail | None:
     """A paper by the id users see (or its arXiv id or key), with its current takeaway and gains."""
-    dialect = _dialect(engine)
+    where = "p.source_id = :ref OR p.arxiv_id = :ref OR p.key = :ref ORDER BY p.id LIMIT 1"
+    found = _details(engine, where, {"ref": public_id.strip()})
+    return next(iter(found.values()), None)
+
+
+def read_papers(engine: Engine, paper_ids: list[int]) -> dict[int, PaperDetail]:
+    """Papers by row id (those that exist), with their current takeaways and gains."""
+    if not paper_ids:
+        return {}
+    return _details(engine, f"p.id IN ({', '.join(str(int(p)) for p in paper_ids)})", {})
+
+
+def _details(engine: Engine, where: str, params: dict[str, Any]) -> dict[int, PaperDetail]:
+    """The papers `where` (the WHERE clause and what may follow it) selects, by row id: two
+    statements for any number of papers."""
     sql = (
         "SELECT p.id, COALESCE(p.source_id, p.key), p.title, p.abstract, c.takeaway "
-        f"FROM paper p LEFT JOIN {current_table(dialect)} c ON c.paper_id = p.id "
-        "WHERE p.source_id = :ref OR p.arxiv_id = :ref OR p.key = :ref ORDER BY p.id LIMIT 1"
+        f"FROM paper p LEFT JOIN {current_table(_dialect(engine))} c ON c.paper_id = p.id "
+        f"WHERE {where}"
     )
     with engine.connect() as conn:
-        row = conn.execute(text(sql), {"ref": public_id.strip()}).first()
-    if row is None:
-        return None
-    gains = filter_gains(engine, GainFilter(), paper_ids=[row[0]])
-    return PaperDetail(
-        paper_id=row[0],
-        public_id=row[1],
-        title=row[2],
-        abstract=row[3],
-        takeaway=row[4],
-        gains=gains,
-    )
-
-
-def read_paper_by_id(engine: Engine, paper_id: int) -> PaperDetail | None:
-    """A paper by its row id, with its current takeaway and gains."""
-    with engine.connect() as conn:
-        ref = conn.execute(
-            text("SELECT COALESCE(source_id, key) FROM paper WHERE id = :id"), {"id": paper_id}
-        ).scalar()
-    return read_paper(engine, ref) if ref is not None else None
+        rows = conn.execute(text(sql), params).all()
+    gains: dict[int, list[GainMatch]] = {}
+    for g in filter_gains(engine, GainFilter(), paper_ids=[r[0] for r in rows], limit=100_000):
+        gains.setdefault(g.paper_id, []).append(g)
+    return {
+        r[0]: PaperDetail(
+            paper_id=r[0],
+            public_id=r[1],
+            title=r[2],
+            abstract=r[3],
+            takeaway=r[4],
+            gains=gains.get(r[0], []),
+        )
+        for r in rows
+    }
 
 
 def public_ids(engine: Engine, paper_ids: list[int]) -> list[str]:

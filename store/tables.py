@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -369,3 +369,32 @@ class PaperVector(SQLModel, table=True):
     model: str = Field(description="embedding model name and dimension, e.g. wordllama-l2-256")
     abstract_hash: str = Field(description="the paper's abstract_hash when it was embedded")
     vector: bytes = Field(description="float16 little-endian, unit length")
+
+
+class PaperVectorTodo(SQLModel, table=True):
+    """A paper whose vector is missing or stale (queued by triggers, migration 0015)."""
+
+    __tablename__ = "paper_vector_todo"
+
+    paper_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("paper.id", ondelete="CASCADE"), primary_key=True,
+            autoincrement=False,
+        )
+    )  # fmt: skip
+
+
+class VectorBlock(SQLModel, table=True):
+    """The vectors of up to 4,096 papers (by id), as `ask` reads them into memory."""
+
+    __tablename__ = "vector_block"
+
+    model: str = Field(primary_key=True)
+    block: int = Field(
+        sa_column=Column(Integer, primary_key=True, autoincrement=False),
+        description="paper id // the block size",
+    )
+    revision: int = Field(description="higher each time the block is rewritten")
+    ids: bytes = Field(description="paper ids, int64 little-endian, ascending")
+    vectors: bytes = Field(description="one int8 row of the dimension a paper")
+    scales: bytes = Field(description="float32 a paper: its vector is the int8 row times this")

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
@@ -79,6 +79,26 @@ def test_offline_answer_lists_matching_papers_with_gains(store: Engine) -> None:
     # The numeric filter is hard: every listed paper has a factor above 2.
     for e in answer.evidence:
         assert e.gains, e.public_id
+
+
+def test_an_offline_answer_costs_a_fixed_few_statements(store: Engine) -> None:
+    """However many papers an answer shows, they are read together (and the vectors once)."""
+    question = "which papers claim more than 2x speedup?"
+    answer_offline(store, question)  # embeds the papers, reads the vectors into memory
+    statements: list[int] = []
+
+    def record(*_args: Any) -> None:
+        statements[-1] += 1
+
+    event.listen(store, "before_cursor_execute", record)
+    try:
+        for limit in (1, 5, 50):
+            statements.append(0)
+            answer = answer_offline(store, question, limit=limit)
+    finally:
+        event.remove(store, "before_cursor_execute", record)
+    assert len(answer.evidence) > 5
+    assert statements[0] == statements[1] == statements[2] <= 12, statements
 
 
 def test_offline_answer_says_so_when_nothing_matches(store: Engine) -> None:

@@ -29,7 +29,7 @@ RUNS = {
         "0",
     ],
     "ingest": ["bench/bench_ingest.py", "--size", "3000", "--max-growth", "200"],
-    "search": ["bench/bench_search.py", "--papers", "2000", "--rounds", "1"],
+    "search": ["bench/bench_search.py", "--papers", "2000", "--rounds", "1", "--target-ms", "inf"],
     "offline_run": ["bench/bench_offline_run.py", "--sizes", "300"],
     "offline_claims": ["bench/bench_offline_run.py", "--sizes", "300", "--claims"],
     "pages": ["bench/bench_pages.py", "--papers", "300", "--rounds", "1"],

@@ -7,6 +7,7 @@ tries the network, so the model is built here from the two bundled files directl
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,9 @@ import numpy as np
 from sqlalchemy import Engine
 
 from agent.core.errors import PaperskimError
-from store.vectors import load_vectors, papers_to_embed, save_vectors, vector_count
+from store.vectors import papers_to_embed, queue_other_models, save_vectors
 
+# Another model (or dimension) here re-embeds every paper: store/vectors.queue_other_models.
 MODEL = "wordllama-l2-supercat-256"
 DIM = 256
 # Embedding is done in chunks so that a first ask over a large store shows steady progress.
@@ -60,36 +62,20 @@ def paper_text(title: str, abstract: str) -> str:
     return f"{title}. {title}. {' '.join(abstract.split())}"
 
 
-def embed_missing(engine: Engine) -> int:
-    """Embed every paper that has no current vector; how many were embedded."""
-    todo = papers_to_embed(engine, MODEL)
-    for start in range(0, len(todo), CHUNK):
-        part = todo[start : start + CHUNK]
-        save_vectors(engine, MODEL, part, embed([paper_text(p.title, p.abstract) for p in part]))
-    return len(todo)
+def embed_missing(engine: Engine, on_progress: Callable[[int], None] | None = None) -> int:
+    """Embed every queued paper (new, or its abstract changed); how many were embedded.
 
-
-# Loaded vectors, per store URL, reused while the count of vectors stays the same.
-_CACHE: dict[str, tuple[int, np.ndarray, np.ndarray]] = {}
-
-
-def store_vectors(engine: Engine) -> tuple[np.ndarray, np.ndarray]:
-    """(paper ids, vectors) of every paper, embedding the missing ones first."""
-    embedded = embed_missing(engine)
-    key = str(engine.url)
-    count = vector_count(engine, MODEL)
-    cached = _CACHE.get(key)
-    if cached is not None and cached[0] == count and not embedded:
-        return cached[1], cached[2]
-    ids, matrix = load_vectors(engine, MODEL, DIM)
-    _CACHE[key] = (count, ids, matrix)
-    return ids, matrix
-
-
-def dense_scores(engine: Engine, question: str) -> dict[int, float]:
-    """Cosine similarity of the question to every paper, by paper id."""
-    ids, matrix = store_vectors(engine)
-    if len(ids) == 0:
-        return {}
-    sims = matrix @ embed([question])[0]
-    return dict(zip(ids.tolist(), sims.tolist(), strict=True))
+    `paperskim ingest` calls this after storing papers, and `ask` before it searches (then
+    it usually finds the queue empty: one look-up). `on_progress` hears each chunk's count.
+    """
+    queue_other_models(engine, MODEL)
+    done, last = 0, None
+    while todo := papers_to_embed(engine, CHUNK):
+        if todo == last:
+            break  # their abstracts keep changing under us: the next call tries again
+        last = todo
+        save_vectors(engine, MODEL, todo, embed([paper_text(p.title, p.abstract) for p in todo]))
+        done += len(todo)
+        if on_progress:
+            on_progress(len(todo))
+    return done

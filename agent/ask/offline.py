@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 
 from agent.ask import questions, retrieve
 from agent.core.labels import NO_LLM
-from store.search import SearchHit, public_ids, read_paper_by_id
+from store.search import SearchHit, public_ids, read_papers
 
 NO_ANSWER = "No stored paper answers this question."
 
@@ -109,10 +109,10 @@ def answer_offline(
         engine, parsed, question, mode=mode, use_filter=use_filter
     )
     shown = matched[:limit]
-    details = {r.paper_id: read_paper_by_id(engine, r.paper_id) for r in shown}
+    details = read_papers(engine, [r.paper_id for r in shown])
     evidence = []
     for r in shown:
-        detail = details[r.paper_id]
+        detail = details.get(r.paper_id)
         if detail is None:
             continue
         gains = r.gains or detail.gains

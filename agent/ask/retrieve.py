@@ -4,15 +4,18 @@ filter, then a relevance cut so that an answer names only papers that match.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
 from sqlalchemy import Engine
 
-from agent.ask.embed import dense_scores
+from agent.ask.dense import CANDIDATES, cosines, nearest_papers
 from agent.ask.questions import GainQuery, ParsedQuestion, parse_question
 from agent.core.metrics import FAMILY_TRIGGERS, in_family
 from store.search import (
+    POSTINGS_BUDGET,
+    DocFreq,
     GainFilter,
     GainMatch,
     SearchHit,
@@ -20,7 +23,7 @@ from store.search import (
     document_frequencies,
     filter_gains,
     query_terms,
-    read_paper_by_id,
+    read_papers,
     search_papers,
     term_matches,
 )
@@ -30,6 +33,9 @@ RRF_K = 60
 # The bundled static embeddings rank worse than BM25 on dev, so BM25's ranks weigh more.
 BM25_WEIGHT = 2.0
 DEPTH = 50  # ranks of each list that take part in the fusion
+# When fewer than DEPTH of the candidates pass a question's gain condition, the nearest
+# CANDIDATES * WIDEN papers are tried.
+WIDEN = 4
 # Calibrated on the dev questions (evals/ask_eval.py): below MIN_DENSE cosine the best paper
 # does not answer the question; papers further than MARGIN below the best are not cited.
 MIN_DENSE = 0.33
@@ -66,10 +72,11 @@ def gain_filter(q: GainQuery) -> GainFilter:
     )
 
 
-def passing_gains(engine: Engine, q: GainQuery) -> dict[int, list[GainMatch]]:
-    """Papers with a claimed gain meeting the question's condition and of its metric family."""
+def passing_gains(engine: Engine, q: GainQuery, paper_ids: list[int]) -> dict[int, list[GainMatch]]:
+    """Those of `paper_ids` with a claimed gain meeting the question's condition and of its
+    metric family, with those gains."""
     by_paper: dict[int, list[GainMatch]] = {}
-    for g in filter_gains(engine, gain_filter(q), limit=100_000):
+    for g in filter_gains(engine, gain_filter(q), paper_ids=paper_ids, limit=100_000):
         text = f"{g.metric} {g.quote}"
         if q.families and not any(in_family(f, text) for f in q.families):
             continue
@@ -78,49 +85,82 @@ def passing_gains(engine: Engine, q: GainQuery) -> dict[int, list[GainMatch]]:
     return by_paper
 
 
+def _words(parsed: ParsedQuestion, question: str) -> str:
+    return " ".join(parsed.keywords) or question
+
+
+def question_frequencies(engine: Engine, parsed: ParsedQuestion, question: str) -> DocFreq:
+    """How many papers have each word BM25 and the topic cut look at (one count of each)."""
+    terms = query_terms(_words(parsed, question))
+    return document_frequencies(engine, terms, cap=POSTINGS_BUDGET)
+
+
 def rank(
-    engine: Engine, parsed: ParsedQuestion, question: str, mode: Mode = "hybrid"
+    engine: Engine,
+    parsed: ParsedQuestion,
+    question: str,
+    mode: Mode = "hybrid",
+    freq: DocFreq | None = None,
+    nearer: list[int] | None = None,
 ) -> list[Ranked]:
-    """Every paper either list found, best fused score first."""
+    """The candidates, best fused score first: BM25's best DEPTH and the dense.CANDIDATES
+    nearest papers (every paper of a small store); `nearer`, the nearest papers if the caller
+    has them already."""
     ranked: dict[int, Ranked] = {}
     if mode in ("bm25", "hybrid"):
-        words = " ".join(parsed.keywords) or question
-        for n, hit in enumerate(search_papers(engine, words, limit=DEPTH, with_gains=False)):
+        freq = freq or question_frequencies(engine, parsed, question)
+        hits = search_papers(
+            engine, _words(parsed, question), limit=DEPTH, with_gains=False, doc_freq=freq
+        )
+        for n, hit in enumerate(hits):
             r = ranked.setdefault(hit.paper_id, Ranked(hit.paper_id, 0.0))
             r.bm25 = hit.score
             r.score += BM25_WEIGHT / (RRF_K + n + 1)
     if mode in ("dense", "hybrid"):
-        sims = dense_scores(engine, question)
+        # The nearest papers, and the cosine of those BM25 found (which their ties and the
+        # relevance cut read); papers further away are not candidates.
+        if nearer is None:
+            nearer = nearest_papers(engine, question, CANDIDATES)
+        sims = cosines(engine, question, [*nearer[:CANDIDATES], *ranked])
         order = sorted(sims, key=lambda p: -sims[p])
         for n, pid in enumerate(order):
             r = ranked.setdefault(pid, Ranked(pid, 0.0))
             r.dense = sims[pid]
             if n < DEPTH:
                 r.score += 1.0 / (RRF_K + n + 1)
-    return sorted(ranked.values(), key=lambda r: (-r.score, -r.dense, r.paper_id))
+    return _best_first(ranked.values())
+
+
+def _best_first(ranked: Iterable[Ranked]) -> list[Ranked]:
+    return sorted(ranked, key=lambda r: (-r.score, -r.dense, r.paper_id))
 
 
 def topic_coverage(
-    engine: Engine, parsed: ParsedQuestion, paper_ids: list[int]
+    engine: Engine, parsed: ParsedQuestion, paper_ids: list[int], freq: DocFreq
 ) -> tuple[list[str], TermMatches]:
     """(the question's topic terms, which of them each paper matches, IDF-weighted).
 
     Topic terms are the question's content words less the metric-family words (the gain
     filter matches those) and less words in more than COMMON_SHARE of the papers ("compare",
-    "usage"), which say nothing about which paper answers.
+    "usage"), or more than POSTINGS_BUDGET, which say nothing about which paper answers.
     """
     words = [w for w in parsed.keywords if w not in FAMILY_TRIGGERS]
     terms = query_terms(" ".join(words))
-    freq = document_frequencies(engine, terms)
-    terms = [t for t in terms if freq.counts.get(t, 0) <= COMMON_SHARE * max(freq.papers, 1)]
+    # Over 100,000 papers the budget is the lower bound: counts stop there (store/search.py).
+    common = min(COMMON_SHARE * max(freq.papers, 1), POSTINGS_BUDGET)
+    terms = [t for t in terms if freq.counts.get(t, 0) <= common]
     return terms, term_matches(engine, terms, paper_ids, freq)
 
 
 def _on_topic(
-    engine: Engine, parsed: ParsedQuestion, candidates: list[Ranked], share: float
+    engine: Engine,
+    parsed: ParsedQuestion,
+    candidates: list[Ranked],
+    share: float,
+    freq: DocFreq,
 ) -> list[Ranked]:
     """The candidates whose topic coverage is at least `share` of the best candidate's."""
-    terms, matches = topic_coverage(engine, parsed, [r.paper_id for r in candidates])
+    terms, matches = topic_coverage(engine, parsed, [r.paper_id for r in candidates], freq)
     if not terms or not candidates:
         return candidates
     best = max(matches.coverage(r.paper_id) for r in candidates)
@@ -143,14 +183,27 @@ def answer_set(
     matches the topic about as well as the best candidate does: a filter passes many papers,
     and listing every one of them is padding, not an answer.
     """
-    ranking = rank(engine, parsed, question, mode)
-    gain = parsed.gain
-    if use_filter and gain is not None and not gain.is_empty:
-        passing = passing_gains(engine, gain)
+    freq = question_frequencies(engine, parsed, question)
+    gain = parsed.gain if use_filter and parsed.gain is not None else None
+    gain = None if gain is None or gain.is_empty else gain
+    # With a gain condition, the nearest CANDIDATES * WIDEN papers (costing no more to find).
+    further = CANDIDATES * WIDEN if gain is not None else CANDIDATES
+    nearer = nearest_papers(engine, question, further) if mode != "bm25" else []
+    ranking = rank(engine, parsed, question, mode, freq, nearer)
+    if gain is not None:
+        passing = passing_gains(engine, gain, [r.paper_id for r in ranking])
+        if len(passing) < DEPTH and len(nearer) > CANDIDATES:
+            # A rare condition among the nearest papers of a large store: those that pass it
+            # among the CANDIDATES * WIDEN nearest join the ranking, after the candidates.
+            known = {r.paper_id for r in ranking}
+            more = passing_gains(engine, gain, [p for p in nearer if p not in known])
+            sims = cosines(engine, question, more)
+            ranking = _best_first([*ranking, *(Ranked(p, 0.0, dense=d) for p, d in sims.items())])
+            passing.update(more)
         matched = [r for r in ranking if r.paper_id in passing]
         for r in matched:
             r.gains = passing[r.paper_id]
-        return _on_topic(engine, parsed, matched, STRUCTURED_SHARE), ranking
+        return _on_topic(engine, parsed, matched, STRUCTURED_SHARE, freq), ranking
     if not ranking:
         return [], ranking
     if mode == "bm25":
@@ -161,7 +214,7 @@ def answer_set(
         if best_dense < MIN_DENSE:
             return [], ranking
         close = [r for r in ranking if r.dense >= max(MIN_DENSE, best_dense - MARGIN)]
-    return _on_topic(engine, parsed, close[:DEPTH], TOPIC_SHARE), ranking
+    return _on_topic(engine, parsed, close[:DEPTH], TOPIC_SHARE, freq), ranking
 
 
 def search(
@@ -179,8 +232,9 @@ def search(
             gains.setdefault(g.paper_id, []).append(g)
         ranking = [r for r in ranking if r.paper_id in gains]
     hits = []
+    details = read_papers(engine, [r.paper_id for r in ranking[:limit]])
     for r in ranking[:limit]:
-        detail = read_paper_by_id(engine, r.paper_id)
+        detail = details.get(r.paper_id)
         if detail is not None:
             found = gains.get(r.paper_id, detail.gains)
             hit = SearchHit(r.paper_id, detail.public_id, detail.title, detail.takeaway, r.score)

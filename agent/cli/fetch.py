@@ -25,7 +25,7 @@ def fetch_command(sources: SpecsArg = None, db: DbOption = None) -> None:
 
       paperskim fetch arxiv-rss:cs.LG hf-daily https://example.org/feed.xml
     """
-    from agent.cli.main import _print_ingest  # the shared printer of skips and outcomes
+    from agent.cli.main import _embed, _print_ingest  # shared with `ingest` and `run`
     from agent.ingest.step import ingest_files
 
     settings = settings_from_flags(db)
@@ -33,6 +33,7 @@ def fetch_command(sources: SpecsArg = None, db: DbOption = None) -> None:
     files, labels, fetched = gather(store, settings, sources)
     report = ingest_files(store, files, labels=labels)
     _print_ingest(report)
+    _embed(store)
     out.print(
         f"{report.new} new, {report.updated} changed, {report.unchanged} already stored, "
         f"{len(report.errors)} invalid records"

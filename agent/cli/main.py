@@ -136,7 +136,25 @@ def _ingest(
             labels=labels,
         )
     _print_ingest(report)
+    _embed(store)
     return report
+
+
+def _embed(store: Engine) -> None:
+    """Embed the papers just stored (new ones, changed abstracts) for `ask`'s dense search.
+
+    Done at ingest so that the first `ask` after a large backfill does not pay for it. Each
+    chunk is committed as it is done; what a Ctrl-C or a failure leaves stays queued, and the
+    next ingest or ask embeds it.
+    """
+    from agent.ask.embed import EmbeddingError, embed_missing
+
+    try:
+        with _progress("embed") as progress:
+            task = progress.add_task("Embedding papers for ask", total=None)
+            embed_missing(store, on_progress=lambda n: progress.advance(task, n))
+    except EmbeddingError as exc:
+        err.print(f"[yellow]warning[/] papers stored, but not embedded for ask: {exc}")
 
 
 def _format(fmt: str | None) -> Format | None:

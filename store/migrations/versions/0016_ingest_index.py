@@ -2,7 +2,7 @@
 what ingest writes for every new paper costs less, and every query keeps its plan
 
 Revision ID: 0016_ingest_index
-Revises: 0014_paper_state
+Revises: 0015_vector_store
 
 `ix_paper_abstract_hash` served no look-up by hash alone (every query that reads
 `paper.abstract_hash` finds the paper by id); SQLite used it as a covering index, to count or
@@ -16,7 +16,7 @@ index, which answers `paper_id = ?` by itself.
 from alembic import op
 
 revision = "0016_ingest_index"
-down_revision = "0014_paper_state"
+down_revision = "0015_vector_store"
 branch_labels = None
 depends_on = None
 
