@@ -370,6 +370,7 @@ def summarize_pending(
         raise
     finally:
         queue.release_all()
+    report.drained = queue.drained
     return report
 
 
