@@ -228,7 +228,10 @@ class LLMBatchSummarizer:
         batches = pack_stream(
             items(), budget=budget, overhead=overhead, max_papers=max_papers, fits=fits
         )
-        pool = DaemonPool(self.concurrency)
+        # One thread more than requests in flight (the limiter holds those to `concurrency`):
+        # a thread checking and logging its answer then holds no request slot, and the batch
+        # waiting beyond the pool's size goes out the moment an answer arrives.
+        pool = DaemonPool(self.concurrency + 1)
         try:
             running: set[Future[list[PaperOutcome]]] = set()
             for batch in batches:
