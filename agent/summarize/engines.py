@@ -386,7 +386,7 @@ def make_summarizer(
             settings.llm, store, run_id=run_id, limiter=make_limiter(settings.llm, concurrency)
         )
         return LLMBatchSummarizer(llm, settings, concurrency)
-    return OfflineSummarizer()
+    return OfflineSummarizer(settings.offline_workers)
 
 
 def summarize_papers(
