@@ -9,10 +9,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, event
 from sqlmodel import Session, col, select
 
-from agent.summarize.engines import OfflineSummarizer, summarize_pending
+from agent.config import load_settings
+from agent.summarize.engines import OfflineSummarizer, make_summarizer, summarize_pending
 from store.db import open_engine
 from store.tables import GainRecord, Summary, WorkLease
 from store.work_queue import WorkQueue
@@ -136,3 +138,12 @@ def test_a_dead_workers_papers_are_claimed_when_the_walk_comes_back(tmp_path: Pa
     # Nothing ahead: the walk goes back to the start, giving the dead worker's leases back.
     assert [p.id for p in queue.claim(10)] == list(range(11, 21))
     assert list(queue.stream(10)) == [] and queue.drained
+
+
+def test_offline_workers_sets_the_processes_of_the_offline_engine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = open_engine(f"sqlite:///{tmp_path / 'q.db'}")
+    monkeypatch.setenv("PAPERSKIM_OFFLINE_WORKERS", "1")
+    engine = make_summarizer(load_settings(engine="offline"), store, None)
+    assert isinstance(engine, OfflineSummarizer) and engine.workers == 1
