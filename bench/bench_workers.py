@@ -12,9 +12,10 @@ exits; the worker counts alternate, `--rounds` times.
 
 (a) The LLM path at the CLI's defaults (32 papers a request, `--concurrency` 4 requests in
 flight a worker) against the local OpenAI-compatible test server (tests/fake_openai.py), which
-answers each request after `--latency` seconds, 8 by default: about what a request of 32
-abstracts and its ~3,000 output tokens takes on a fast hosted model (a slower one takes tens of
-seconds, which only makes more workers pay more). Each worker gets a test server process of its
+answers each request after `--latency` seconds, 8 by default. A request of 32 abstracts asks
+for some 3,000-5,000 output tokens, which a fast hosted model writes in about that time and a
+gpt-4.1-mini-class one in 30-60 s; the shorter the latency, the more the workers' own CPU
+weighs, so 8 s is the harder test of the two. Each worker gets a test server process of its
 own, so the server's threads and CPU are never the limit (their CPU is printed). One worker
 then does at most concurrency x 32 papers per latency, 16 a second: 20,000 papers take it ~21
 minutes, which is why that is the default size; `--papers 100000`, the issue's size, takes one
