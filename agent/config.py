@@ -345,6 +345,13 @@ class Settings(BaseSettings):
         default="auto",
         description="auto: the LLM when an endpoint or API key is configured, else offline.",
     )
+    offline_workers: int | None = Field(
+        default=None,
+        ge=1,
+        description="Processes the offline engine spreads a large run over (default: one a "
+        "core, at most 2); 1 when several summarize workers share a PostgreSQL database on "
+        "one machine.",
+    )
     llm: LLMSettings = Field(default_factory=LLMSettings, description="The LLM endpoint.")
     digest: DigestSettings = Field(default_factory=DigestSettings, description="Digests.")
     review: ReviewSettings = Field(default_factory=ReviewSettings, description="Review.")

@@ -8,7 +8,8 @@ and deletes its leases in the same transaction that stores the results. So:
   lease are one `BEGIN IMMEDIATE` transaction, and on every database the lease is an upsert on a
   unique key that only takes a row whose lease has expired;
 * a worker that dies leaves leases that expire (`lease_seconds`); one that died on this same
-  machine is noticed at once (its pid is gone) and its papers are claimed again;
+  machine is noticed (its pid is gone) when a walk over the papers starts from the beginning,
+  and its papers are claimed again;
 * a result is stored only by the worker that still holds the lease.
 """
 
@@ -59,6 +60,8 @@ class WorkQueue:
         # that need work again (a dead worker's lease expired, an abstract changed) are found
         # by one walk from the start when the walk ahead finds nothing.
         self._after = 0
+        # Set once a claim found nothing left: every paper still pending is another worker's.
+        self.drained = False
 
     # -- what is left ------------------------------------------------------------------------
 
@@ -87,7 +90,11 @@ class WorkQueue:
         """Lease up to `n` papers nobody holds; return them (detached, loaded)."""
         if n <= 0:
             return []
-        self.reclaim_dead_workers()
+        # A dead worker's papers are behind every live worker's walk (they were claimed
+        # before the papers now being claimed), so they are looked for only when a walk starts
+        # from the beginning: not on every claim, which cost a transaction per claim.
+        if not self._after:
+            self.reclaim_dead_workers()
         now = utcnow()
         held = exists().where(
             and_(
@@ -103,7 +110,11 @@ class WorkQueue:
             with Session(writer(self.store), expire_on_commit=False) as session:
                 papers = self._next_candidates(session, held, n)
                 if not papers and self._after:
-                    self._after = 0  # walk again from the start before calling it done
+                    # Walk again from the start before calling it done, with the leases of
+                    # workers that died given back.
+                    self._after = 0
+                    session.rollback()  # (SQLite: let go of the write lock meanwhile)
+                    self.reclaim_dead_workers()
                     papers = self._next_candidates(session, held, n)
                 if not papers:
                     return []
@@ -155,7 +166,10 @@ class WorkQueue:
         ]
         dialect = postgresql if self.store.dialect.name == "postgresql" else sqlite
         table = WorkLease.__table__  # type: ignore[attr-defined]
-        insert = dialect.insert(table).values(values)
+        # The rows go as parameters of one cached statement (sent as a multi-row insert by
+        # SQLAlchemy's insertmanyvalues): one built with the rows in it was compiled anew on
+        # every claim, six bound values a row, and that was most of a claim's CPU.
+        insert = dialect.insert(table)
         upsert = insert.on_conflict_do_update(
             index_elements=["paper_id", "task"],
             set_={
@@ -168,7 +182,7 @@ class WorkQueue:
             # already hold is in a batch on its way).
             where=table.c.expires_at <= now,
         ).returning(table.c.paper_id)
-        return {int(row[0]) for row in session.execute(upsert)}
+        return {int(row[0]) for row in session.execute(upsert, values)}
 
     def stream(self, chunk: int, limit: int | None = None) -> Iterator[Paper]:
         """Papers claimed `chunk` at a time, just before they are needed, up to `limit`."""
@@ -183,6 +197,7 @@ class WorkQueue:
             want = chunk if limit is None else min(chunk, limit - taken)
             papers = self.claim(want)
             if not papers:
+                self.drained = True
                 return
             taken += len(papers)
             yield papers

@@ -13,6 +13,7 @@ import sys
 import pytest
 
 from tests.conftest import ROOT
+from tests.pg_server import find_bindir
 
 RUNS = {
     "extraction": ["bench/bench_extraction.py"],
@@ -52,3 +53,26 @@ def test_benchmark_runs_at_reduced_size(name: str) -> None:
     print(result.stdout)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert result.stdout.strip()
+
+
+@pytest.mark.bench
+@pytest.mark.postgres
+@pytest.mark.skipif(find_bindir() is None, reason="PostgreSQL server binaries not installed")
+def test_workers_share_a_postgresql_backlog_none_twice_none_lost() -> None:
+    """bench_workers at a reduced size: 1 and 4 workers on the LLM path, 1 and 2 offline, each
+    run checked in SQL by the script (it exits non-zero when a paper was summarized or sent
+    twice, or lost); its speed is not held here."""
+    papers = 300
+    result = subprocess.run(
+        [sys.executable, "bench/bench_workers.py", "--papers", str(papers), "--latency", "0.2",
+         "--offline-workers", "1,2", "--min-speedup", "0"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    print(result.stdout)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    runs = [line.split(":")[0].split() for line in result.stdout.splitlines() if "wall" in line]
+    assert runs == [["llm", "1", "worker(s)"], ["llm", "4", "worker(s)"],
+                    ["offline", "1", "worker(s)"], ["offline", "2", "worker(s)"]]  # fmt: skip
+    checked = f"checked in SQL: {papers} papers, each summarized once (none twice, none lost)"
+    assert result.stdout.count(checked) == 4
+    assert result.stdout.count("none sent twice") == 2

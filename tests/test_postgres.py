@@ -103,6 +103,8 @@ def test_three_workers_share_1000_papers_without_doing_any_twice(
     ]
     outputs = [w.communicate(timeout=300)[0] for w in workers]
     assert all(w.returncode == 0 for w in workers), outputs
+    # What the others did is not this worker's "not tried (--limit)".
+    assert not any("not tried" in output for output in outputs), outputs
 
     with Session(store) as session:
         rows = session.exec(select(Summary).where(Summary.status == "ok")).all()

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import shutil
+import socket
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, event
 from sqlmodel import Session, col, select
 
-from agent.summarize.engines import OfflineSummarizer, summarize_pending
+from agent.config import load_settings
+from agent.summarize.engines import OfflineSummarizer, make_summarizer, summarize_pending
 from store.db import open_engine
 from store.tables import GainRecord, Summary, WorkLease
 from store.work_queue import WorkQueue
@@ -100,3 +105,45 @@ def test_claims_go_back_for_papers_left_behind_the_walk(tmp_path: Path) -> None:
     assert rest == [*range(16, 31), *range(1, 6)]
     with Session(store) as session:
         assert len(session.exec(select(WorkLease)).all()) == 30
+
+
+def test_a_claim_after_the_first_is_one_look_and_one_lease_statement(tmp_path: Path) -> None:
+    store = open_engine(f"sqlite:///{tmp_path / 'q.db'}")
+    load_synthetic(store, tmp_path, 100)
+    queue = WorkQueue(store, OfflineSummarizer.made_by)
+    assert len(queue.claim(32)) == 32  # the first claim also looks for dead workers' leases
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(str(args[2]).split()[0])
+
+    event.listen(store, "before_cursor_execute", count)
+    assert len(queue.claim(32)) == 32
+    event.remove(store, "before_cursor_execute", count)
+    # BEGIN IMMEDIATE (SQLite's write lock), the candidates, their 32 leases in one insert.
+    assert statements == ["BEGIN", "SELECT", "INSERT"], statements
+
+
+def test_a_dead_workers_papers_are_claimed_when_the_walk_comes_back(tmp_path: Path) -> None:
+    store = open_engine(f"sqlite:///{tmp_path / 'q.db'}")
+    load_synthetic(store, tmp_path, 30)
+    made_by = OfflineSummarizer.made_by
+    queue = WorkQueue(store, made_by)
+    assert [p.id for p in queue.claim(10)] == list(range(1, 11))
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # a worker on this machine whose process has exited, leases unexpired
+    dead = WorkQueue(store, made_by, worker=f"{socket.gethostname()}:{gone.pid}:x")
+    assert [p.id for p in dead.claim(10)] == list(range(11, 21))
+    assert [p.id for p in queue.claim(10)] == list(range(21, 31))
+    # Nothing ahead: the walk goes back to the start, giving the dead worker's leases back.
+    assert [p.id for p in queue.claim(10)] == list(range(11, 21))
+    assert list(queue.stream(10)) == [] and queue.drained
+
+
+def test_offline_workers_sets_the_processes_of_the_offline_engine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = open_engine(f"sqlite:///{tmp_path / 'q.db'}")
+    monkeypatch.setenv("PAPERSKIM_OFFLINE_WORKERS", "1")
+    engine = make_summarizer(load_settings(engine="offline"), store, None)
+    assert isinstance(engine, OfflineSummarizer) and engine.workers == 1

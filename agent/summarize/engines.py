@@ -228,7 +228,10 @@ class LLMBatchSummarizer:
         batches = pack_stream(
             items(), budget=budget, overhead=overhead, max_papers=max_papers, fits=fits
         )
-        pool = DaemonPool(self.concurrency)
+        # One thread more than requests in flight (the limiter holds those to `concurrency`):
+        # a thread checking and logging its answer then holds no request slot, and the batch
+        # waiting beyond the pool's size goes out the moment an answer arrives.
+        pool = DaemonPool(self.concurrency + 1)
         try:
             running: set[Future[list[PaperOutcome]]] = set()
             for batch in batches:
@@ -370,6 +373,7 @@ def summarize_pending(
         raise
     finally:
         queue.release_all()
+    report.drained = queue.drained
     return report
 
 
@@ -382,7 +386,7 @@ def make_summarizer(
             settings.llm, store, run_id=run_id, limiter=make_limiter(settings.llm, concurrency)
         )
         return LLMBatchSummarizer(llm, settings, concurrency)
-    return OfflineSummarizer()
+    return OfflineSummarizer(settings.offline_workers)
 
 
 def summarize_papers(

@@ -35,10 +35,14 @@ class SummarizeReport:
     # Summaries taken from answers already in the call log instead of a new request.
     replayed: int = 0
     made_by: MadeBy | None = None  # the engine/model/prompt that made them
+    # The work queue ran out: what this run left was done by other workers sharing the store.
+    drained: bool = False
 
     @property
     def not_tried(self) -> int:
         """Papers that needed a summary but were never sent (beyond --limit, or after Ctrl-C)."""
+        if self.drained:
+            return 0
         return max(self.pending - self.summarized - self.failed - self.stale, 0)
 
 
