@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import re
 
+# The words a sentence opens with when it turns against the one before ("However, it needs twice
+# the memory."): the offline engine reads such a sentence as a problem, not a result, and a
+# takeaway is never cut just before one.
+CONTRAST_OPENERS = r"however|nonetheless|nevertheless|unfortunately|yet|but"
+
 _ABBREVIATIONS = ("e.g.", "i.e.", "et al.", "vs.", "cf.", "Fig.", "approx.", "resp.", "etc.")
 _END_RE = re.compile(r"[.!?](?=\s+[A-Z(\\`'\"$]|[A-Z][a-z])|[.!?]\s*$")
 

@@ -11,7 +11,7 @@ import re
 from agent.core.claim_check import field_errors
 from agent.core.models import Gain, PaperSummary
 from agent.core.numbers import quote_contains_value, unsupported_numbers
-from agent.core.sentences import sentences
+from agent.core.sentences import CONTRAST_OPENERS, sentences
 from agent.core.units import normalize_unit
 from agent.core.words import content_words
 
@@ -32,8 +32,8 @@ _ENDS_IN_ABBREVIATION_RE = re.compile(r"(?:^|[\s(])(?:(?:[A-Za-z]\.){2,}|[A-Z][a
 # A sentence that qualifies the one before it ("However, it needs twice the memory."): a cut
 # before it would keep the claim and drop its limit.
 _QUALIFIES_RE = re.compile(
-    r"\W*(?:however|but|yet|although|though|nevertheless|nonetheless|still|unfortunately|"
-    r"in contrast|on the other hand|at the cost|this comes at|the price|only\b|except)\b",
+    rf"\W*(?:{CONTRAST_OPENERS}|although|though|still|in contrast|on the other hand|"
+    r"at the cost|this comes at|the price|only\b|except)\b",
     re.IGNORECASE,
 )
 

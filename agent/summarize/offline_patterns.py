@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 
 from agent.core.models import Kind, Qualifier
+from agent.core.sentences import CONTRAST_OPENERS
 
 NUM = r"\d+(?:\.\d+)?"
 # The verbs of "we beat them": their object is the other side of a comparison.
@@ -302,7 +303,7 @@ _PROBLEM_BEFORE_RE = re.compile(
     r"\b(?:theoretical|mitigat\w*|caus(?:e|es|ed|ing)|suffer\w*|dominated)\b", re.I
 )
 _PROBLEM_SENTENCE_RE = re.compile(
-    r"^\s*(?:however|nonetheless|nevertheless|unfortunately|yet|but)\b"
+    rf"^\s*(?:{CONTRAST_OPENERS})\b"
     r"|\b(?:limits?|limited|limiting|severe(?:ly)?|hinders?|prohibitive|struggles?|bottlenecks?)\b",
     re.I,
 )
