@@ -60,6 +60,7 @@ class ModeResult:
     input_tokens: int
     request_seconds: float
     scores: RunScores
+    shortened: int = 0  # takeaways sent back on their own to be shortened (prompts/shorten/)
     failures: dict[str, str] = field(default_factory=dict)
     warnings: dict[str, str] = field(default_factory=dict)  # valid, with a caveat (dropped gains)
 
@@ -102,6 +103,7 @@ class Progress:
     failures: dict[str, str] = field(default_factory=dict)
     warnings: dict[str, str] = field(default_factory=dict)
     reasks: int = 0
+    shortened: int = 0
     seconds: float = 0.0
     output_tokens: int = 0
     input_tokens: int = 0
@@ -187,6 +189,7 @@ def llm_mode(
         outcomes = engine.summarize_batch(items, {pid: papers[pid].abstract for pid in chunk})
         new_calls = calls_of_run(store, run.id)[sent_before:]
         done.reasks += max((c.attempt for c in new_calls), default=1) - 1
+        done.shortened += sum(1 for c in new_calls if c.prompt.startswith("shorten/"))
         done.output_tokens += sum(c.output_tokens for c in new_calls)
         done.input_tokens += sum(c.input_tokens for c in new_calls)
         done.request_seconds += sum(c.latency_ms for c in new_calls) / 1000
@@ -215,6 +218,7 @@ def llm_mode(
         done.input_tokens,
         done.request_seconds,
         _score({p: s for p, s in done.preds.items() if p in tried}, tried, papers, gold),
+        done.shortened,
         done.failures,
         done.warnings,
     )
@@ -223,6 +227,7 @@ def llm_mode(
 COLUMNS = [
     ("valid", lambda r: f"{r.valid}/{r.papers}"),
     ("re-asks/paper", lambda r: f"{r.reasks / r.papers:.2f}"),
+    ("shorten requests", lambda r: str(r.shortened)),
     ("warned", lambda r: str(len(r.warnings))),
     ("P", lambda r: f"{r.scores.precision:.3f}"),
     ("R", lambda r: f"{r.scores.recall:.3f}"),
@@ -315,6 +320,7 @@ def main(argv: list[str] | None = None) -> int:
                         "papers": r.papers,
                         "valid": r.valid,
                         "reasks": r.reasks,
+                        "shortened": r.shortened,
                         "seconds": r.seconds,
                         "input_tokens": r.input_tokens,
                         "output_tokens": r.output_tokens,

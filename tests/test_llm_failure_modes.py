@@ -117,7 +117,8 @@ def test_gains_dropped_under_re_ask_pressure_are_flagged(
 ) -> None:
     batch, abstracts = items(1)
     first = good_answer({"messages": [{"role": "user", "content": _block(batch)}]})
-    first["papers"][0]["takeaway"] = " ".join(["word"] * 45)  # invalid, but the gain is right
+    # Invalid (a number the abstract lacks), but the gain is right.
+    first["papers"][0]["takeaway"] = "ProMoE serves MoE models 9x faster."
     dropped = {"papers": [{**first["papers"][0], "takeaway": "ProMoE serves MoE models faster."}]}
     dropped["papers"][0]["gains"] = []
     dropped["papers"][0]["has_claims"] = False
@@ -126,6 +127,72 @@ def test_gains_dropped_under_re_ask_pressure_are_flagged(
     assert outcome.summary is not None
     assert outcome.warning is not None and "dropped 1 gain" in outcome.warning
     assert "2.20x" in outcome.warning
+
+
+# -- 4b. a takeaway whose one fault is its length ---------------------------------------------
+
+LONG_TAKEAWAY = (
+    "ProMoE is a serving system for mixture-of-experts language models on consumer GPUs that "
+    "prefetches the experts each token will need, overlaps their transfer with computation, "
+    "caches the popular ones, and achieves an average speedup over baselines on every model."
+)
+
+
+def _overlong_first(batch: Any) -> dict[str, Any]:
+    answer = good_answer({"messages": [{"role": "user", "content": _block(batch)}]})
+    answer["papers"][0]["takeaway"] = LONG_TAKEAWAY
+    return answer
+
+
+def test_an_overlong_takeaway_alone_is_shortened_in_a_request_of_its_own(
+    fake_openai: FakeOpenAIServer, store: Engine
+) -> None:
+    batch, abstracts = items()
+    short = "ProMoE prefetches and caches experts to serve MoE models faster on consumer GPUs."
+    fake_openai.script(Reply.content(_overlong_first(batch)), Reply.content({"takeaway": short}))
+    outcomes = summarizer(fake_openai, store).summarize_batch(batch, abstracts)
+    assert all(o.summary is not None for o in outcomes)
+    first = outcomes[0]
+    assert first.summary is not None and first.summary.takeaway == short
+    assert [g.quote for g in first.summary.gains] == ["2.20x"]  # the rest of the answer kept
+    sent = fake_openai.chat_requests()
+    assert len(sent) == 2  # no re-ask of the whole answer
+    shorten = last_user_message(sent[1])
+    assert LONG_TAKEAWAY in shorten and "<papers>" not in shorten
+    assert "abstract" not in json.dumps(sent[1]["messages"])  # one sentence in, nothing else
+    logged = calls(store)
+    assert logged[1].prompt == "shorten/v1" and logged[1].paper_ids == [1]
+    assert first.call_id == logged[1].id  # the stored summary points at the call that made it
+
+
+def test_a_shortened_takeaway_that_breaks_a_rule_goes_to_the_usual_re_ask(
+    fake_openai: FakeOpenAIServer, store: Engine
+) -> None:
+    batch, abstracts = items(1)
+    fake_openai.script(
+        Reply.content(_overlong_first(batch)),
+        Reply.content({"takeaway": "ProMoE serves MoE models 7x faster."}),  # 7 is not there
+    )
+    fake_openai.handler = answer_all
+    (outcome,) = summarizer(fake_openai, store).summarize_batch(batch, abstracts)
+    assert outcome.summary is not None and "7x" not in outcome.summary.takeaway
+    sent = fake_openai.chat_requests()
+    assert len(sent) == 3 and "<papers>" in json.dumps(sent[2]["messages"])
+    assert "words; at most 30" in last_user_message(sent[2])  # the re-ask names the fault
+
+
+def test_a_takeaway_the_re_ask_leaves_as_long_is_not_sent_to_be_shortened_twice(
+    fake_openai: FakeOpenAIServer, store: Engine
+) -> None:
+    batch, abstracts = items(1)
+    fake_openai.handler = lambda body: Reply.content(
+        _overlong_first(batch) if "<papers>" in json.dumps(body["messages"]) else "not json"
+    )
+    (outcome,) = summarizer(fake_openai, store, max_reasks=2).summarize_batch(batch, abstracts)
+    assert outcome.summary is None and outcome.error is not None
+    assert "at most 30 are allowed" in outcome.error
+    shortens = [r for r in fake_openai.chat_requests() if "<sentence>" in last_user_message(r)]
+    assert len(shortens) == 1  # the same sentence is never sent to be shortened again
 
 
 # -- 5. copied example values; one paper given another's gain ----------------------------------

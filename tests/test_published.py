@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PUBLISHED = {
     "prompts/confirm/v1.toml": "ab9899823e92e0eae7e54f72933c28310ab9fadf55be1e3d583cd2c23fc7195a",
     "prompts/confirm/v2.toml": "ade3d095269f297a2b33f137bef036892d79d7a01019f302fb294a4f52f740b8",
+    "prompts/shorten/v1.toml": "007083ebcbba3cdd112e912f434d7f79b989ed0ed169434bec3dbb0f5e4a0516",
     "prompts/ask/v1.toml": "b3adca9715ea9c736389c1057c00a0bc10294fa570aa0d6ed97729a4a4b918ef",
     "prompts/editor/v1.toml": "bd439342a58d01fc362a16fdfb5daa56ffa130b6fbedfb93ea62d462309cadba",
     "prompts/judge/v1.toml": "b3a6f0f162855580223a066cdf976d010197a1de353d1f19521146acc86aa143",

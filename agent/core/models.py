@@ -96,6 +96,14 @@ class ConfirmAnswer(BaseModel):
     )
 
 
+class ShortTakeaway(BaseModel):
+    """What the shorten prompt answers: one over-long takeaway, rewritten shorter."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    takeaway: str = Field(description="The same takeaway in at most 25 words.")
+
+
 class ConfirmBatchAnswer(BaseModel):
     """The answer to one confirm-candidates request: a verdict list for every paper."""
 

@@ -103,14 +103,21 @@ def gain_errors(gain: Gain, abstract: str) -> list[str]:
     return errors
 
 
+def takeaway_length_error(takeaway: str) -> str | None:
+    """The takeaway's length fault, if it has one (the one rule of its length)."""
+    words = word_count(takeaway)
+    if words == 0:
+        return "the takeaway is empty"
+    if words > MAX_TAKEAWAY_WORDS:
+        return f"the takeaway has {words} words; at most {MAX_TAKEAWAY_WORDS} are allowed"
+    return None
+
+
 def summary_errors(summary: PaperSummary, abstract: str) -> list[str]:
     """Every rule a (normalized) summary breaks against its abstract (empty when valid)."""
     errors = []
-    words = word_count(summary.takeaway)
-    if words == 0:
-        errors.append("the takeaway is empty")
-    elif words > MAX_TAKEAWAY_WORDS:
-        errors.append(f"the takeaway has {words} words; at most {MAX_TAKEAWAY_WORDS} are allowed")
+    if length := takeaway_length_error(summary.takeaway):
+        errors.append(length)
     if stray := unsupported_numbers(summary.takeaway, abstract):
         shown = ", ".join(f"{n:g}" for n in stray)
         errors.append(f"the takeaway contains numbers not in the abstract: {shown}")

@@ -19,15 +19,14 @@ from agent.core.injection import injection_errors
 from agent.core.jsontext import extract_json
 from agent.core.models import BatchAnswer, Gain, PaperSummary, SummaryAnswer
 from agent.core.validate import (
-    MAX_TAKEAWAY_WORDS,
     batch_id_errors,
     gain_errors,
     normalize_summary,
     relevance_errors,
     summary_errors,
     swapped_takeaway_errors,
+    takeaway_length_error,
     whole_sentences_within,
-    word_count,
 )
 from agent.core.words import content_words
 from agent.summarize.batching import BatchItem, render_request
@@ -43,6 +42,19 @@ class AnswerCheck:
     general: list[str] = field(default_factory=list)
     # Gains quoted correctly, per paper, valid answer or not (to notice a re-ask dropping them).
     quoted: dict[str, list[Gain]] = field(default_factory=dict)
+    # Summaries whose one fault is a takeaway over the word limit: a shorter takeaway is all
+    # they need (llm_engine.py asks for just that), re-checked with `with_takeaway`.
+    overlong: dict[str, PaperSummary] = field(default_factory=dict)
+    # Content words of each paper of the request (the swapped-takeaway check compares them).
+    words: dict[str, set[str]] = field(default_factory=dict)
+
+    def with_takeaway(
+        self, ref: str, takeaway: str, abstract: str
+    ) -> tuple[PaperSummary, list[str]]:
+        """An overlong summary with `takeaway` in its place, and every error it still has."""
+        takeaway = whole_sentences_within(" ".join(takeaway.split()))
+        summary = self.overlong[ref].model_copy(update={"takeaway": takeaway})
+        return summary, _content_errors(summary, ref, abstract, self.words)
 
 
 @dataclass(frozen=True)
@@ -94,6 +106,7 @@ def check_entries(
 
     shown = {item.ref: item for item in items}
     words = {item.ref: content_words(f"{item.title} {abstracts[item.ref]}") for item in items}
+    check.words = words
     answered = [str(e.get("id", "")) for e in entries if isinstance(e, dict)]
     check.general = [e for e in batch_id_errors(answered, refs) if "no answer" not in e]
     repeated = {ref for ref in answered if answered.count(ref) > 1}
@@ -116,17 +129,28 @@ def check_entries(
             continue
         summary = normalize_summary(draft.summary)
         summary = summary.model_copy(update={"takeaway": whole_sentences_within(summary.takeaway)})
-        errors = draft.errors + summary_errors(summary, abstract)
-        errors += injection_errors(summary, abstract)
-        errors += swapped_takeaway_errors(summary.takeaway, ref, words)
-        if isinstance(summary, SummaryAnswer) and summary.relevance is not None:
-            errors += relevance_errors(summary.relevance.reason)
+        errors = draft.errors + _content_errors(summary, ref, abstract, words)
         if errors:
             check.errors[ref] = errors
+            if len(errors) == 1 and errors[0] == takeaway_length_error(summary.takeaway):
+                check.overlong[ref] = summary
             continue
         check.valid[ref] = summary
         del check.errors[ref]
     return check
+
+
+def _content_errors(
+    summary: PaperSummary, ref: str, abstract: str, words: dict[str, set[str]]
+) -> list[str]:
+    """Every content rule a normalized summary of paper `ref` breaks; `words` holds the
+    content words of each paper of its request."""
+    errors = summary_errors(summary, abstract)
+    errors += injection_errors(summary, abstract)
+    errors += swapped_takeaway_errors(summary.takeaway, ref, words)
+    if isinstance(summary, SummaryAnswer) and summary.relevance is not None:
+        errors += relevance_errors(summary.relevance.reason)
+    return errors
 
 
 @dataclass(frozen=True)
@@ -218,12 +242,10 @@ def _partial_content_errors(entry: dict[str, object], abstract: str) -> list[str
     re-ask: the takeaway's length, and each schema-valid gain's own errors."""
     errors = []
     takeaway = entry.get("takeaway")
-    if isinstance(takeaway, str):
-        words = word_count(whole_sentences_within(" ".join(takeaway.split())))
-        if words > MAX_TAKEAWAY_WORDS:
-            errors.append(
-                f"the takeaway has {words} words; at most {MAX_TAKEAWAY_WORDS} are allowed"
-            )
+    if isinstance(takeaway, str) and (
+        length := takeaway_length_error(whole_sentences_within(" ".join(takeaway.split())))
+    ):
+        errors.append(length)
     for i, gain in _valid_gains(entry):
         errors += [f"gains.{i}: {e}" for e in gain_errors(gain, abstract)]
     return errors

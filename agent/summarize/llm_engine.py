@@ -19,17 +19,20 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from pydantic import ValidationError
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_none
 
 from agent.config import LLMSettings
 from agent.core.errors import AnswerInvalid, LLMCallError
 from agent.core.jsontext import extract_json
-from agent.core.models import Gain, PaperSummary
+from agent.core.models import Gain, PaperSummary, ShortTakeaway
+from agent.core.validate import word_count
 from agent.llm.client import LLM, Completion, Message
+from agent.summarize.answers import AnswerCheck
 from agent.summarize.batching import BatchItem
 from agent.summarize.formats import answer_format
 from agent.summarize.output_budget import OutputBudget
-from prompts import Prompt
+from prompts import Prompt, load_prompt
 from store.summaries import MadeBy
 
 
@@ -63,6 +66,8 @@ class _Attempt:
 # Temperature added per repeat of an otherwise identical re-ask, and the ceiling.
 TEMPERATURE_STEP = 0.3
 MAX_TEMPERATURE = 1.0
+# Output budget of a shorten request: one sentence of 25 words in a small JSON object.
+SHORTEN_MAX_TOKENS = 120
 
 
 class Repeated(Exception):
@@ -79,10 +84,16 @@ class LLMSummarizer:
     engine = "llm"
 
     def __init__(
-        self, llm: LLM, prompt: Prompt, settings: LLMSettings, interests: str = ""
+        self,
+        llm: LLM,
+        prompt: Prompt,
+        settings: LLMSettings,
+        interests: str = "",
+        shorten: Prompt | None = None,
     ) -> None:
         self.llm = llm
         self.prompt = prompt
+        self.shorten = shorten or load_prompt("shorten")
         self.format = answer_format(prompt)
         self.settings = settings
         self.interests = interests  # the reader's <reader_interests> block, or ""
@@ -232,21 +243,61 @@ class LLMSummarizer:
             for gain in gains:
                 state.quoted.setdefault(ref, {}).setdefault(gain.quote, gain)
         for ref, summary in check.valid.items():
-            kept = {gain.quote for gain in summary.gains}
-            dropped = [q for q in state.quoted.get(ref, {}) if q not in kept]
-            warning = None
-            if dropped and state.number > 1:
-                shown = "; ".join(repr(q) for q in dropped[:3])
-                warning = (
-                    f"a re-ask dropped {len(dropped)} gain(s) an earlier answer quoted "
-                    f"correctly: {shown}; check them by hand"
-                )
-            state.done[ref] = PaperOutcome(
-                state.pending[ref], summary, call_id=completion.call_id, warning=warning
-            )
-            state.pending.pop(ref)
+            self._accept(state, ref, summary, completion.call_id)
+        for ref in check.overlong:
+            if (short := self._shortened(state, check, ref, abstracts[ref])) is not None:
+                self._accept(state, ref, *short)
+                del check.errors[ref]
         state.errors = check.errors
         return check.general
+
+    def _accept(
+        self, state: _Attempt, ref: str, summary: PaperSummary, call_id: int | None
+    ) -> None:
+        """Paper `ref` is done with `summary`, flagged if it drops a gain quoted before."""
+        kept = {gain.quote for gain in summary.gains}
+        dropped = [q for q in state.quoted.get(ref, {}) if q not in kept]
+        warning = None
+        if dropped and state.number > 1:
+            shown = "; ".join(repr(q) for q in dropped[:3])
+            warning = (
+                f"a re-ask dropped {len(dropped)} gain(s) an earlier answer quoted "
+                f"correctly: {shown}; check them by hand"
+            )
+        state.done[ref] = PaperOutcome(
+            state.pending.pop(ref), summary, call_id=call_id, warning=warning
+        )
+
+    def _shortened(
+        self, state: _Attempt, check: AnswerCheck, ref: str, abstract: str
+    ) -> tuple[PaperSummary, int | None] | None:
+        """The overlong summary of `ref` with a takeaway the model shortened in a request of
+        its own (one sentence in, one out), and that call's id; None when the shorter one still
+        fails a rule or the request fails (the paper then goes to the usual re-ask)."""
+        takeaway = check.overlong[ref].takeaway
+        system, user = self.shorten.render(words=str(word_count(takeaway)), takeaway=takeaway)
+        messages: list[Message] = [
+            {"role": "system", "content": system},
+            {"role": "user", "content": user},
+        ]
+        key = f"shorten|{json.dumps(messages, sort_keys=True)}"
+        if key in state.sent:
+            return None  # this sentence was sent to be shortened already: same answer again
+        state.sent.add(key)
+        try:
+            completion = self.llm.complete(
+                messages,
+                prompt=self.shorten,
+                schema_model=ShortTakeaway,
+                max_tokens=SHORTEN_MAX_TOKENS,
+                paper_ids=[state.pending[ref].paper_id],
+                attempt=state.number,
+            )
+            answer = ShortTakeaway.model_validate(extract_json(completion.content))
+        except (LLMCallError, ValueError, ValidationError):
+            return None
+        summary, errors = check.with_takeaway(ref, answer.takeaway, abstract)
+        return None if errors else (summary, completion.call_id)
 
     def _ask_again(self, state: _Attempt, completion: Completion, general: list[str]) -> None:
         """The next attempt's messages: only the papers still unanswered, the model's own answer
