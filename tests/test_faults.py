@@ -63,7 +63,9 @@ class FaultyModel:
         return Reply.content(answer)
 
 
-def _summarizer(server: FakeOpenAIServer, store: Engine) -> LLMBatchSummarizer:
+def _summarizer(
+    server: FakeOpenAIServer, store: Engine, timeout: float = 0.3
+) -> LLMBatchSummarizer:
     settings = Settings(
         llm={
             "base_url": server.url,
@@ -71,7 +73,7 @@ def _summarizer(server: FakeOpenAIServer, store: Engine) -> LLMBatchSummarizer:
             "max_papers_per_batch": 8,
             "max_retries": 1,
             "max_reasks": 1,
-            "timeout": 0.3,
+            "timeout": timeout,
         }
     )
     return LLMBatchSummarizer(LLM(settings.llm, store), settings, concurrency=8)
@@ -104,10 +106,12 @@ def test_every_paper_ends_valid_or_failed_with_its_reason_and_failures_are_retri
     assert all(r.error and r.error.strip() for r in failed)
     assert all(r.takeaway for r in ok)
 
-    # A later run, on a healthy endpoint, retries exactly the failed papers.
+    # A later run, on a healthy endpoint, retries exactly the failed papers. Its timeout is
+    # generous: on a loaded machine a healthy answer can take longer than the first run's 0.3 s
+    # (that short timeout is there to make the injected hangs fail fast).
     model.rate = 0.0
     before = len(fake_openai.chat_requests())
-    second = summarize_pending(store, _summarizer(fake_openai, store))
+    second = summarize_pending(store, _summarizer(fake_openai, store, timeout=10.0))
     assert (second.candidates, second.summarized, second.failed) == (len(failed), len(failed), 0)
     retried = {p["id"] for b in fake_openai.chat_requests()[before:] for p in papers_in(b)}
     with Session(store) as session:
