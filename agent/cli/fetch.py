@@ -6,6 +6,7 @@ import typer
 
 from agent.cli.common import DbOption, open_store, out, settings_from_flags
 from agent.cli.sources import SpecsArg, exit_code, gather
+from agent.cli.stored import embed_new, print_ingest
 
 
 def fetch_command(sources: SpecsArg = None, db: DbOption = None) -> None:
@@ -25,15 +26,14 @@ def fetch_command(sources: SpecsArg = None, db: DbOption = None) -> None:
 
       paperskim fetch arxiv-rss:cs.LG hf-daily https://example.org/feed.xml
     """
-    from agent.cli.main import _embed, _print_ingest  # shared with `ingest` and `run`
     from agent.ingest.step import ingest_files
 
     settings = settings_from_flags(db)
     store = open_store(settings)
     files, labels, fetched = gather(store, settings, sources)
     report = ingest_files(store, files, labels=labels)
-    _print_ingest(report)
-    _embed(store)
+    print_ingest(report)
+    embed_new(store)
     out.print(
         f"{report.new} new, {report.updated} changed, {report.unchanged} already stored, "
         f"{len(report.errors)} invalid records"

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -40,17 +38,15 @@ from agent.cli.sources import (
     exit_code,
     gather,
     mapping_from,
-    print_sources,
 )
+from agent.cli.stored import embed_new, print_ingest, print_lines, progress_bar, shown
 from agent.core.errors import NotFoundError, PaperskimError
 from agent.core.labels import OFFLINE_LABEL
 from agent.core.labels import engine_label as maker_label
-from agent.core.text import printable
 from agent.core.units import format_number
 from agent.core.urls import safe_url
 
 if TYPE_CHECKING:
-    from rich.progress import Progress
     from sqlalchemy import Engine
 
     from agent.config import Settings
@@ -73,48 +69,6 @@ app = typer.Typer(
 )
 
 
-@contextmanager
-def _progress(label: str) -> Iterator[Progress]:
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err.console,
-        transient=True,
-        disable=not err.is_terminal,
-    )
-    with progress:
-        yield progress
-
-
-def _shown(text: str | None) -> str:
-    """Paper text for console markup: control sequences removed, rich's [tags] escaped."""
-    return escape(printable(text or ""))
-
-
-def _print_lines(label: str, style: str, lines: list[str], hint: str = "") -> None:
-    """At most 20 problem lines on stderr, then a count of the rest."""
-    for line in lines[:20]:
-        err.print(f"[{style}]{label}[/] {_shown(line)}")
-    if len(lines) > 20:
-        err.print(f"[{style}]… and {len(lines) - 20} more[/]{hint}")
-
-
-def _print_ingest(report: IngestReport) -> None:
-    _print_lines("skipped", "yellow", [str(e) for e in report.errors])
-    _print_lines("duplicate", "yellow", [str(d) for d in report.duplicates])
-    print_sources(report)
-
-
 def _ingest(
     store: Engine,
     sources: list[Path],
@@ -125,7 +79,7 @@ def _ingest(
     from agent.ingest.step import ingest_files
 
     names = mapping_from(mapping)
-    with _progress("ingest") as progress:
+    with progress_bar("ingest") as progress:
         task = progress.add_task("Reading papers", total=None)
         report = ingest_files(
             store,
@@ -135,26 +89,9 @@ def _ingest(
             mapping=names,
             labels=labels,
         )
-    _print_ingest(report)
-    _embed(store)
+    print_ingest(report)
+    embed_new(store)
     return report
-
-
-def _embed(store: Engine) -> None:
-    """Embed the papers just stored (new ones, changed abstracts) for `ask`'s dense search.
-
-    Done at ingest so that the first `ask` after a large backfill does not pay for it. Each
-    chunk is committed as it is done; what a Ctrl-C or a failure leaves stays queued, and the
-    next ingest or ask embeds it.
-    """
-    from agent.ask.embed import EmbeddingError, embed_missing
-
-    try:
-        with _progress("embed") as progress:
-            task = progress.add_task("Embedding papers for ask", total=None)
-            embed_missing(store, on_progress=lambda n: progress.advance(task, n))
-    except EmbeddingError as exc:
-        err.print(f"[yellow]warning[/] papers stored, but not embedded for ask: {exc}")
 
 
 def _format(fmt: str | None) -> Format | None:
@@ -173,7 +110,7 @@ def _summarize(
 
     made_by = summarizer.made_by
     label = maker_label(made_by.engine, made_by.model)
-    with _progress("summarize") as progress:
+    with progress_bar("summarize") as progress:
         task = progress.add_task(f"Summarizing with {label}", total=None)
         summarize_pending(
             store,
@@ -184,8 +121,8 @@ def _summarize(
             on_progress=lambda n: progress.advance(task, n),
             report=report,
         )
-    _print_lines("warning", "yellow", [f"{pid}: {text}" for pid, text in report.warnings])
-    _print_lines(
+    print_lines("warning", "yellow", [f"{pid}: {text}" for pid, text in report.warnings])
+    print_lines(
         "failed",
         "red",
         [f"{pid}: {reason}" for pid, reason in report.failures],
@@ -520,9 +457,9 @@ def export(
 
 
 def _highlight(abstract: str, quotes: list[str]) -> str:
-    text = _shown(abstract)
+    text = shown(abstract)
     for quote in sorted(set(quotes), key=len, reverse=True):
-        text = text.replace(_shown(quote), f"[bold yellow]{_shown(quote)}[/]", 1)
+        text = text.replace(shown(quote), f"[bold yellow]{shown(quote)}[/]", 1)
     return text
 
 
@@ -554,9 +491,9 @@ def show(
         if paper is None:
             titled = papers_titled(session, paper_id)
             if len(titled) > 1:
-                out.print(f"{len(titled)} papers have {_shown(paper_id)!r} in their title:")
+                out.print(f"{len(titled)} papers have {shown(paper_id)!r} in their title:")
                 for p in titled:
-                    out.print(f"  {_shown(public_id(p))}  {_shown(p.title)}")
+                    out.print(f"  {shown(public_id(p))}  {shown(p.title)}")
                 raise typer.Exit(code=1)
             if not titled:
                 raise NotFoundError(
@@ -565,9 +502,9 @@ def show(
             paper = titled[0]
         summary = current_summary(session, paper)
         gains = gains_of(session, summary) if summary else []
-        out.print(f"[bold]{_shown(paper.title)}[/]")
+        out.print(f"[bold]{shown(paper.title)}[/]")
         meta = f"{public_id(paper)} · version {paper.version} · from {paper.source}"
-        out.print(_shown(meta + (f" · {paper.url}" if paper.url else "")))
+        out.print(shown(meta + (f" · {paper.url}" if paper.url else "")))
         out.print()
         out.print(_highlight(paper.abstract, [g.quote for g in gains]))
         out.print()
@@ -575,19 +512,19 @@ def show(
             out.print("[italic]No summary yet.[/]")
         else:
             maker = escape(engine_label(summary))
-            out.print(f"[bold]Takeaway[/] ({maker}): {_shown(summary.takeaway)}")
+            out.print(f"[bold]Takeaway[/] ({maker}): {shown(summary.takeaway)}")
             if gains:
                 table = Table("value", "unit", "metric", "kind", "qualifier", "baseline", "quote")
                 for g in gains:
                     value = format_number(g.value, g.value_high)
                     table.add_row(
                         value,
-                        _shown(g.unit),
-                        _shown(g.metric),
+                        shown(g.unit),
+                        shown(g.metric),
                         g.kind,
-                        _shown(g.qualifier),
-                        _shown(g.baseline or "⚠ none named"),
-                        _shown(g.quote),
+                        shown(g.qualifier),
+                        shown(g.baseline or "⚠ none named"),
+                        shown(g.quote),
                     )
                 out.print(table)
             else:
@@ -597,7 +534,7 @@ def show(
             out.print("\n[bold]History[/]")
             for s in history:
                 what = "ok" if s.status == "ok" else f"failed: {s.error}"
-                out.print(_shown(f"  {s.created_at:%Y-%m-%d %H:%M} {engine_label(s)}: {what}"))
+                out.print(shown(f"  {s.created_at:%Y-%m-%d %H:%M} {engine_label(s)}: {what}"))
 
 
 @app.command()
