@@ -209,6 +209,21 @@ def test_editor_note_checks_ids_and_numbers_against_the_cited_papers(store: Engi
     assert any("sentence 3: dropped, it cites no paper" in f for f in note.flags)
 
 
+def test_an_editor_sentence_with_the_prompts_tags_in_it_is_dropped(store: Engine) -> None:
+    # Seen with a 1.5B model: "'Zeta' by <papers>zeta</papers> introduces ..." (the prompt's
+    # data wrapper copied into the prose).
+    items = collect(store)
+    answer = EditorAnswer(
+        sentences=[
+            NoteSentence(text="Zeta by <papers>zeta</papers> serves LLMs.", paper_ids=["zeta"]),
+            NoteSentence(text="Zeta serves LLMs 2.5x faster than vLLM.", paper_ids=["zeta"]),
+        ]
+    )
+    note = check_note(answer, items, "test-model")
+    assert [s.text for s in note.sentences] == ["Zeta serves LLMs 2.5x faster than vLLM."]
+    assert any("sentence 1: dropped, it has markup tags" in f for f in note.flags)
+
+
 def test_statistical_note_counts_and_cites_the_biggest_gains(store: Engine) -> None:
     note = statistical_note(collect(store))
     text = note.as_text()

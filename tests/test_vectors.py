@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -129,3 +132,19 @@ def test_the_ingest_command_embeds_what_it_stored(tmp_path: Path) -> None:
     store = open_engine(f"sqlite:///{db}")
     assert queued(store) == set()
     assert read_vectors(store, MODEL, [1, 2, 3, 4], DIM)[0].tolist() == [1, 2, 3, 4]
+
+
+def test_loading_the_embedding_model_leaves_logging_as_it_was() -> None:
+    # wordllama calls logging.basicConfig(level=INFO) on import: left alone, every HTTP request
+    # of the openai client was printed on the user's terminal during `run`.
+    code = (
+        "import logging\n"
+        "from agent.ask.embed import embed\n"
+        "embed(['a sentence'])\n"
+        "root = logging.getLogger()\n"
+        "print(root.level, len(root.handlers))\n"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert shown == [str(logging.WARNING), "0"]

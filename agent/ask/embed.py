@@ -7,7 +7,9 @@ tries the network, so the model is built here from the two bundled files directl
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -29,13 +31,28 @@ class EmbeddingError(PaperskimError):
     """The bundled embedding model could not be loaded."""
 
 
+@contextmanager
+def _logging_left_alone() -> Iterator[None]:
+    """The root logger as it was: wordllama calls logging.basicConfig(level=INFO) when it is
+    imported, which would print every INFO record of every library (each HTTP request of the
+    openai client, each migration) on a user's terminal."""
+    root = logging.getLogger()
+    level, handlers = root.level, root.handlers[:]
+    try:
+        yield
+    finally:
+        root.setLevel(level)
+        root.handlers[:] = handlers
+
+
 @lru_cache(maxsize=1)
 def _model() -> Any:
     try:
-        import wordllama
-        from safetensors import safe_open
-        from wordllama.inference import WordLlamaInference
-        from wordllama.wordllama import WordLlama
+        with _logging_left_alone():
+            import wordllama
+            from safetensors import safe_open
+            from wordllama.inference import WordLlamaInference
+            from wordllama.wordllama import WordLlama
     except ImportError as exc:  # pragma: no cover - a broken install
         raise EmbeddingError(f"the embedding package is not installed: {exc}") from exc
     root = Path(wordllama.__file__).parent

@@ -2,14 +2,15 @@
 
 With an endpoint configured the LLM writes it from the stored summaries (prompts/editor); every
 sentence must cite paper ids, and is checked here before anyone reads it: ids not in the digest
-are removed and flagged, a sentence left citing nothing is dropped, and a sentence with a number
-that is in none of its cited papers' abstracts or gains is dropped. Offline, or when nothing
+are removed and flagged, a sentence left citing nothing is dropped, and so is a sentence with a
+number that is in none of its cited papers' abstracts or gains, or with markup tags in its text. Offline, or when nothing
 survives the checks, a plain statistical opening is written instead (counts, biggest gains).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,9 @@ if TYPE_CHECKING:
     from agent.llm.client import LLM
 
 MAX_SENTENCES = 5
+# A tag in a sentence ("by <papers>2607.20492</papers>"): the prompt's own structure copied into
+# the prose, which a small model does; the sentence is dropped, not shown to the reader.
+_TAG_RE = re.compile(r"</?[A-Za-z][\w-]*>")
 PAPERS_FOR_NOTE = 30  # the top of the ranking is what "stands out"; keeps the request small
 STATISTICS = "statistics"
 
@@ -98,6 +102,9 @@ def check_note(answer: EditorAnswer, items: list[DigestItem], made_by: str) -> N
             note.flags.append(f"sentence {n}: dropped, it cites no paper of this digest")
             continue
         text = sentence.text.strip()
+        if _TAG_RE.search(text):
+            note.flags.append(f"sentence {n}: dropped, it has markup tags in its text")
+            continue
         # Ids written into the text ("seed-011", "2401.01234") are not claims about numbers.
         bare = text
         for pid in sorted(by_id, key=len, reverse=True):
