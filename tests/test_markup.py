@@ -22,6 +22,9 @@ from agent.summarize.offline import MAX_GAINS, extract_gains, summarize_offline
         ("<b>Foo</b> x<sup>2</sup>", "Foo x^2"),
         ("  two\nlines  ", "two lines"),
         ("``quoted''", '"quoted"'),
+        # a 2026 cs.LG abstract: "a robust \(Q\)-learning algorithm"
+        ("robust \\(Q\\)-learning with \\(n\\) items", "robust Q-learning with n items"),
+        ("the bound \\[x^2\\] holds", "the bound x^2 holds"),
     ],
 )
 def test_plain_text(original: str, plain: str) -> None:

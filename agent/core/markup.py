@@ -53,11 +53,16 @@ _SYMBOLS = {
     "ldots": "...",
     "dots": "...",
     "textasciitilde": "~",
+    # \( \) \[ \] open and close math like "$" does ("robust \(Q\)-learning")
+    "(": "",
+    ")": "",
+    "[": "",
+    "]": "",
 }
 # Commands whose braced argument is plain text ("\\textbf{Foo}" reads "Foo"); every other
 # command is dropped and its braces with it.
 _TOKEN_RE = re.compile(
-    r"\\(?P<cmd>[A-Za-z]+|[%&_#$,;! ~])\s*"  # a command (eats the space after a word command)
+    r"\\(?P<cmd>[A-Za-z]+|[%&_#$,;! ~()\[\]])\s*"  # a command (eats the space after a word command)
     r"|&(?P<ent>[A-Za-z]+|#\d+|#[xX][0-9A-Fa-f]+);"  # an HTML entity
     r"|<(?P<tag>/?[A-Za-z][A-Za-z0-9]*)(?:\s[^<>]{0,200})?/?>"  # an HTML tag
     r"|(?P<quote>``|'')"  # TeX quotes
@@ -126,8 +131,10 @@ def normalize(original: str) -> Normalized:
         pos = b
         if cmd := match.group("cmd"):
             symbol = _SYMBOLS.get(cmd, "")
-            # TeX eats the space after a control word; a reader still sees a word break.
-            eaten = symbol and symbol != " " and match.group(0)[-1:].isspace()
+            # TeX eats the space after a control word; a reader still sees a word break (and
+            # after a closing math delimiter, which stands for no character).
+            spaced = (symbol and symbol != " ") or cmd in ")]"
+            eaten = spaced and match.group(0)[-1:].isspace()
             emit(symbol + (" " if eaten else ""), a, b)
         elif ent := match.group("ent"):
             decoded = html.unescape(f"&{ent};")

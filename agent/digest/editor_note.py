@@ -3,8 +3,9 @@
 With an endpoint configured the LLM writes it from the stored summaries (prompts/editor); every
 sentence must cite paper ids, and is checked here before anyone reads it: ids not in the digest
 are removed and flagged, a sentence left citing nothing is dropped, and so is a sentence with a
-number that is in none of its cited papers' abstracts or gains, or with markup tags in its text. Offline, or when nothing
-survives the checks, a plain statistical opening is written instead (counts, biggest gains).
+number that is in none of its cited papers' abstracts or gains, or with markup tags in its text.
+Offline, or when nothing survives the checks, a plain statistical opening is written instead
+(counts, biggest gains).
 """
 
 from __future__ import annotations
