@@ -139,7 +139,10 @@ def is_label(phrase: str, method: str | None, *, acronym: bool = False) -> bool:
 
 
 # Words for the size of a change that name no quantity: "a relative margin of 10.6%".
-_GAP_WORDS = frozenset({"margin", "gap", "difference", "lead", "gain", "boost", "uplift"})
+# "0.54 s median": a statistic's name names no quantity either.
+_GAP_WORDS = frozenset(
+    {"margin", "gap", "difference", "lead", "gain", "boost", "uplift", "median", "mean"}
+)
 _DEFINED_LABEL_RE = re.compile(r"[A-Za-z][\w\-]*(?:\s+[\w\-]+)*\s+\([A-Z][A-Za-z0-9]{1,7}s?\)")
 
 
