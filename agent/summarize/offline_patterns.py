@@ -234,10 +234,11 @@ _SCORE_NAMES = (
     r"Dice|kappa|accuracy|precision|recall|sensitivity|specificity|correlation|F1-score|"
     # acronyms only as written: "mAP" is a score, "to map 62 galaxies" is not
     r"(?-i:DSC|IoU|mIoU|AUC|AUROC|AUPRC|F1|BLEU|ROUGE(?:-\w+)?|METEOR|CIDEr|SSIM|PSNR|FID|LPIPS|"
-    r"EM|MRR|NDCG(?:@\d+)?|mAP|AP|ASSD|HD95|R2|R\^2)"
+    r"EM|MRR|NDCG(?:@\d+)?|mAP|AP|ASSD|HD95|R2|R\^2|MAE|MSE|RMSE|NRMSE|MAPE)"
 )
 _NAME_BEFORE_RE = re.compile(
-    rf"(?<![\w-])(?P<name>{_SCORE_NAMES})(?:\s*(?:score|coefficient))?\s*(?:of|=|:|was|is|reaches|"
+    rf"(?<![\w-])(?P<name>{_SCORE_NAMES})(?:\s*(?:score|coefficient|improvements?))?"
+    r"\s*(?:of|=|:|was|is|reaches|"
     r"reached|of\s+about|around)?\s*$",
     re.I,
 )
