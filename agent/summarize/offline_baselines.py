@@ -55,6 +55,15 @@ _CONTINUES_RE = re.compile(
 )
 
 
+# The next sentence states the other side: "In comparison, the standard Roofline and ECM models
+# yield errors of 42%-256%".
+_COMPARISON_NEXT_RE = re.compile(
+    r"[.\s]*(?:In|By|For)\s+(?:comparison|contrast),\s+((?:the\s+)?[^,;.]{3,80}?)\s+"
+    r"(?:yield|produce|achieve|obtain|reach|give|show|ha(?:ve|s)|score|attain|report|incur|"
+    r"suffer|exhibit|require|take)\w*\b"
+)
+
+
 def baseline_of(
     text: str,
     mention: Mention,
@@ -99,6 +108,8 @@ def baseline_of(
         for phrase in _comparisons(text, *previous_sentence)[::-1]:
             if cleaned := plain_baseline(phrase):
                 return cleaned
+    if contrast := _COMPARISON_NEXT_RE.match(text, sentence[1]):
+        return plain_baseline(contrast.group(1))  # "... 1% to 24%. In comparison, X yields ..."
     return None
 
 
@@ -123,13 +134,22 @@ def _coordinated_object(text: str, mention: Mention, sentence: tuple[int, int]) 
 _OUTPERFORM_VERB_RE = re.compile(rf"\b{OUTPERFORM}\s", re.I)
 
 
+_STARTING_VALUE_RE = re.compile(
+    r"from\s+(?:(?:almost|nearly|about|around|approximately|roughly|only|just)\s+)?"
+    rf"({NUM}(?:\s?[^\s\d]\S*)?)(?:\s+(?:in|for|with|under)\s+(?P<owner>[^,;.\d]{{1,40}}?))?"
+    r"\s+to\s+(?:(?:about|more than|over|nearly|almost|less than)\s+)?\S*$"
+)
+
+
 def _starting_value(text: str, mention: Mention, sentence: tuple[int, int]) -> str | None:
     """'from 0.67% to 0.81%' is compared with 0.67%; 'from 35.0 to 10.8 GPU hours' with
     35.0 GPU hours (the unit written once, after the end point)."""
     before = text[sentence[0] : mention.start]
-    start = re.search(rf"from\s+({NUM}(?:\s?[^\s\d]\S*)?)\s+to\s+\S*$", before)
+    start = _STARTING_VALUE_RE.search(before)
     if start is None or re.search(r"rang\w*\s+from", before[-40:]):
         return None
+    if start.group("owner"):
+        return start.group("owner")  # "from almost 0% in RAG to more than 50%": RAG's value
     value, unit = start.group(1), mention.unit
     if re.fullmatch(NUM, value) and unit and not is_score_name(unit):
         value += unit if unit in {"%", "x"} else f" {unit}"
@@ -145,7 +165,7 @@ def _comparisons(text: str, start: int, end: int) -> list[str]:
         if numeric or _QUANTITY_ONLY_RE.fullmatch(phrase):
             # "compared to only 21% by X", "matching the performance of X": X is the other side
             owner = _OTHER_SIDE_OWNER_RE.match(text, match.end(1), end)
-            if owner is None and numeric and re.fullmatch(rf"{NUM}\s?%", phrase):
+            if owner is None and numeric and re.fullmatch(rf"{NUM}\s?(?:%|x|[A-Za-z]{{1,3}})?", phrase):
                 found.append((match.start(), phrase))  # "(vs. 49.60%)": the other side's value
                 continue
             if owner is None:
