@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_extraction.py            # the table of evals/data/real/RESULTS.md
     .venv/bin/python bench/bench_extraction.py --dense    # also time a 15 KB number-dense abstract
+    .venv/bin/python bench/bench_extraction.py --sets=real-dev,real-dev2   # only these sets
 
 "offline" is the engine as it runs (the strict rules decide which numbers are claims); "claim
 model" is the same engine with the learned decision of agent/summarize/claim_model.py in place of

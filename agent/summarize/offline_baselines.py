@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from agent.core.sentences import COMPARISON_OPENERS
 from agent.summarize.offline_patterns import NUM, OUTPERFORM, Mention, is_score_name
 from agent.summarize.offline_phrases import (
     LIST_ITEM_SPLIT_RE,
@@ -42,8 +43,11 @@ _OTHER_SIDE_OWNER_RE = re.compile(
     r"\s+(?:by|of|for|from|with)\s+((?:the\s+)?[^,;.()\d]{2,60}?)(?=[,;()]|\.(?:\s|$)|$|\s+(?:on|in|"
     r"when|while|across|at|under|with|for|by)\b)"
 )
+# ", outperforming even the best 384-thread configuration" after "a 59.2x speedup over the
+# single-threaded one" is a second claim: its object is not the number's baseline.
 _NEXT_PREDICATE_RE = re.compile(
     r";|,?\s+(?:while|whereas)\s|,\s+(?:but|which)\s|,\s+and\s+(?=(?:\w+ly\s+)?\w+ing\b)"
+    r"|,\s+(?:\w+ly\s+)?(?:out-?perform|surpass|beat|exceed|rival|match)\w*ing\b"
 )
 _QUANTITY_ONLY_RE = re.compile(
     r"(?:the\s+)?(?:[\w\-]+\s+)?(?:performance|accuracy|quality|speed|throughput)", re.I
@@ -58,7 +62,7 @@ _CONTINUES_RE = re.compile(
 # The next sentence states the other side: "In comparison, the standard Roofline and ECM models
 # yield errors of 42%-256%".
 _COMPARISON_NEXT_RE = re.compile(
-    r"[.\s]*(?:In|By|For)\s+(?:comparison|contrast),\s+((?:the\s+)?[^,;.]{3,80}?)\s+"
+    rf"[.\s]*(?i:{COMPARISON_OPENERS}),\s+((?:the\s+)?[^,;.]{{3,80}}?)\s+"
     r"(?:yield|produce|achieve|obtain|reach|give|show|ha(?:ve|s)|score|attain|report|incur|"
     r"suffer|exhibit|require|take)\w*\b"
 )
@@ -165,7 +169,7 @@ def _comparisons(text: str, start: int, end: int) -> list[str]:
         if numeric or _QUANTITY_ONLY_RE.fullmatch(phrase):
             # "compared to only 21% by X", "matching the performance of X": X is the other side
             owner = _OTHER_SIDE_OWNER_RE.match(text, match.end(1), end)
-            if owner is None and numeric and re.fullmatch(rf"{NUM}\s?(?:%|x|[A-Za-z]{{1,3}})?", phrase):
+            if owner is None and numeric and re.fullmatch(rf"{NUM}\s?%", phrase):
                 found.append((match.start(), phrase))  # "(vs. 49.60%)": the other side's value
                 continue
             if owner is None:
@@ -216,6 +220,7 @@ def plain_baseline(baseline: str | None) -> str | None:
     if baseline is None:
         return None
     cleaned = " ".join(baseline.split()).strip(" ,;:.")
+    cleaned = re.sub(r"'s\s+[~≈]?\d\S*(?:\s\S+)?$", "", cleaned)  # "batch mode's 11.40 s"
     if not cleaned or _FRAGMENT_START_RE.match(cleaned):
         return None
     if len(cleaned) > 80:

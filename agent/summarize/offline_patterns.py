@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 
 from agent.core.models import Kind, Qualifier
-from agent.core.sentences import CONTRAST_OPENERS
+from agent.core.sentences import COMPARISON_OPENERS, CONTRAST_OPENERS
 
 NUM = r"\d+(?:\.\d+)?"
 # The verbs of "we beat them": their object is the other side of a comparison.
@@ -374,6 +374,8 @@ _PROJECTION_RE = re.compile(
     r"|\bif\b[^,;]*\b(?:were|was)\b|\bpredict(?:s|ed)?\s+(?:an?\s+)?(?:~|≈)?\s*$",
     re.I,
 )
+# What a facility or a plan will do, said without "we"/"our": a projection too.
+_FUTURE_RE = re.compile(r"\b(?:will|shall|(?:is|are) going to|(?:is|are) planned to)\b", re.I)
 # A clause about the models or methods others made: prior work's or the studied models' numbers.
 _OTHERS_SUBJECT_RE = re.compile(
     r"\s*(?:[A-Z][^,]{0,40},\s*)?(?:no|none of the|both|all|most|many|existing|current|prior|"
@@ -384,9 +386,7 @@ _OTHERS_SUBJECT_RE = re.compile(
     re.I,
 )
 # "In comparison, the standard Roofline model yields errors of 42%": the other side's number.
-_COMPARISON_OPENER_RE = re.compile(
-    r"\s*(?:in comparison|by comparison|in contrast|by contrast|for comparison)\b", re.I
-)
+_COMPARISON_OPENER_RE = re.compile(rf"\s*(?:{COMPARISON_OPENERS})\b", re.I)
 # "21.1x over batch mode's 11.40 s": the number of the side compared against.
 _POSSESSIVE_OTHER_RE = re.compile(
     rf"\b(?:over|than|vs\.?|versus|compared (?:to|with)|{OUTPERFORM})\s+"
@@ -466,6 +466,11 @@ def not_a_result(
     sentence_text = text[sentence[0] : sentence[1]]
     if _PROBLEM_BEFORE_RE.search(before) or _PROJECTION_RE.search(before):
         return True
+    said_own = _OWN_WORK_RE.search(text, sentence[0], sentence[1]) or (
+        method and method in text[sentence[0] : sentence[1]]
+    )
+    if _FUTURE_RE.search(before) and not said_own:
+        return True  # "the HL-LHC upgrade will bring a 100 times speedup": a plan, not a result
     said = re.split(r"\bthat\s+|:\s+", before)[-1]  # "Experiments reveal that even the strongest"
     own_said = _OWN_WORK_RE.search(said) or (method and method in said)
     if (_OTHERS_SUBJECT_RE.match(said) or _COMPARISON_OPENER_RE.match(said)) and not own_said:
