@@ -46,7 +46,7 @@ class UnknownGoldSetError(PaperskimError):
 
 
 def gold_set_paths(name: str) -> tuple[Path, Path]:
-    """The (gold, papers) files of a shipped gold set: 'seed', 'real-dev' or 'real-test'."""
+    """The (gold, papers) files of a shipped gold set (a key of GOLD_SETS, e.g. 'real-dev')."""
     if name not in GOLD_SETS:
         raise UnknownGoldSetError(f"no gold set {name!r}; choose one of: {', '.join(GOLD_SETS)}")
     gold, papers = GOLD_SETS[name]

@@ -16,5 +16,7 @@ REAL_DIR = DATA_DIR / "real"
 GOLD_SETS: dict[str, tuple[Path, Path]] = {
     "seed": (GOLD_PATH, PAPERS_PATH),
     "real-dev": (REAL_DIR / "dev_gold.jsonl", REAL_DIR / "dev_papers.jsonl"),
+    # drawn later from the same pool, past real-dev's rules (see evals/data/real/README.md)
+    "real-dev2": (REAL_DIR / "dev2_gold.jsonl", REAL_DIR / "dev2_papers.jsonl"),
     "real-test": (REAL_DIR / "test_gold.jsonl", REAL_DIR / "test_papers.jsonl"),
 }

@@ -53,7 +53,8 @@ def eval_command(
             "--set",
             help="A shipped gold set instead of --gold/--papers: 'seed' (119 papers the rules "
             "were written on, a regression set), 'real-dev' (real arXiv abstracts, may be "
-            "read) or 'real-test' (frozen real abstracts, only ever scored).",
+            "read), 'real-dev2' (a second real dev part, drawn after the rules were written) "
+            "or 'real-test' (frozen real abstracts, only ever scored).",
             show_default=False,
         ),
     ] = None,

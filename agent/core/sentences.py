@@ -8,6 +8,8 @@ import re
 # the memory."): the offline engine reads such a sentence as a problem, not a result, and a
 # takeaway is never cut just before one.
 CONTRAST_OPENERS = r"however|nonetheless|nevertheless|unfortunately|yet|but"
+# Openers of a sentence that states the other side of a comparison ("In comparison, X yields").
+COMPARISON_OPENERS = r"(?:in|by|for)\s+comparison|(?:in|by)\s+contrast"
 
 _ABBREVIATIONS = ("e.g.", "i.e.", "et al.", "vs.", "cf.", "Fig.", "approx.", "resp.", "etc.")
 _END_RE = re.compile(r"[.!?](?=\s+[A-Z(\\`'\"$]|[A-Z][a-z])|[.!?]\s*$")

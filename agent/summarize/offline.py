@@ -26,7 +26,8 @@ from agent.summarize import offline_patterns as pat
 from agent.summarize.claim_model import ClaimModel
 
 ENGINE = "offline"
-ENGINE_VERSION = "offline-v3"  # v3: metric and baseline read from the phrase around the number
+# v3: metric and baseline read from the phrase around the number; v4: rules from real-dev2's errors
+ENGINE_VERSION = "offline-v4"
 MAX_TAKEAWAY_WORDS = 30
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from agent.core.sentences import COMPARISON_OPENERS
 from agent.summarize.offline_patterns import NUM, OUTPERFORM, Mention, is_score_name
 from agent.summarize.offline_phrases import (
     LIST_ITEM_SPLIT_RE,
@@ -42,8 +43,11 @@ _OTHER_SIDE_OWNER_RE = re.compile(
     r"\s+(?:by|of|for|from|with)\s+((?:the\s+)?[^,;.()\d]{2,60}?)(?=[,;()]|\.(?:\s|$)|$|\s+(?:on|in|"
     r"when|while|across|at|under|with|for|by)\b)"
 )
+# ", outperforming even the best 384-thread configuration" after "a 59.2x speedup over the
+# single-threaded one" is a second claim: its object is not the number's baseline.
 _NEXT_PREDICATE_RE = re.compile(
     r";|,?\s+(?:while|whereas)\s|,\s+(?:but|which)\s|,\s+and\s+(?=(?:\w+ly\s+)?\w+ing\b)"
+    r"|,\s+(?:\w+ly\s+)?(?:out-?perform|surpass|beat|exceed|rival|match)\w*ing\b"
 )
 _QUANTITY_ONLY_RE = re.compile(
     r"(?:the\s+)?(?:[\w\-]+\s+)?(?:performance|accuracy|quality|speed|throughput)", re.I
@@ -52,6 +56,15 @@ _QUANTITY_ONLY_RE = re.compile(
 _CONTINUES_RE = re.compile(
     r"(?i:for (?:instance|example)|in addition|additionally|moreover|furthermore|similarly|"
     r"likewise|in particular|specifically)\b"
+)
+
+
+# The next sentence states the other side: "In comparison, the standard Roofline and ECM models
+# yield errors of 42%-256%".
+_COMPARISON_NEXT_RE = re.compile(
+    rf"[.\s]*(?i:{COMPARISON_OPENERS}),\s+((?:the\s+)?[^,;.]{{3,80}}?)\s+"
+    r"(?:yield|produce|achieve|obtain|reach|give|show|ha(?:ve|s)|score|attain|report|incur|"
+    r"suffer|exhibit|require|take)\w*\b"
 )
 
 
@@ -99,6 +112,8 @@ def baseline_of(
         for phrase in _comparisons(text, *previous_sentence)[::-1]:
             if cleaned := plain_baseline(phrase):
                 return cleaned
+    if contrast := _COMPARISON_NEXT_RE.match(text, sentence[1]):
+        return plain_baseline(contrast.group(1))  # "... 1% to 24%. In comparison, X yields ..."
     return None
 
 
@@ -123,13 +138,22 @@ def _coordinated_object(text: str, mention: Mention, sentence: tuple[int, int]) 
 _OUTPERFORM_VERB_RE = re.compile(rf"\b{OUTPERFORM}\s", re.I)
 
 
+_STARTING_VALUE_RE = re.compile(
+    r"from\s+(?:(?:almost|nearly|about|around|approximately|roughly|only|just)\s+)?"
+    rf"({NUM}(?:\s?[^\s\d]\S*)?)(?:\s+(?:in|for|with|under)\s+(?P<owner>[^,;.\d]{{1,40}}?))?"
+    r"\s+to\s+(?:(?:about|more than|over|nearly|almost|less than)\s+)?\S*$"
+)
+
+
 def _starting_value(text: str, mention: Mention, sentence: tuple[int, int]) -> str | None:
     """'from 0.67% to 0.81%' is compared with 0.67%; 'from 35.0 to 10.8 GPU hours' with
     35.0 GPU hours (the unit written once, after the end point)."""
     before = text[sentence[0] : mention.start]
-    start = re.search(rf"from\s+({NUM}(?:\s?[^\s\d]\S*)?)\s+to\s+\S*$", before)
+    start = _STARTING_VALUE_RE.search(before)
     if start is None or re.search(r"rang\w*\s+from", before[-40:]):
         return None
+    if start.group("owner"):
+        return start.group("owner")  # "from almost 0% in RAG to more than 50%": RAG's value
     value, unit = start.group(1), mention.unit
     if re.fullmatch(NUM, value) and unit and not is_score_name(unit):
         value += unit if unit in {"%", "x"} else f" {unit}"
@@ -196,6 +220,7 @@ def plain_baseline(baseline: str | None) -> str | None:
     if baseline is None:
         return None
     cleaned = " ".join(baseline.split()).strip(" ,;:.")
+    cleaned = re.sub(r"'s\s+[~≈]?\d\S*(?:\s\S+)?$", "", cleaned)  # "batch mode's 11.40 s"
     if not cleaned or _FRAGMENT_START_RE.match(cleaned):
         return None
     if len(cleaned) > 80:

@@ -77,6 +77,20 @@ _ACRONYM_AFTER_RE = re.compile(
 )
 
 
+# "an increase in Safety Recall@K from almost 0% in RAG to more than 50%": B is Safety Recall@K.
+_CHANGE_FROM_TO_RE = re.compile(
+    rf"\b{CHANGE}\s+(?:in|of)\s+(?:the\s+)?(?P<x>[^,;()]{{1,40}}?)\s+from\s+[^,;]{{0,60}}?"
+    r"\bto\s+(?:about\s+|~|more than\s+|over\s+|nearly\s+|almost\s+|less than\s+)?$",
+    re.I,
+)
+
+
+def _changed_from_to(text: str, mention: Mention, clause: tuple[int, int]) -> Span | None:
+    """The quantity a "change in X from A to B" names, for B."""
+    found = _CHANGE_FROM_TO_RE.search(text, clause[0], mention.start)
+    return (found.group("x"), found.start("x"), found.end("x")) if found else None
+
+
 def metric_of(
     text: str,
     mention: Mention,
@@ -104,6 +118,7 @@ def metric_of(
         return mention.unit, mention.start, mention.end, False  # "Dice 0.8044", "AUC of 0.83"
     readings: tuple[Callable[[], Span | None], ...] = (
         lambda: _respective(text, mention, sentence),
+        lambda: _changed_from_to(text, mention, clause),
         lambda: _after(text, mention, clause, limit),
         lambda: _listed_with(text, mention, clause, limit, previous),
         lambda: _linked(text, mention, clause, floor, limit, only_of=True),
@@ -139,7 +154,10 @@ def is_label(phrase: str, method: str | None, *, acronym: bool = False) -> bool:
 
 
 # Words for the size of a change that name no quantity: "a relative margin of 10.6%".
-_GAP_WORDS = frozenset({"margin", "gap", "difference", "lead", "gain", "boost", "uplift"})
+# "0.54 s median": a statistic's name names no quantity either.
+_GAP_WORDS = frozenset(
+    {"margin", "gap", "difference", "lead", "gain", "boost", "uplift", "median", "mean"}
+)
 _DEFINED_LABEL_RE = re.compile(r"[A-Za-z][\w\-]*(?:\s+[\w\-]+)*\s+\([A-Z][A-Za-z0-9]{1,7}s?\)")
 
 

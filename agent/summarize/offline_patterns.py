@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 
 from agent.core.models import Kind, Qualifier
-from agent.core.sentences import CONTRAST_OPENERS
+from agent.core.sentences import COMPARISON_OPENERS, CONTRAST_OPENERS
 
 NUM = r"\d+(?:\.\d+)?"
 # The verbs of "we beat them": their object is the other side of a comparison.
@@ -38,9 +38,11 @@ UNIT_RE = re.compile(
 _COMPARATIVE_WORDS = r"(?:higher|lower|faster|slower|smaller|larger|more|less|fewer|better)"
 _RANGE_SEP_RE = re.compile(r"\s?(?:--|—|-|–|~|∼|\\sim|sim|(?<=\s)to)\s?(?=\d)")
 _LIST_SEP_RE = re.compile(r"(?:\s*,\s*(?:and\s+)?|\s+and\s+|/)")
-# A number glued to a name or a word ("LLaMA-7B", "FP16", "GPT-4.1", "8xA100", "13B").
-_GLUED_BEFORE_RE = re.compile(r"(?:[A-Za-z_.^$]|[A-Za-z0-9]-|[A-Za-z]/)$")
-NUMBER_RE = re.compile(rf"(?<![\d.,])\+?({NUM})")
+# A number glued to a name or a word ("LLaMA-7B", "FP16", "GPT-4.1", "8xA100", "13B"), or to
+# a metric's name as its cut-off ("Recall@10", "TopK@1%").
+_GLUED_BEFORE_RE = re.compile(r"(?:[A-Za-z_.^$@]|[A-Za-z0-9]-|[A-Za-z]/)$")
+# ".060883" (a bare leading point after a space or bracket) is a number too.
+NUMBER_RE = re.compile(rf"(?<![\d.,])\+?({NUM}|(?<=[\s(])\.\d+)")
 
 
 @dataclass
@@ -77,6 +79,16 @@ def _unit_at(text: str, pos: int) -> tuple[str, int] | None:
     return (_unit_name(match), match.end()) if match else None
 
 
+# "achieves MAPE values from 1% to 13% for P=1 to 14": values that span a range, not a change.
+_STATED_RANGE_RE = re.compile(r"\b(?:values|errors|scores)\s+(?:\w+\s+)?from\s+$", re.I)
+
+
+def _sentence_before(text: str, pos: int) -> str:
+    """The text of `pos`'s sentence before it (back to the last '. ', at most 200 chars)."""
+    before = text[max(0, pos - 200) : pos]
+    return before[before.rfind(". ") + 1 :]
+
+
 def find_mentions(text: str) -> list[Mention]:
     """Every number of `text` with the unit it is written with (None when it has none)."""
     mentions: list[Mention] = []
@@ -96,6 +108,7 @@ def find_mentions(text: str) -> list[Mention]:
             sep
             and "to" in sep.group(0)
             and re.search(r"\bfrom\s+$", text[max(0, start - 8) : start])
+            and not _STATED_RANGE_RE.search(_sentence_before(text, start))
         ):
             sep = None  # "from 35.0 to 52 FPS" is a change, not a range
         if sep and (high := NUMBER_RE.match(text, sep.end())):
@@ -221,10 +234,11 @@ _SCORE_NAMES = (
     r"Dice|kappa|accuracy|precision|recall|sensitivity|specificity|correlation|F1-score|"
     # acronyms only as written: "mAP" is a score, "to map 62 galaxies" is not
     r"(?-i:DSC|IoU|mIoU|AUC|AUROC|AUPRC|F1|BLEU|ROUGE(?:-\w+)?|METEOR|CIDEr|SSIM|PSNR|FID|LPIPS|"
-    r"EM|MRR|NDCG(?:@\d+)?|mAP|AP|ASSD|HD95|R2|R\^2)"
+    r"EM|MRR|NDCG(?:@\d+)?|mAP|AP|ASSD|HD95|R2|R\^2|MAE|MSE|RMSE|NRMSE|MAPE)"
 )
 _NAME_BEFORE_RE = re.compile(
-    rf"(?<![\w-])(?P<name>{_SCORE_NAMES})(?:\s*(?:score|coefficient))?\s*(?:of|=|:|was|is|reaches|"
+    rf"(?<![\w-])(?P<name>{_SCORE_NAMES})(?:\s*(?:score|coefficient|improvements?))?"
+    r"\s*(?:of|=|:|was|is|reaches|"
     r"reached|of\s+about|around)?\s*$",
     re.I,
 )
@@ -336,7 +350,9 @@ _BARE_START_RE = re.compile(
     re.I,
 )
 _POPULATION_SHARE_RE = re.compile(
-    r"\s+of\s+(?:the\s+|all\s+|our\s+)?(?:[\w\-]+\s+){0,3}?[A-Za-z\-]*[A-Za-z]s\s+(?:\w+ly\s+)?"
+    # "of 12+log(O/H)<8.0 galaxies at these redshifts are": a qualified population
+    r"\s+of\s+(?:the\s+|all\s+|our\s+)?(?:[^\s,;]+\s+){0,3}?[A-Za-z\-]*[A-Za-z]s\s+"
+    r"(?:(?:at|in|with|from|on)\s+(?:[\w\-]+\s+){1,3}?)?(?:\w+ly\s+)?"
     r"(?:show|exhibit|are|have|display|satisfy|host|contain|lie|reside|remain|appear|fall|"
     r"follow|belong|shift|lack)\b"
 )
@@ -358,13 +374,23 @@ _PROJECTION_RE = re.compile(
     r"|\bif\b[^,;]*\b(?:were|was)\b|\bpredict(?:s|ed)?\s+(?:an?\s+)?(?:~|≈)?\s*$",
     re.I,
 )
+# What a facility or a plan will do, said without "we"/"our": a projection too.
+_FUTURE_RE = re.compile(r"\b(?:will|shall|(?:is|are) going to|(?:is|are) planned to)\b", re.I)
 # A clause about the models or methods others made: prior work's or the studied models' numbers.
 _OTHERS_SUBJECT_RE = re.compile(
     r"\s*(?:[A-Z][^,]{0,40},\s*)?(?:no|none of the|both|all|most|many|existing|current|prior|"
     r"previous|other|naive|vanilla|conventional|traditional|"
-    r"(?:even\s+)?(?:the\s+)?(?:strongest|leading|frontier)|state-of-the-art|"
+    r"(?:even\s+)?(?:the\s+)?(?:strongest|leading|frontier|top)|state-of-the-art|"
     r"SOTA)\s+(?:[\w\-]+\s+){0,2}?(?:models?|agents?|baselines|methods|systems|"
-    r"approaches|LLMs|detectors|tools)\b(?!\s+(?:trained|with|using)\b)",
+    r"approaches|LLMs|detectors|tools|performers)\b(?!\s+(?:trained|with|using)\b)",
+    re.I,
+)
+# "In comparison, the standard Roofline model yields errors of 42%": the other side's number.
+_COMPARISON_OPENER_RE = re.compile(rf"\s*(?:{COMPARISON_OPENERS})\b", re.I)
+# "21.1x over batch mode's 11.40 s": the number of the side compared against.
+_POSSESSIVE_OTHER_RE = re.compile(
+    rf"\b(?:over|than|vs\.?|versus|compared (?:to|with)|{OUTPERFORM})\s+"
+    r"(?:[\w\-]+\s+){0,3}?[\w\-]+'s\s+(?:[~≈]\s?)?$",
     re.I,
 )
 _TOP_SHARE_RE = re.compile(r"\btop[\s-]*$", re.I)
@@ -377,6 +403,15 @@ _DATA_SIZE_AFTER_RE = re.compile(
     r"speech|audio|recordings|corrections|footage|observations?)\b",
     re.I,
 )
+# "70 hours of controller and pilot transmissions": hours of something recorded are data, save
+# hours of compute or of people's work (a saving a paper may claim).
+_HOURS_OF_RE = re.compile(
+    r"\s+of\s+(?!(?:\w+\s+)?(?:GPU|CPU|compute|computation|training|work|effort|labou?r|"
+    r"annotation|manual)\b)",
+    re.I,
+)
+# "applied to a device 16x shorter.": a size of the thing compared, not a result.
+_SIZE_ADJECTIVE_AFTER_RE = re.compile(r"\s*(?:shorter|longer|wider|taller|thinner)\s*[.,;)]")
 _AT_A_LEVEL_RE = re.compile(r"^\W*at\s+(?:an?|the)\s+(?:[\w\-]+\s+){0,4}of\s+$", re.I)
 _HARDWARE_BEFORE_RE = re.compile(r"\b(?:on|with)\s+(?:just|only|a single)\s+$", re.I)
 # "2.6 times the original size": how big something is, not a result.
@@ -387,13 +422,19 @@ _OTHER_MODEL_AFTER_RE = re.compile(
     rf"(?:\s*,?\s*(?:and\s+|or\s+)?{NUM}\s?[x×])*"  # "3x, 14x, and 26x larger"
     r"\s*(?:larger|bigger)\s*(?:[,.;)]|than|(?:\w+\s+)?models?\b)"
 )
-_FROM_BEFORE_RE = re.compile(r"\bfrom\s+$")
-_TO_AFTER_RE = re.compile(r"\s+to\s+(?:about\s+|~)?\+?\d")
+_FROM_BEFORE_RE = re.compile(
+    r"\bfrom\s+(?:(?:almost|nearly|about|around|approximately|roughly|only|just)\s+|[~≈]\s?)?$"
+)
+# "to 52", "to about 52", and "from 0% in RAG to more than 50% in RAGuard" (where A holds)
+_TO_AFTER_RE = re.compile(
+    r"(?:\s+(?:in|on|for|with|under)\s+[^,;.\d]{1,40}?)?\s+to\s+"
+    r"(?:about\s+|~|more than\s+|over\s+|nearly\s+|almost\s+|less than\s+)?\+?\d"
+)
 
 
 def is_starting_point(text: str, mention: Mention) -> bool:
     """'from 0.67% to 0.81%': the first number is what the change starts from."""
-    before = text[max(0, mention.start - 20) : mention.start]
+    before = text[max(0, mention.start - 30) : mention.start]
     return bool(
         _FROM_BEFORE_RE.search(before)
         and not re.search(r"rang\w*\s+from\s+$|between\s+$", before)
@@ -425,8 +466,14 @@ def not_a_result(
     sentence_text = text[sentence[0] : sentence[1]]
     if _PROBLEM_BEFORE_RE.search(before) or _PROJECTION_RE.search(before):
         return True
-    said = re.split(r"\bthat\s+", before)[-1]  # "Experiments reveal that even the strongest ..."
-    if _OTHERS_SUBJECT_RE.match(said) and not _OWN_WORK_RE.search(said):
+    said_own = _OWN_WORK_RE.search(text, sentence[0], sentence[1]) or (
+        method and method in text[sentence[0] : sentence[1]]
+    )
+    if _FUTURE_RE.search(before) and not said_own:
+        return True  # "the HL-LHC upgrade will bring a 100 times speedup": a plan, not a result
+    said = re.split(r"\bthat\s+|:\s+", before)[-1]  # "Experiments reveal that even the strongest"
+    own_said = _OWN_WORK_RE.search(said) or (method and method in said)
+    if (_OTHERS_SUBJECT_RE.match(said) or _COMPARISON_OPENER_RE.match(said)) and not own_said:
         return True  # "No model scores more than 2.6%", "both models refuse >94% of attempts"
     own = _OWN_WORK_RE.search(sentence_text) or (method and method in sentence_text)
     if (_PROBLEM_SENTENCE_RE.search(sentence_text) or sentence[1] <= own_start) and not own:
@@ -443,7 +490,10 @@ def not_a_result(
     ):
         return True  # "within 0.10 perplexity of fp16 at 4x compression"
     sized = ABSOLUTE_UNITS.match(mention.unit or "") or "hour" in (mention.unit or "")
-    if sized and _DATA_SIZE_AFTER_RE.match(text, mention.end):
+    if sized and (
+        _DATA_SIZE_AFTER_RE.match(text, mention.end)
+        or ("hour" in (mention.unit or "") and _HOURS_OF_RE.match(text, mention.end))
+    ):
         return True  # "graphs with 514 GiB of features", "we collected 92 hours of speech"
     if ABSOLUTE_UNITS.match(mention.unit or "") and _HARDWARE_BEFORE_RE.search(local):
         return True  # "models running locally on just 16GB of VRAM"
@@ -461,6 +511,10 @@ def not_a_result(
             return True
     if mention.unit == "x" and (
         _SIZE_MULTIPLE_AFTER_RE.match(text, mention.end)
+        or (
+            _SIZE_ADJECTIVE_AFTER_RE.match(text, mention.end)
+            and not re.search(r"\b(?:is|are|was|were|be|being)\s+$", local)
+        )
         or _OTHER_MODEL_AFTER_RE.match(text, mention.end)
         or _CROSS_VALIDATION_RE.match(text, mention.end)
     ):
@@ -472,6 +526,8 @@ def not_a_result(
         or (_BARE_START_RE.search(before) and _POPULATION_SHARE_RE.match(text, mention.end))
     ):
         return True  # "79 of the 105 (75.2%) hosts", "~60% of known AGNs satisfy our criteria"
+    if _POSSESSIVE_OTHER_RE.search(before_in_sentence[-80:]):
+        return True
     if _OTHER_SIDE_VALUE_RE.search(before) and text[mention.start] != "+":
         return True  # "outperforming the U-Net (85.3%)": its number; "OmniSQL (+19.5%)": our gap
     return is_starting_point(text, mention)

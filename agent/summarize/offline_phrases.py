@@ -146,6 +146,10 @@ _QUANTITY = (
     r"AuROC|AUPRC|NDCG|MRR|Acc)(?:@?\d+(?:-\d+)?)?(?:-[Ss]core)?"
 )
 QUANTITY_RE = re.compile(rf"(?<![\w-])(?:{_QUANTITY})(?![\w-])")
+# A plural head names the things compared, never what was measured of them.
+_SUBJECT_HEAD_RE = re.compile(
+    r"(?:models|methods|approaches|systems|frameworks|baselines|LLMs|agents)", re.I
+)
 _SUBJECT_WORDS = re.compile(
     r"(?:method|approach|framework|system|model|kernel|scheme|technique|design|algorithm|"
     r"it|ours|work|paper)s?",
@@ -211,6 +215,8 @@ def is_subject_label(phrase: str, method: str | None) -> bool:
     words = phrase.split()
     if method and method.lower() in phrase.lower():
         return True
+    if words and _SUBJECT_HEAD_RE.fullmatch(words[-1]):
+        return True  # "closed-source models improve by 10.4 points": who improved, not what
     return all(_SUBJECT_WORDS.fullmatch(w) or STOP_RE.fullmatch(w) for w in words)
 
 

@@ -1,0 +1,209 @@
+"""Draw a blind sample of real arXiv abstracts (the `real-dev2` part) from local mirrors.
+
+    python scripts/draw_real_sample.py MIRRORS_DIR > evals/data/real/dev2_papers.jsonl
+
+MIRRORS_DIR holds bare clones named `owner+name/repo` (what the project's fetch tool makes) of
+the daily-arXiv forks and the Kaggle-snapshot repository listed in evals/data/real/README.md.
+The selection is the README's, with a new salt and two more exclusions, so it is reproducible
+and nobody picks abstracts by reading them:
+
+1. pool: every raw `*.jsonl` of every branch of the forks (never `*AI_enhanced*` files), read in
+   the README's order, first copy of an id kept; plus the 200 Kaggle-snapshot lines;
+2. drop ids already in the seed, dev or test parts, and every id whose hash puts it in TEST
+   (`int(sha256(id)[:8], 16) % 10 < 4`), so the frozen test split stays unseen and this part is
+   development data by the same rule as real-dev;
+3. the README's filters (fewer than 60 words, cut short, seed/hold-out title, fixture marker,
+   withdrawal, malformed id, duplicate title);
+4. buckets by primary category (stat.ML also takes cross-lists whose primary is outside the
+   eight feed categories), each ordered by `sha256(SALT + arxiv_id)`, the first QUOTA taken.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+SALT = "paperskim-real-dev2-select:"
+FORKS = [  # README order: the first copy of an id read is kept
+    "dw-dengwei",
+    "springkill",
+    "KAFKA2306",
+    "70asunflower",
+    "InfiniteNightmare",
+    "Troy9748",
+    "zzhaozeng",
+    "Casablancassss",
+    "mudongjing",
+    "xpo0a",
+]
+KAGGLE = ("wanng-ide/arxivSpider_mnbvc", "main", "arxiv-metadata-oai-snapshot.json")
+FEED = ("cs.LG", "cs.CL", "cs.CV", "cs.DC", "cs.CR", "cs.DB", "eess.AS")
+QUOTA = {
+    "cs.LG": 10,
+    "cs.CL": 10,
+    "cs.CV": 10,
+    "cs.DC": 8,
+    "cs.CR": 8,
+    "cs.DB": 8,
+    "eess.AS": 8,
+    "stat.ML": 6,
+    "physics": 7,
+    "math": 3,
+    "q-bio": 2,
+}
+PHYSICS = ("astro-ph", "cond-mat", "hep-", "quant-ph", "physics.", "gr-qc", "nucl-", "nlin")
+MARKERS = ("lorem ipsum", "fresh work on autonomous research agents", "this is the abstract of")
+ID_RE = re.compile(r"^(\d{4}\.\d{4,5}|[a-z\-]+(\.[A-Z]{2})?/\d{7})$")
+DATA_FILE = re.compile(r"(^|/)\d{4}-\d{2}-\d{2}\.jsonl$")  # the daily raw listing files
+REAL = Path(__file__).resolve().parents[1] / "evals" / "data"
+
+
+def git(git_dir: Path, *args: str) -> str:
+    out = subprocess.run(["git", "--git-dir", str(git_dir), *args], check=True, capture_output=True)
+    return out.stdout.decode(
+        "utf-8", errors="replace"
+    )  # a stray non-UTF-8 line fails json, not the run
+
+
+def in_test(arxiv_id: str) -> bool:
+    return int(hashlib.sha256(arxiv_id.encode()).hexdigest()[:8], 16) % 10 < 4
+
+
+def norm_title(title: str) -> str:
+    return re.sub(r"[^a-z0-9 ]", "", re.sub(r"\s+", " ", title.lower())).strip()
+
+
+def fork_records(mirrors: Path, owner: str) -> Iterator[dict]:
+    repo = f"{owner}/daily-arXiv-ai-enhanced"
+    git_dir = mirrors / f"{owner}+daily-arXiv-ai-enhanced" / "repo"
+    refs = git(git_dir, "for-each-ref", "--format=%(refname:short) %(objectname)", "refs/heads")
+    for line in refs.splitlines():
+        _, commit = line.split()
+        for path in sorted(git(git_dir, "ls-tree", "-r", "--name-only", commit).splitlines()):
+            if not DATA_FILE.search(path):
+                continue
+            try:
+                text = git(git_dir, "show", f"{commit}:{path}")
+            except subprocess.CalledProcessError:  # a large file the mirror lists but lacks
+                continue
+            for raw in text.splitlines():
+                try:
+                    item = json.loads(raw)
+                except json.JSONDecodeError:
+                    continue
+                if not isinstance(item, dict) or not item.get("summary") or not item.get("id"):
+                    continue
+                yield {
+                    "id": "arxiv:" + str(item["id"]),
+                    "arxiv_id": str(item["id"]),
+                    "version": None,
+                    "title": re.sub(r"\s+", " ", str(item.get("title", ""))).strip(),
+                    "abstract": item["summary"],
+                    "categories": [c for c in item.get("categories") or [] if "." in c or "-" in c],
+                    "authors": item.get("authors") or [],
+                    "announce_type": None,
+                    "source": {
+                        "repo": repo,
+                        "path": path,
+                        "commit": commit,
+                        "form": "daily-arxiv-jsonl",
+                    },
+                }
+
+
+def kaggle_records(mirrors: Path) -> Iterator[dict]:
+    repo, branch, path = KAGGLE
+    git_dir = mirrors / repo.replace("/", "+") / "repo"
+    commit = git(git_dir, "rev-parse", branch).strip()
+    for raw in git(git_dir, "show", f"{commit}:{path}").splitlines():
+        item = json.loads(raw)
+        versions = item.get("versions") or []
+        names = [
+            " ".join(p for p in (a[1], a[0], a[2]) if p) for a in item.get("authors_parsed") or []
+        ]
+        yield {
+            "id": "arxiv:" + item["id"],
+            "arxiv_id": item["id"],
+            "version": versions[-1]["version"] if versions else None,
+            "title": re.sub(r"\s+", " ", item["title"]).strip(),
+            "abstract": item["abstract"],
+            "categories": [c for c in item["categories"].split() if "." in c or "-" in c],
+            "authors": names,
+            "announce_type": None,
+            "source": {"repo": repo, "path": path, "commit": commit, "form": "kaggle-snapshot"},
+        }
+
+
+def bucket(categories: list[str]) -> str | None:
+    if not categories:
+        return None
+    primary = categories[0]
+    if primary in FEED:
+        return primary
+    if primary == "stat.ML" or "stat.ML" in categories:
+        return "stat.ML"
+    if primary.startswith(PHYSICS):
+        return "physics"
+    if primary.startswith(("math.", "math-ph")):
+        return "math"
+    if primary.startswith("q-bio"):
+        return "q-bio"
+    return None
+
+
+def known_ids_and_titles() -> tuple[set[str], set[str]]:
+    ids, titles = set(), set()
+    for name in ("real/dev_papers", "real/test_papers", "seed_papers", "holdout_papers"):
+        for line in (REAL / f"{name}.jsonl").read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                record = json.loads(line)
+                ids.add(record.get("arxiv_id") or record["id"])
+                titles.add(norm_title(record["title"]))
+    return ids, titles
+
+
+def main(mirrors: Path) -> None:
+    known_ids, known_titles = known_ids_and_titles()
+    seen_ids: set[str] = set()
+    seen_titles: set[str] = set()
+    buckets: dict[str, list[dict]] = {b: [] for b in QUOTA}
+    pool = (rec for owner in FORKS for rec in fork_records(mirrors, owner))
+    for rec in (*pool, *kaggle_records(mirrors)):
+        aid, text, title = rec["arxiv_id"], rec["abstract"], norm_title(rec["title"])
+        if aid in seen_ids:
+            continue
+        seen_ids.add(aid)
+        if aid in known_ids or in_test(aid) or not ID_RE.match(aid):
+            continue
+        if len(text.split()) < 60 or text.rstrip().endswith(("...", "…")):
+            continue
+        low = text.lower()
+        if any(m in low for m in MARKERS) or "withdrawn" in low[:200]:
+            continue
+        if title in known_titles or title in seen_titles:
+            continue
+        seen_titles.add(title)
+        name = bucket(rec["categories"])
+        if name is not None:
+            buckets[name].append(rec)
+    chosen = []
+    for name, quota in QUOTA.items():
+        ranked = sorted(
+            buckets[name], key=lambda r: hashlib.sha256((SALT + r["arxiv_id"]).encode()).hexdigest()
+        )
+        chosen += ranked[:quota]
+        print(
+            f"{name}: {len(buckets[name])} candidates, {min(quota, len(ranked))} taken",
+            file=sys.stderr,
+        )
+    for rec in sorted(chosen, key=lambda r: r["id"]):
+        print(json.dumps(rec, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))
