@@ -39,7 +39,9 @@ def test_a_named_metric_is_not_answered_by_another_of_its_family(dev_store: Engi
     )
     assert answer.citations == ["arxiv:2601.08528"]
     # No abstract states an energy reduction: a TTFT or accuracy figure is no answer.
-    assert answer_offline(dev_store, "Which methods reduce energy consumption by at least 30%?").no_answer
+    assert answer_offline(
+        dev_store, "Which methods reduce energy consumption by at least 30%?"
+    ).no_answer
 
 
 def test_dev_citation_precision_and_no_answer_accuracy(dev_store: Engine) -> None:
