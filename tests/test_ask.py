@@ -58,7 +58,9 @@ def test_questions_are_read_by_the_one_parser() -> None:
     """The offline answer, the agent's tools and the bench read questions through questions.py
     (its grammar is tested in tests/test_ask_questions.py); here, what ask relies on."""
     parsed = parse_question("which papers claim more than 2x speedup for MoE inference?")
-    assert parsed.gain == GainQuery(greater_than=2.0, unit="x", families=("speed",))
+    assert parsed.gain == GainQuery(
+        greater_than=2.0, unit="x", families=("speed",), metrics=("speedup",)
+    )
     assert "moe" in parsed.keywords and "inference" in parsed.keywords
     # Two conditions with two units: the first stands rather than a filter mixing both.
     gain = parse_question("accuracy over 90 percent and latency under 5 ms").gain

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agent.ask.questions import parse_question
+from agent.core.metrics import about_metrics
 
 
 @pytest.mark.parametrize(
@@ -94,3 +95,40 @@ def test_bare_numbers_are_no_condition() -> None:
 def test_unit_only_question() -> None:
     gain = parse_question("Which papers report latency in milliseconds?").gain
     assert gain is not None and gain.unit == "ms" and not gain.has_number
+
+
+@pytest.mark.parametrize(
+    ("question", "metrics"),
+    [
+        ("Any systems claiming a 10x or more throughput increase?", ("throughput",)),
+        ("speedups of more than 20x", ("speedups",)),
+        # "cost" after "communication" names communication cost, not every cost
+        ("cut communication volume or communication cost by at least 10x", ("communication",)),
+        ("lower an error rate by at least 20%", ("error",)),
+        ("attacks that succeed more than 80% of the time", ("succeed",)),
+    ],
+)
+def test_metric_words(question: str, metrics: tuple[str, ...]) -> None:
+    gain = parse_question(question).gain
+    assert gain is not None and gain.metrics == metrics
+
+
+@pytest.mark.parametrize(
+    ("words", "gain_text", "about"),
+    [
+        (("throughput",), "throughput 20.9x higher throughput on average", True),
+        (("throughput",), "speedup up to 280x speedup", False),  # a speedup, not throughput
+        (("speedups",), "throughput 20.9x higher throughput", True),  # any speed gain
+        (("speedups", "throughput"), "speedup 280x", True),  # the family asked as a whole
+        (("energy",), "Time-to-first-token (TTFT) 34.7% reduction", False),
+        (("energy",), "energy consumption 35% lower", True),
+        (("accuracy",), "attack success rates nearly 100%", False),
+        (("succeed",), "attack success rates nearly 100%", True),
+        (("communication",), "pricing latency 23x", False),
+        ((), "anything at all", True),  # no metric named: every gain
+    ],
+)
+def test_a_gain_is_about_the_metric_the_question_names(
+    words: tuple[str, ...], gain_text: str, about: bool
+) -> None:
+    assert about_metrics(words, gain_text) is about

@@ -228,6 +228,7 @@ class GainQuery:
     kind: str | None = None  # "cost" for a bound on what a method gives up
     direction: str | None = None  # up / down / lose
     families: tuple[str, ...] = ()
+    metrics: tuple[str, ...] = ()  # the question's metric words (agent/core/metrics.py)
 
     @property
     def has_number(self) -> bool:
@@ -292,10 +293,16 @@ def parse_question(question: str) -> ParsedQuestion:
         bounds["unit"] = normalize_unit(unit_only.group(1).lower())
     words = re.findall(r"[\w][\w-]*", rest.lower())
     families: list[str] = []
+    metrics: list[str] = []
     directions: list[str] = []
     keywords: list[str] = []
-    for word in words:
+    for n, word in enumerate(words):
         family = FAMILY_TRIGGERS.get(word)
+        # "communication cost", "latency overhead": the pair names the first word's metric,
+        # so the head word does not widen the question to its whole family.
+        head = n > 0 and FAMILY_TRIGGERS.get(words[n - 1]) not in (None, family)
+        if family and not head and word not in metrics:
+            metrics.append(word)
         if family and family not in families:
             families.append(family)
         direction = DIRECTIONS.get(word)
@@ -318,5 +325,6 @@ def parse_question(question: str) -> ParsedQuestion:
             kind=kind,
             direction=directions[0] if directions else None,
             families=tuple(families),
+            metrics=tuple(metrics),
         )
     return ParsedQuestion(keywords=keywords, families=families, gain=gain, directions=directions)

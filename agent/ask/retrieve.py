@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from agent.ask.dense import CANDIDATES, cosines, nearest_papers
 from agent.ask.questions import GainQuery, ParsedQuestion, parse_question
-from agent.core.metrics import FAMILY_TRIGGERS, in_family
+from agent.core.metrics import FAMILY_TRIGGERS, about_metrics
 from store.search import (
     POSTINGS_BUDGET,
     DocFreq,
@@ -39,13 +39,18 @@ WIDEN = 4
 # Calibrated on the dev questions (evals/ask_eval.py): below MIN_DENSE cosine the best paper
 # does not answer the question; papers further than MARGIN below the best are not cited.
 MIN_DENSE = 0.33
-MARGIN = 0.03
+MARGIN = 0.02
 # With BM25 alone there is no cosine: a paper is cited when its score is this share of the best.
 BM25_SHARE = 0.6
 # A cited paper matches at least this share of the best candidate's topic coverage (IDF-weighted
 # share of the question's topic words in title, abstract and takeaway); calibrated on dev.
 STRUCTURED_SHARE = 0.5
-TOPIC_SHARE = 0.7
+TOPIC_SHARE = 0.8
+# A short question without a gain condition, with at most this many topic words (in the
+# store, not too common), names topics that an answer must all match: "protein structure
+# prediction with diffusion" is not answered by a protein paper nor by a diffusion paper. A
+# longer question describes its topic in words a paper may paraphrase.
+ALL_TERMS = 2
 # Words in more than this share of the papers are no topic words.
 COMMON_SHARE = 0.1
 
@@ -73,12 +78,12 @@ def gain_filter(q: GainQuery) -> GainFilter:
 
 
 def passing_gains(engine: Engine, q: GainQuery, paper_ids: list[int]) -> dict[int, list[GainMatch]]:
-    """Those of `paper_ids` with a claimed gain meeting the question's condition and of its
-    metric family, with those gains."""
+    """Those of `paper_ids` with a claimed gain meeting the question's condition and about its
+    metric (the one it names, or any of the family it names), with those gains."""
     by_paper: dict[int, list[GainMatch]] = {}
     for g in filter_gains(engine, gain_filter(q), paper_ids=paper_ids, limit=100_000):
         text = f"{g.metric} {g.quote}"
-        if q.families and not any(in_family(f, text) for f in q.families):
+        if not about_metrics(q.metrics, text):
             continue
         # The high end of a range counts: "8.2-87.7x" is a claim of more than 20x.
         by_paper.setdefault(g.paper_id, []).append(g)
@@ -169,6 +174,24 @@ def _on_topic(
     return [r for r in candidates if matches.coverage(r.paper_id) >= share * best]
 
 
+def _on_every_topic(
+    engine: Engine, parsed: ParsedQuestion, ranking: list[Ranked], freq: DocFreq
+) -> list[Ranked]:
+    """The ranked papers that match every topic word of a short question (ALL_TERMS), or the
+    whole ranking for a longer one.
+
+    Only BM25's candidates are looked at (every candidate when BM25 found none): a paper with
+    both words ranks among BM25's best DEPTH, and matching the words of every dense candidate
+    costs hundreds of ms at 100,000 papers (bench/bench_search.py)."""
+    terms, _ = topic_coverage(engine, parsed, [], freq)  # no paper: no statement
+    present = {t for t in terms if freq.counts.get(t, 0) > 0}
+    if not 1 < len(present) <= ALL_TERMS:
+        return ranking
+    lexical = [r.paper_id for r in ranking if r.bm25 > 0] or [r.paper_id for r in ranking]
+    _, matches = topic_coverage(engine, parsed, lexical, freq)
+    return [r for r in ranking if matches.matched.get(r.paper_id, set()) >= present]
+
+
 def answer_set(
     engine: Engine,
     parsed: ParsedQuestion,
@@ -210,10 +233,11 @@ def answer_set(
         best = max(r.bm25 for r in ranking)
         close = [r for r in ranking if best > 0 and r.bm25 >= BM25_SHARE * best]
     else:
-        best_dense = max(r.dense for r in ranking)
+        pool = _on_every_topic(engine, parsed, ranking, freq)
+        best_dense = max((r.dense for r in pool), default=0.0)
         if best_dense < MIN_DENSE:
             return [], ranking
-        close = [r for r in ranking if r.dense >= max(MIN_DENSE, best_dense - MARGIN)]
+        close = [r for r in pool if r.dense >= max(MIN_DENSE, best_dense - MARGIN)]
     return _on_topic(engine, parsed, close[:DEPTH], TOPIC_SHARE, freq), ranking
 
 

@@ -7,6 +7,7 @@ stored gains' metric and quote; one table keeps the two readings the same.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 # family → pattern over a gain's metric/quote text (lower-cased)
 FAMILY_PATTERNS: dict[str, str] = {
@@ -43,7 +44,22 @@ FAMILY_TRIGGERS: dict[str, str] = {
     ),
     **dict.fromkeys(["memory", "vram", "ram", "footprint"], "memory"),
     **dict.fromkeys(
-        ["accuracy", "accurate", "f1", "error", "errors", "wer", "bleu", "fid", "score"], "accuracy"
+        [
+            "accuracy",
+            "accurate",
+            "f1",
+            "auc",
+            "error",
+            "errors",
+            "wer",
+            "bleu",
+            "fid",
+            "score",
+            "success",
+            "succeed",
+            "succeeds",
+        ],
+        "accuracy",
     ),
     **dict.fromkeys(
         ["cost", "costs", "energy", "power", "price", "cheaper", "dollar", "dollars"], "cost"
@@ -53,9 +69,67 @@ FAMILY_TRIGGERS: dict[str, str] = {
     **dict.fromkeys(["size", "smaller", "parameters", "compression"], "size"),
 }
 
+# Question words that name one metric of their family, not the family: "a throughput increase"
+# is answered by a gain whose metric or quote speaks of throughput, not by any speedup. Trigger
+# words not here ("speedup", "faster", "memory", "cost", "score") name the whole family.
+_ERROR = r"error|\b[wce]er\b"
+_ENERGY = r"energy|power|joule|watt|\bkwh\b"
+_SUCCESS = r"succe|\basr\b|evasion|evade"
+_PRICE = r"dollar|\busd\b|price|\bcents?\b"
+METRIC_PATTERNS: dict[str, str] = {
+    "throughput": r"throughput|tokens?/s|req/s|\bqps\b|queries per second|(?:samples|images)/s",
+    "latency": r"latency|time[- ]to[- ]|\bttft\b|response time|delay",
+    "runtime": r"runtime|run[- ]?time|running time|wall-?clock|\btime\b",
+    "accuracy": r"accura",
+    "accurate": r"accura",
+    "f1": r"\bf1\b",
+    "auc": r"\bauc\b",
+    "error": _ERROR,
+    "errors": _ERROR,
+    "wer": r"\bwer\b|word error",
+    "bleu": r"bleu",
+    "fid": r"\bfid\b",
+    "success": _SUCCESS,
+    "succeed": _SUCCESS,
+    "succeeds": _SUCCESS,
+    "energy": _ENERGY,
+    "power": _ENERGY,
+    "dollar": _PRICE,
+    "dollars": _PRICE,
+    "price": _PRICE,
+    "communication": r"communicat",
+    "bandwidth": r"bandwidth",
+    "traffic": r"traffic",
+    "compression": r"compress",
+}
+
 _COMPILED = {name: re.compile(p, re.IGNORECASE) for name, p in FAMILY_PATTERNS.items()}
+_METRICS = {word: re.compile(p, re.IGNORECASE) for word, p in METRIC_PATTERNS.items()}
 
 
 def in_family(family: str, text: str) -> bool:
     """Whether `text` (a gain's metric and quote) is about `family`."""
     return _COMPILED[family].search(text) is not None
+
+
+def about_metrics(words: Iterable[str], text: str) -> bool:
+    """Whether `text` (a gain's metric and quote) is about what the question's metric `words`
+    (its FAMILY_TRIGGERS words) ask: for each family they name, one of the named metrics when
+    every word of that family names one (METRIC_PATTERNS), else any metric of the family."""
+    generic: set[str] = set()  # families asked for as a whole
+    named: dict[str, list[re.Pattern[str]]] = {}
+    for word in words:
+        family = FAMILY_TRIGGERS.get(word)
+        if family is None:
+            continue
+        if (pattern := _METRICS.get(word)) is None:
+            generic.add(family)
+        else:
+            named.setdefault(family, []).append(pattern)
+    families = generic | set(named)
+    if not families:
+        return True
+    return any(
+        in_family(f, text) if f in generic else any(p.search(text) for p in named[f])
+        for f in families
+    )
