@@ -15,7 +15,8 @@ temporary file, a line at a time. Then, in the same run:
    per chunk of `agent.ingest.step.CHUNK` records; same SQLite settings as the store (WAL,
    synchronous=NORMAL);
 2. for the breakdown, the same rows into paperskim's own tables (the paper table's five
-   indexes, a revision row, the full-text index), without its field rules or dedup;
+   indexes, a revision row, the full-text index), written as ingest writes them (INSERTs of
+   1,000 rows each), without its field rules or dedup;
 3. paperskim's ingest (agent.ingest.step.ingest_files) into a fresh store: the real parser and
    field rules, the dedup look-up, papers and revisions, and the full-text index its triggers
    fill.
@@ -142,13 +143,26 @@ def floor(snapshot: Path, database: Path) -> int:
 
 SCHEMA_PAPER = (
     "INSERT INTO paper (id, key, source_id, arxiv_id, title_key, title, abstract, abstract_hash,"
-    " version, authors, categories, published, source, created_at, updated_at)"
-    " VALUES (?,?,?,?,?,?,?,?,1,?,?,?,?,?,?)"
+    " version, authors, categories, published, source, created_at, updated_at) VALUES ",
+    "(?,?,?,?,?,?,?,?,1,?,?,?,?,?,?)",
 )
 SCHEMA_REVISION = (
     "INSERT INTO paperrevision (paper_id, version, abstract_hash, abstract, source, created_at)"
-    " VALUES (?,1,?,NULL,?,?)"
+    " VALUES ",
+    "(?,1,?,NULL,?,?)",
 )
+ROWS_PER_INSERT = 1000  # as store/papers._insert_rows writes them: many rows a statement
+
+
+def insert_rows(
+    conn: sqlite3.Connection, statement: tuple[str, str], rows: list[tuple[object, ...]]
+) -> None:
+    """`rows` by INSERTs of ROWS_PER_INSERT rows each (statement: the INSERT up to VALUES,
+    and one row's placeholders)."""
+    head, one = statement
+    for start in range(0, len(rows), ROWS_PER_INSERT):
+        part = rows[start : start + ROWS_PER_INSERT]
+        conn.execute(head + ", ".join([one] * len(part)), [v for row in part for v in row])
 
 
 def schema_floor(snapshot: Path, database: Path) -> int:
@@ -167,8 +181,8 @@ def schema_floor(snapshot: Path, database: Path) -> int:
     def insert(first: int, rows: list[tuple[object, ...]]) -> None:
         conn.execute("BEGIN")
         conn.execute("INSERT INTO paper_search_deferred VALUES (?, ?)", (first, first + len(rows)))
-        conn.executemany(SCHEMA_PAPER, rows)
-        conn.executemany(SCHEMA_REVISION, [(r[0], r[7], source, now) for r in rows])
+        insert_rows(conn, SCHEMA_PAPER, rows)
+        insert_rows(conn, SCHEMA_REVISION, [(r[0], r[7], source, now) for r in rows])
         conn.execute("DELETE FROM paper_search_deferred")
         conn.execute("COMMIT")
 

@@ -12,6 +12,7 @@ import itertools
 import json
 import os
 import shutil
+import sqlite3
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
@@ -26,6 +27,7 @@ from sqlmodel import Session
 from agent.ingest import step
 from agent.ingest.records import PaperRecord, parse_file
 from agent.ingest.step import IngestReport, ingest_files
+from store import papers
 from store.db import open_engine
 from store.papers import json_strings, upsert_paper
 from store.search import search_papers
@@ -353,6 +355,32 @@ def test_many_chunks_of_one_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     with store.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM paperrevision")).scalar_one() == 100
     check_one_copy_and_index(store)
+
+
+def test_a_chunk_written_over_many_inserts_is_stored_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "many.jsonl"
+    path.write_text("".join(_stream(23)))
+    whole = open_engine(f"sqlite:///{tmp_path / 'whole.db'}")
+    ingest_files(whole, [path])
+    monkeypatch.setattr(papers, "_rows_per_insert", lambda _driver, _width: 3)
+    split = open_engine(f"sqlite:///{tmp_path / 'split.db'}")
+    report = ingest_files(split, [path])
+    assert report.new == 23
+    assert papers_of(split) == papers_of(whole)
+    assert revisions_of(split) == revisions_of(whole)
+    check_one_copy_and_index(split)
+
+
+def test_an_insert_takes_as_many_rows_as_sqlite_binds(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "limits.db")
+    bound = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)  # 32,766 unless built otherwise
+    assert papers._rows_per_insert(conn, 17) == min(1000, bound // 17)
+    conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)  # SQLite before 3.32
+    assert papers._rows_per_insert(conn, 17) == 999 // 17
+    assert papers._rows_per_insert(conn, 2000) == 1
+    conn.close()
 
 
 def _store_at_0012(url: str, folder: Path) -> None:
