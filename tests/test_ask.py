@@ -306,3 +306,18 @@ def test_ask_command_with_an_endpoint(
     )
     assert result.exit_code == 0, result.output
     assert "under 30% [seed-001]" in result.output
+
+
+def test_a_small_store_answers_a_question_its_words_name_outright(tmp_path: Path) -> None:
+    # New-user trial on 8 real papers of one day: "hallucination when filling JSON forms" got
+    # "no stored paper answers" although PhantomFill ranked first. In 8 papers every word of
+    # one paper was "common" (over 10% of them), and the static embeddings put it under the
+    # dense threshold; a paper that names most of the question's words now answers.
+    store = open_engine(f"sqlite:///{tmp_path / 'day.db'}")
+    ingest_files(
+        store, [ROOT / "tests/fixtures/real_feeds/daily_arxiv_2026-07-24_top15_first8.jsonl"]
+    )
+    summarize_pending(store, OfflineSummarizer())
+    answer = answer_offline(store, "papers about hallucination when filling JSON forms")
+    assert answer.citations == ["2607.20492"]  # PhantomFill
+    assert answer_offline(store, "any work on protein folding?").no_answer

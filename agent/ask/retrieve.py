@@ -51,8 +51,15 @@ TOPIC_SHARE = 0.8
 # prediction with diffusion" is not answered by a protein paper nor by a diffusion paper. A
 # longer question describes its topic in words a paper may paraphrase.
 ALL_TERMS = 2
-# Words in more than this share of the papers are no topic words.
+# Words in more than this share of the papers are no topic words (but a word in this many
+# papers or fewer always is: in a store of 8 papers, one paper's word is not "common").
 COMMON_SHARE = 0.1
+MIN_COMMON = 3
+# Below MIN_DENSE a paper still answers when it matches this share of the question's topic
+# words (IDF-weighted, LEXICAL_TERMS of them at least): static embeddings miss some topics
+# that the words name outright ("hallucination when filling JSON forms").
+LEXICAL_COVERAGE = 0.75
+LEXICAL_TERMS = 3
 
 
 @dataclass
@@ -152,7 +159,7 @@ def topic_coverage(
     words = [w for w in parsed.keywords if w not in FAMILY_TRIGGERS]
     terms = query_terms(" ".join(words))
     # Over 100,000 papers the budget is the lower bound: counts stop there (store/search.py).
-    common = min(COMMON_SHARE * max(freq.papers, 1), POSTINGS_BUDGET)
+    common = min(max(COMMON_SHARE * freq.papers, MIN_COMMON), POSTINGS_BUDGET)
     terms = [t for t in terms if freq.counts.get(t, 0) <= common]
     return terms, term_matches(engine, terms, paper_ids, freq)
 
@@ -190,6 +197,17 @@ def _on_every_topic(
     lexical = [r.paper_id for r in ranking if r.bm25 > 0] or [r.paper_id for r in ranking]
     _, matches = topic_coverage(engine, parsed, lexical, freq)
     return [r for r in ranking if matches.matched.get(r.paper_id, set()) >= present]
+
+
+def _named_outright(
+    engine: Engine, parsed: ParsedQuestion, candidates: list[Ranked], freq: DocFreq
+) -> list[Ranked]:
+    """The candidates that match LEXICAL_COVERAGE of a question's topic words, when it has
+    LEXICAL_TERMS or more."""
+    terms, matches = topic_coverage(engine, parsed, [r.paper_id for r in candidates], freq)
+    if len(terms) < LEXICAL_TERMS:
+        return []
+    return [r for r in candidates if matches.coverage(r.paper_id) >= LEXICAL_COVERAGE]
 
 
 def answer_set(
@@ -236,8 +254,11 @@ def answer_set(
         pool = _on_every_topic(engine, parsed, ranking, freq)
         best_dense = max((r.dense for r in pool), default=0.0)
         if best_dense < MIN_DENSE:
-            return [], ranking
-        close = [r for r in pool if r.dense >= max(MIN_DENSE, best_dense - MARGIN)]
+            close = _named_outright(engine, parsed, pool[:DEPTH], freq)
+            if not close:
+                return [], ranking
+        else:
+            close = [r for r in pool if r.dense >= max(MIN_DENSE, best_dense - MARGIN)]
     return _on_topic(engine, parsed, close[:DEPTH], TOPIC_SHARE, freq), ranking
 
 
