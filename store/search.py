@@ -147,7 +147,9 @@ class GainMatch:
         if self.condition:
             extras.append(self.condition)
         tail = f" ({', '.join(extras)})" if extras else ""
-        return f"{number}{unit} {self.metric}{tail}"
+        # A score whose unit is its name ("0.99 Recall", metric "Recall") says it once.
+        metric = "" if self.metric.strip().lower() == self.unit.strip().lower() else self.metric
+        return f"{number}{unit} {metric}".rstrip() + tail
 
 
 @dataclass

@@ -17,6 +17,7 @@ from store.db import open_engine
 from store.papers import public_id, upsert_paper
 from store.search import (
     GainFilter,
+    GainMatch,
     filter_gains,
     fts5_query,
     is_search_index,
@@ -280,3 +281,23 @@ def test_range_high_compares_lower_bounds_on_the_high_end(seed_store: Engine) ->
     assert "seed-110" not in {g.public_id for g in filter_gains(seed_store, low)}
     # MoE++ claims 1.1-2.1x: its high end is more than 2x.
     assert "seed-110" in {g.public_id for g in filter_gains(seed_store, high)}
+
+
+def test_a_score_named_by_its_unit_is_described_once() -> None:
+    # Seen in `ask` on a real 2026 paper: "0.9909 Recall Recall (vs single-hop queries)".
+    gain = GainMatch(
+        paper_id=1,
+        public_id="2607.20517",
+        metric="Recall",
+        value=0.9909,
+        value_high=None,
+        unit="Recall",
+        kind="improvement",
+        qualifier=None,
+        baseline="single-hop queries",
+        condition=None,
+        quote="Retrieval Recall of 0.9909",
+    )
+    assert gain.describe() == "0.9909 Recall (vs single-hop queries)"
+    speed = GainMatch(**{**gain.__dict__, "metric": "speedup", "value": 2.2, "unit": "x"})
+    assert speed.describe() == "2.2x speedup (vs single-hop queries)"
