@@ -321,6 +321,5 @@ def test_a_small_store_answers_a_question_its_words_name_outright(tmp_path: Path
     answer = answer_offline(store, "papers about hallucination when filling JSON forms")
     assert answer.citations == ["2607.20492"]  # PhantomFill
     assert answer_offline(store, "any work on protein folding?").no_answer
-    # "recall" names its metric: a 99% reduction of KV entries does not answer it.
     recall = answer_offline(store, "what reaches retrieval recall above 0.99?")
     assert recall.citations == ["2607.20517"]  # CoLRAG-TF, Retrieval Recall of 0.9909
