@@ -223,11 +223,8 @@ def run_as_written(answerers: dict[str, Answerer], split: str) -> dict[str, AskS
     the gold lists every paper the writer found. Both readings are reported; this one is the
     fairer measure of citation precision and no-answer accuracy, on a corpus half the size.
     """
-    papers = [
-        line
-        for line in (REAL / f"{split}_papers.jsonl").read_text(encoding="utf-8").splitlines()
-        if line.strip()
-    ]
+    lines = (REAL / f"{split}_papers.jsonl").read_text(encoding="utf-8").splitlines()
+    papers = {json.loads(line)["id"]: line for line in lines if line.strip()}
     questions: list[Question] = []
     answers: dict[str, dict[str, Answer]] = {name: {} for name in answerers}
     with tempfile.TemporaryDirectory(prefix="paperskim-ask-eval-") as folder:
@@ -238,7 +235,7 @@ def run_as_written(answerers: dict[str, Answerer], split: str) -> dict[str, AskS
             half.mkdir()
             half_papers = Path(folder) / f"papers{part}.jsonl"
             half_papers.write_text(
-                "".join(f"{line}\n" for line in papers if json.loads(line)["id"] in ids),
+                "".join(f"{line}\n" for pid, line in papers.items() if pid in ids),
                 encoding="utf-8",
             )
             asked = load_questions(PARTS / f"{split}_questions.part{part}.jsonl")

@@ -147,20 +147,21 @@ def _best_first(ranked: Iterable[Ranked]) -> list[Ranked]:
     return sorted(ranked, key=lambda r: (-r.score, -r.dense, r.paper_id))
 
 
+def topic_terms(parsed: ParsedQuestion, freq: DocFreq) -> list[str]:
+    """The question's topic terms: its content words less the metric-family words (the gain
+    filter matches those) and less words in more than COMMON_SHARE of the papers ("compare",
+    "usage"), or more than POSTINGS_BUDGET, which say nothing about which paper answers."""
+    words = [w for w in parsed.keywords if w not in FAMILY_TRIGGERS]
+    # Over 100,000 papers the budget is the lower bound: counts stop there (store/search.py).
+    common = min(max(COMMON_SHARE * freq.papers, MIN_COMMON), POSTINGS_BUDGET)
+    return [t for t in query_terms(" ".join(words)) if freq.counts.get(t, 0) <= common]
+
+
 def topic_coverage(
     engine: Engine, parsed: ParsedQuestion, paper_ids: list[int], freq: DocFreq
 ) -> tuple[list[str], TermMatches]:
-    """(the question's topic terms, which of them each paper matches, IDF-weighted).
-
-    Topic terms are the question's content words less the metric-family words (the gain
-    filter matches those) and less words in more than COMMON_SHARE of the papers ("compare",
-    "usage"), or more than POSTINGS_BUDGET, which say nothing about which paper answers.
-    """
-    words = [w for w in parsed.keywords if w not in FAMILY_TRIGGERS]
-    terms = query_terms(" ".join(words))
-    # Over 100,000 papers the budget is the lower bound: counts stop there (store/search.py).
-    common = min(max(COMMON_SHARE * freq.papers, MIN_COMMON), POSTINGS_BUDGET)
-    terms = [t for t in terms if freq.counts.get(t, 0) <= common]
+    """(the question's topic terms, which of them each paper matches, IDF-weighted)."""
+    terms = topic_terms(parsed, freq)
     return terms, term_matches(engine, terms, paper_ids, freq)
 
 
@@ -190,8 +191,7 @@ def _on_every_topic(
     Only BM25's candidates are looked at (every candidate when BM25 found none): a paper with
     both words ranks among BM25's best DEPTH, and matching the words of every dense candidate
     costs hundreds of ms at 100,000 papers (bench/bench_search.py)."""
-    terms, _ = topic_coverage(engine, parsed, [], freq)  # no paper: no statement
-    present = {t for t in terms if freq.counts.get(t, 0) > 0}
+    present = {t for t in topic_terms(parsed, freq) if freq.counts.get(t, 0) > 0}
     if not 1 < len(present) <= ALL_TERMS:
         return ranking
     lexical = [r.paper_id for r in ranking if r.bm25 > 0] or [r.paper_id for r in ranking]

@@ -105,8 +105,7 @@ def check_entries(
         return AnswerCheck(errors={ref: [reason] for ref in refs}, general=[reason])
 
     shown = {item.ref: item for item in items}
-    words = {item.ref: content_words(f"{item.title} {abstracts[item.ref]}") for item in items}
-    check.words = words
+    check.words = {item.ref: content_words(f"{item.title} {abstracts[item.ref]}") for item in items}
     answered = [str(e.get("id", "")) for e in entries if isinstance(e, dict)]
     check.general = [e for e in batch_id_errors(answered, refs) if "no answer" not in e]
     repeated = {ref for ref in answered if answered.count(ref) > 1}
@@ -129,7 +128,7 @@ def check_entries(
             continue
         summary = normalize_summary(draft.summary)
         summary = summary.model_copy(update={"takeaway": whole_sentences_within(summary.takeaway)})
-        errors = draft.errors + _content_errors(summary, ref, abstract, words)
+        errors = draft.errors + _content_errors(summary, ref, abstract, check.words)
         if errors:
             check.errors[ref] = errors
             if len(errors) == 1 and errors[0] == takeaway_length_error(summary.takeaway):
