@@ -181,6 +181,21 @@ def test_a_shortened_takeaway_that_breaks_a_rule_goes_to_the_usual_re_ask(
     assert "words; at most 30" in last_user_message(sent[2])  # the re-ask names the fault
 
 
+def test_an_empty_takeaway_is_re_asked_not_sent_to_be_shortened(
+    fake_openai: FakeOpenAIServer, store: Engine
+) -> None:
+    batch, abstracts = items(1)
+    empty = _overlong_first(batch)
+    empty["papers"][0]["takeaway"] = ""
+    fake_openai.script(Reply.content(empty))
+    fake_openai.handler = answer_all
+    (outcome,) = summarizer(fake_openai, store).summarize_batch(batch, abstracts)
+    assert outcome.summary is not None
+    sent = fake_openai.chat_requests()
+    assert len(sent) == 2 and "<papers>" in json.dumps(sent[1]["messages"])
+    assert "the takeaway is empty" in last_user_message(sent[1])
+
+
 def test_a_takeaway_the_re_ask_leaves_as_long_is_not_sent_to_be_shortened_twice(
     fake_openai: FakeOpenAIServer, store: Engine
 ) -> None:

@@ -131,7 +131,8 @@ def check_entries(
         errors = draft.errors + _content_errors(summary, ref, abstract, check.words)
         if errors:
             check.errors[ref] = errors
-            if len(errors) == 1 and errors[0] == takeaway_length_error(summary.takeaway):
+            # Over the limit, not empty: an empty takeaway has nothing to shorten.
+            if summary.takeaway and errors == [takeaway_length_error(summary.takeaway)]:
                 check.overlong[ref] = summary
             continue
         check.valid[ref] = summary
