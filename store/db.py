@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +33,27 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # fresh file to WAL needs a lock another process may hold at that moment).
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA journal_mode=WAL")
+    _switch_to_wal(cursor)
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    # Connections switching one fresh file to WAL at the same moment can each hold a shared lock
+    # and want the exclusive one: SQLite then answers SQLITE_BUSY at once, without waiting out
+    # the busy timeout (a deadlock it refuses to wait on; seen as two `run`s starting together
+    # on a new file, one failing "database is locked"). The failed statement holds no lock, so
+    # trying again soon succeeds; the file stays in WAL after the first switch.
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorname != "SQLITE_BUSY" or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _begin(conn: Connection) -> None:

@@ -1,7 +1,9 @@
+import threading
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine
 from sqlmodel import SQLModel
 
 import store.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
@@ -29,6 +31,38 @@ def test_opening_twice_applies_nothing_new_and_sets_wal(tmp_path: Path) -> None:
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     assert open_engine(url) is not None
+
+
+def _connect_all_at_once(engines: list[Engine]) -> list[BaseException]:
+    """Connect each engine from its own thread, all released together; the errors met."""
+    start = threading.Barrier(len(engines))
+    errors: list[BaseException] = []
+
+    def connect(engine: Engine) -> None:
+        start.wait()
+        try:
+            with engine.connect() as conn:
+                assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=connect, args=(engine,)) for engine in engines]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
+def test_connections_opening_one_fresh_file_at_the_same_moment_all_switch_it_to_wal(
+    tmp_path: Path,
+) -> None:
+    # Before: in 1 of 15 trials or so one of the 4 got "database is locked" at once (each held
+    # a shared lock and wanted the exclusive one; SQLite refuses to wait on that deadlock).
+    for trial in range(60):
+        url = f"sqlite:///{tmp_path / f'fresh-{trial}.db'}"
+        engines = [open_engine(url, migrate_schema=False) for _ in range(4)]
+        assert _connect_all_at_once(engines) == [], f"trial {trial}"
 
 
 def test_an_unopenable_database_is_a_clear_error(tmp_path: Path) -> None:
