@@ -506,6 +506,17 @@ def test_takeaway_never_carries_a_number_the_abstract_lacks() -> None:
     assert "12%" in takeaway
 
 
+def test_a_takeaway_leaves_out_words_no_prose_has() -> None:
+    # Before: an abstract of one 200,000-character "word" became a 200,001-character takeaway.
+    junk = "x" * 200_000
+    assert extractive_takeaway("BarNet: A Small Model", junk) == "BarNet: A Small Model."
+    abstract = f"We propose BarNet, a small model {junk} that is fast."
+    kept = extractive_takeaway("A Title", abstract)
+    assert kept == "We propose BarNet, a small model that is fast."
+    summary = summarize_offline("p1", "BarNet: A Small Model", junk)
+    assert summary_errors(summary, junk) == []
+
+
 def test_method_name_sources() -> None:
     assert find_method_name("ProMoE: Fast Serving", "ProMoE is fast.") == "ProMoE"
     assert find_method_name("Plain Title", "We propose Weak-to-Strong Diffusion (W2SD).") == "W2SD"

@@ -75,6 +75,9 @@ def test_takeaway_rules() -> None:
         "link" in e for e in summary_errors(summary("See https://evil.example now."), ABSTRACT)
     )
     assert any("empty" in e for e in summary_errors(summary("  "), ABSTRACT))
+    # Within 30 words, yet a "word" of 200,000 characters (a record of junk) would fill a digest.
+    junk = "ProMoE " + "x" * 200_000
+    assert any("200,007 characters" in e for e in summary_errors(summary(junk), ABSTRACT))
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,10 @@ from agent.core.units import normalize_unit
 from agent.core.words import content_words
 
 MAX_TAKEAWAY_WORDS = 30
+# 30 words of prose take about 250 characters (the longest of ~1,100 hand-written takeaways:
+# 239). A "word" of thousands of characters (a run of junk, a base64 blob) passes the word
+# count, and would fill the digest.
+MAX_TAKEAWAY_CHARS = 400
 
 _LINK_RE = re.compile(r"https?://|www\.|\]\(", re.IGNORECASE)
 
@@ -110,6 +114,11 @@ def takeaway_length_error(takeaway: str) -> str | None:
         return "the takeaway is empty"
     if words > MAX_TAKEAWAY_WORDS:
         return f"the takeaway has {words} words; at most {MAX_TAKEAWAY_WORDS} are allowed"
+    if len(takeaway) > MAX_TAKEAWAY_CHARS:
+        return (
+            f"the takeaway has {len(takeaway):,} characters; at most {MAX_TAKEAWAY_CHARS} "
+            "are allowed"
+        )
     return None
 
 

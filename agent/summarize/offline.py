@@ -213,6 +213,9 @@ _DANGLING_RE = re.compile(
 )
 _ASIDE_RE = re.compile(r"\s*\((?:e\.g\.|i\.e\.|see|cf\.)[^()]*\)")
 _MACRO_RE = re.compile(r"\\[A-Z][A-Za-z]*")
+# Longer than any word of prose, model name or URL a takeaway keeps (the longest word of the
+# hand-written takeaways has 33 characters).
+_LONGEST_WORD = 60
 
 
 def _trim(sentence: str, limit: int = MAX_TAKEAWAY_WORDS) -> str:
@@ -292,12 +295,19 @@ def extractive_takeaway(title: str, abstract: str, gains: list[Gain] | None = No
     abstract claims gains, states the headline one. Numbers not in the abstract are dropped."""
     name = find_method_name(title, abstract)
     gains = extract_gains(abstract, name) if gains is None else gains
-    sentence = _pick_sentence(abstract, name, gains) or title
+    sentence = _without_junk(_pick_sentence(abstract, name, gains)) or title
     takeaway = _trim(_compress(readable(sentence), readable(name) if name else None))
     if unsupported_numbers(takeaway, abstract):
         kept = [w for w in takeaway.split() if not unsupported_numbers(w, abstract)]
         takeaway = _trim(" ".join(kept))
     return takeaway
+
+
+def _without_junk(text: str) -> str:
+    """`text` without words longer than any of prose (a run of junk, a blob); "" when no
+    word with a letter is left."""
+    kept = [w for w in text.split() if len(w) <= _LONGEST_WORD]
+    return " ".join(kept) if any(c.isalpha() for w in kept for c in w) else ""
 
 
 def _checked(gain: Gain, abstract: str) -> Gain:
