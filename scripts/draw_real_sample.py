@@ -26,7 +26,9 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 SALT = "paperskim-real-dev2-select:"
 FORKS = [  # README order: the first copy of an id read is kept
@@ -78,14 +80,18 @@ def norm_title(title: str) -> str:
     return re.sub(r"[^a-z0-9 ]", "", re.sub(r"\s+", " ", title.lower())).strip()
 
 
-def fork_records(mirrors: Path, owner: str) -> Iterator[dict]:
-    repo = f"{owner}/daily-arXiv-ai-enhanced"
-    git_dir = mirrors / f"{owner}+daily-arXiv-ai-enhanced" / "repo"
+def fork_records(
+    mirrors: Path, owner: str, skip: frozenset[str] = frozenset()
+) -> Iterator[dict[str, Any]]:
+    """The raw daily records of repository `owner` (a daily-arXiv-ai-enhanced fork's owner, or
+    a whole "owner/name"), but those of the files named in `skip`."""
+    repo = owner if "/" in owner else f"{owner}/daily-arXiv-ai-enhanced"
+    git_dir = mirrors / repo.replace("/", "+") / "repo"
     refs = git(git_dir, "for-each-ref", "--format=%(refname:short) %(objectname)", "refs/heads")
     for line in refs.splitlines():
         _, commit = line.split()
         for path in sorted(git(git_dir, "ls-tree", "-r", "--name-only", commit).splitlines()):
-            if not DATA_FILE.search(path):
+            if not DATA_FILE.search(path) or f"{repo}:{path}" in skip:
                 continue
             try:
                 text = git(git_dir, "show", f"{commit}:{path}")
@@ -116,7 +122,7 @@ def fork_records(mirrors: Path, owner: str) -> Iterator[dict]:
                 }
 
 
-def kaggle_records(mirrors: Path) -> Iterator[dict]:
+def kaggle_records(mirrors: Path) -> Iterator[dict[str, Any]]:
     repo, branch, path = KAGGLE
     git_dir = mirrors / repo.replace("/", "+") / "repo"
     commit = git(git_dir, "rev-parse", branch).strip()
@@ -156,9 +162,9 @@ def bucket(categories: list[str]) -> str | None:
     return None
 
 
-def known_ids_and_titles() -> tuple[set[str], set[str]]:
+def known_ids_and_titles(names: tuple[str, ...]) -> tuple[set[str], set[str]]:
     ids, titles = set(), set()
-    for name in ("real/dev_papers", "real/test_papers", "seed_papers", "holdout_papers"):
+    for name in names:
         for line in (REAL / f"{name}.jsonl").read_text(encoding="utf-8").splitlines():
             if line.strip():
                 record = json.loads(line)
@@ -167,18 +173,61 @@ def known_ids_and_titles() -> tuple[set[str], set[str]]:
     return ids, titles
 
 
-def main(mirrors: Path) -> None:
-    known_ids, known_titles = known_ids_and_titles()
+@dataclass(frozen=True)
+class Part:
+    """One draw: where from, in what blind order, how many of each bucket, which hash side."""
+
+    salt: str
+    repos: tuple[str, ...]
+    quota: dict[str, int]
+    kaggle: bool
+    side: str  # "dev": ids outside the TEST hash bucket; "test": ids inside it
+    known: tuple[str, ...]  # parts (under evals/data) whose ids and titles are left out
+    skip: frozenset[str] = frozenset()  # "repo:path" files somebody here has already read
+
+
+KNOWN = ("real/dev_papers", "real/test_papers", "seed_papers", "holdout_papers")
+# Repositories none of the earlier parts drew from. The 2026-02-26 file of MYZhangwww's fork was
+# run through paperskim in a new-user trial (its digest was read), so it is left out.
+FRESH = ("MYZhangwww", "xmkxabc", "Straw674/daily-arXiv-astro-ph")
+FRESH_SKIP = frozenset({"MYZhangwww/daily-arXiv-ai-enhanced:data/2026-02-26.jsonl"})
+FRESH_QUOTA = {
+    "cs.LG": 8,
+    "cs.CL": 8,
+    "cs.CV": 8,
+    "cs.DC": 4,
+    "cs.CR": 4,
+    "cs.DB": 2,
+    "eess.AS": 2,
+    "stat.ML": 4,
+    "physics": 6,
+    "math": 2,
+    "q-bio": 2,
+}
+FRESH_SALT = "paperskim-real-fresh3-select:"
+FRESH_KNOWN = (*KNOWN, "real/dev2_papers")
+PARTS = {
+    "dev2": Part(SALT, tuple(FORKS), QUOTA, True, "dev", KNOWN),
+    # One blind draw from the fresh repositories, split by the same id hash as real-dev/test:
+    # dev3 may be read and tuned on once scored untuned; test2 is frozen like test.
+    "dev3": Part(FRESH_SALT, FRESH, FRESH_QUOTA, False, "dev", FRESH_KNOWN, FRESH_SKIP),
+    "test2": Part(FRESH_SALT, FRESH, FRESH_QUOTA, False, "test", FRESH_KNOWN, FRESH_SKIP),
+}
+
+
+def main(mirrors: Path, part: Part) -> None:
+    known_ids, known_titles = known_ids_and_titles(part.known)
     seen_ids: set[str] = set()
     seen_titles: set[str] = set()
-    buckets: dict[str, list[dict]] = {b: [] for b in QUOTA}
-    pool = (rec for owner in FORKS for rec in fork_records(mirrors, owner))
-    for rec in (*pool, *kaggle_records(mirrors)):
+    buckets: dict[str, list[dict[str, Any]]] = {b: [] for b in part.quota}
+    pool = (rec for repo in part.repos for rec in fork_records(mirrors, repo, part.skip))
+    extra = kaggle_records(mirrors) if part.kaggle else iter(())
+    for rec in (*pool, *extra):
         aid, text, title = rec["arxiv_id"], rec["abstract"], norm_title(rec["title"])
         if aid in seen_ids:
             continue
         seen_ids.add(aid)
-        if aid in known_ids or in_test(aid) or not ID_RE.match(aid):
+        if aid in known_ids or in_test(aid) != (part.side == "test") or not ID_RE.match(aid):
             continue
         if len(text.split()) < 60 or text.rstrip().endswith(("...", "…")):
             continue
@@ -192,9 +241,10 @@ def main(mirrors: Path) -> None:
         if name is not None:
             buckets[name].append(rec)
     chosen = []
-    for name, quota in QUOTA.items():
+    for name, quota in part.quota.items():
         ranked = sorted(
-            buckets[name], key=lambda r: hashlib.sha256((SALT + r["arxiv_id"]).encode()).hexdigest()
+            buckets[name],
+            key=lambda r: hashlib.sha256((part.salt + r["arxiv_id"]).encode()).hexdigest(),
         )
         chosen += ranked[:quota]
         print(
@@ -206,4 +256,5 @@ def main(mirrors: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    # python scripts/draw_real_sample.py MIRRORS_DIR [PART]   (PART: dev2, the default, dev3, test2)
+    main(Path(sys.argv[1]), PARTS[sys.argv[2] if len(sys.argv) > 2 else "dev2"])
