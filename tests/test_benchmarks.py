@@ -18,6 +18,8 @@ from tests.pg_server import find_bindir
 RUNS = {
     "extraction": ["bench/bench_extraction.py"],
     "tokens": ["bench/bench_tokens.py", "--size", "60"],
+    # Charged by use: charged by reservation, the limiter learns it from a first 429 and then
+    # waits out the window (~45 s here); tests/test_limits.py covers that learning.
     "throughput": [
         "bench/bench_throughput.py",
         "--size",
@@ -26,6 +28,8 @@ RUNS = {
         "600",
         "--mode",
         "budget",
+        "--charge",
+        "used",
         "--min-fraction",
         "0",
     ],
