@@ -19,4 +19,8 @@ GOLD_SETS: dict[str, tuple[Path, Path]] = {
     # drawn later from the same pool, past real-dev's rules (see evals/data/real/README.md)
     "real-dev2": (REAL_DIR / "dev2_gold.jsonl", REAL_DIR / "dev2_papers.jsonl"),
     "real-test": (REAL_DIR / "test_gold.jsonl", REAL_DIR / "test_papers.jsonl"),
+    # one later blind draw from repositories no earlier part used, split by the same id hash:
+    # dev3 is development data, test2 a second frozen test part (evals/data/real/README.md)
+    "real-dev3": (REAL_DIR / "dev3_gold.jsonl", REAL_DIR / "dev3_papers.jsonl"),
+    "real-test2": (REAL_DIR / "test2_gold.jsonl", REAL_DIR / "test2_papers.jsonl"),
 }
