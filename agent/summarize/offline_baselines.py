@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from agent.core.sentences import COMPARISON_OPENERS
+from agent.core.words import content_words
 from agent.summarize.offline_patterns import NUM, OUTPERFORM, Mention, is_score_name
 from agent.summarize.offline_phrases import (
     LIST_ITEM_SPLIT_RE,
@@ -28,6 +29,8 @@ _BASELINE_RE = re.compile(
     r"over(?!\s+(?:an?\s|the\s+(?:first|course|past)|\d|~|more|half|one|two|three|four|five|six|"
     r"seven|eight|nine|ten|twenty|hundreds?|thousands?|millions?|billions?|dozens?)\b))\s+"
     r"(?:(?:or|and)\s+[a-z]+\s+)?"  # "matches or surpasses X"
+    # "lower than that of X", "cheaper than with X": the other side is X
+    r"(?i:(?:that|those)\s+(?:of|for)\s+|with\s+)?"
     r"((?:the\s+)?(?:[^,;.()—–]|\.(?=\d)){2,80}?)(?=\s+(?:on|in|when|while|across|for|by|with|at|"
     r"under|and|of|respectively|yet|but)\b|[,;()—–]|--|\.(?:\s|$)|$)"
 )
@@ -229,8 +232,8 @@ def plain_baseline(baseline: str | None) -> str | None:
         # "from 35.0 GPU hours to": the starting value, with its unit, is the baseline
         if not re.match(rf"{NUM}\s?(?:%|[A-Za-z])", cleaned):
             return None
-    elif not re.search(r"[A-Za-z]{2,}", cleaned):
-        return None
+    elif not re.search(r"[A-Za-z]{2,}", cleaned) or not content_words(cleaned):
+        return None  # "up to", "the other": only function words name nothing
     if re.fullmatch(r"(?:the\s+)?(?:performance|results?|models?|methods?)", cleaned, re.I):
         return None
     return cleaned

@@ -141,8 +141,10 @@ _QUANTITY = (
     r"success rates?|win rates?|cost|costs|price|energy|power|overheads?|bandwidth|traffic|"
     r"communication|parameters|compression(?: ratio)?|performance|quality|efficiency|"
     r"utili[sz]ation|usage|consumption|exact match|correlation|scores?)"
-    # acronyms only as written: "mAP" is a score, "map" is not
-    r"|(?:FPS|fps|VRAM|F1|BLEU|ROUGE(?:-\w+)?|mAP|AP|WER|CER|FID|PSNR|SSIM|mIoU|EM|AUC|AUROC|"
+    # "pass@1", "Hits@10": a metric at a cut-off
+    r"|(?i:pass|hits?)@\d+"
+    # acronyms only as written: "mAP" is a score, "map" is not; "macro-F1" is F1
+    r"|(?:[a-z]+-)?(?:FPS|fps|VRAM|F1|BLEU|ROUGE(?:-\w+)?|mAP|AP|WER|CER|FID|PSNR|SSIM|mIoU|EM|AUC|AUROC|"
     r"AuROC|AUPRC|NDCG|MRR|Acc)(?:@?\d+(?:-\d+)?)?(?:-[Ss]core)?"
 )
 QUANTITY_RE = re.compile(rf"(?<![\w-])(?:{_QUANTITY})(?![\w-])")
