@@ -32,7 +32,7 @@ _BASELINE_RE = re.compile(
     # "lower than that of X", "cheaper than with X": the other side is X
     r"(?i:(?:that|those)\s+(?:of|for)\s+|with\s+)?"
     r"((?:the\s+)?(?:[^,;.()—–]|\.(?=\d)){2,80}?)(?=\s+(?:on|in|when|while|across|for|by|with|at|"
-    r"under|and|of|respectively|yet|but)\b|[,;()—–]|--|\.(?:\s|$)|$)"
+    r"under|and|of(?!\s+the\s+art\b)|respectively|yet|but)\b|[,;()—–]|--|\.(?:\s|$)|$)"
 )
 # "the highest average throughput ... among all evaluated compressors"
 _AMONG_RE = re.compile(
@@ -51,6 +51,14 @@ _OTHER_SIDE_OWNER_RE = re.compile(
 _NEXT_PREDICATE_RE = re.compile(
     r";|,?\s+(?:while|whereas)\s|,\s+(?:but|which)\s|,\s+and\s+(?=(?:\w+ly\s+)?\w+ing\b)"
     r"|,\s+(?:\w+ly\s+)?(?:out-?perform|surpass|beat|exceed|rival|match)\w*ing\b"
+)
+# ", achieving a 2x boost over Y": a participle clause with a number of its own.
+_PARTICIPLE_CLAUSE_RE = re.compile(
+    rf",\s+(?:\w+ly\s+)?(?!(?:includ|accord|depend|us)ing\b)\w+ing\b(?=[^,;]*?{NUM})"
+)
+# "Compared to X, we cut latency by 40%": a comparison framing the main clause.
+_FRAMING_COMPARISON_RE = re.compile(
+    r"\b(?i:compared (?:to|with)|relative to|in comparison (?:to|with))\s", re.I
 )
 _QUANTITY_ONLY_RE = re.compile(
     r"(?:the\s+)?(?:[\w\-]+\s+)?(?:performance|accuracy|quality|speed|throughput)", re.I
@@ -95,6 +103,10 @@ def baseline_of(
         return share.group(1).strip()  # "75% of the throughput of serving a single LoRA"
     # Up to the next coordinated predicate: ", and closely matching X" is another claim's.
     segment = _NEXT_PREDICATE_RE.search(text, mention.end, sentence[1])
+    if _FRAMING_COMPARISON_RE.search(text, sentence[0], mention.start):
+        # the framing comparison is the main clause's; a later participle clause's
+        # ", achieving 2x over Y" is its own number's
+        segment = _PARTICIPLE_CLAUSE_RE.search(text, mention.end, sentence[1]) or segment
     after = _comparisons(text, mention.end, segment.start() if segment else sentence[1])
     around = [
         m.group(1)
@@ -185,17 +197,23 @@ def _comparisons(text: str, start: int, end: int) -> list[str]:
 
 def _respective_baseline(text: str, mention: Mention, sentence: tuple[int, int]) -> str | None:
     """'surpasses frameworks such as A, B and C, by 87%, 131% and 55%, respectively': the i-th
-    number is compared with the i-th item of the list the comparison names before "by"."""
+    number is compared with the i-th item of the list the comparison names before "by"; or
+    after the numbers ('by 2.1x, 1.7x and 1.4x over A, B and C, respectively')."""
     listed = respective_list(text, mention, sentence)
     if listed is None:
         return None
-    group, position, _ = listed
+    group, position, resp = listed
     head = text[sentence[0] : group[0].start()]
     by = re.search(r",?\s*by\s+(?:up\s?to\s+|an? (?:average|improvement) of\s+)*$", head)
     cues = list(_RESPECTIVE_CUE_RE.finditer(head, 0, by.start())) if by else []
-    if not cues:
+    tail = text[group[-1].end() : resp.start()]
+    tail_cue = _RESPECTIVE_CUE_RE.search(tail)
+    if tail_cue and not re.search(r"[,;]", tail[: tail_cue.start()]):
+        items_text = tail[tail_cue.end() :]  # the list right after the numbers' unit
+    elif cues:
+        items_text = head[cues[-1].end() : by.start() if by else 0]
+    else:
         return None
-    items_text = head[cues[-1].end() : by.start() if by else 0]
     if such := re.search(r"\b(?:such as|including|namely)\s+", items_text):
         items_text = items_text[such.end() :]
     items = [i.strip() for i in LIST_ITEM_SPLIT_RE.split(items_text) if i.strip()]

@@ -517,7 +517,7 @@ def respective_metric(text: str, mention: Mention, sentence: tuple[int, int]) ->
     for found in _LIST_INTRO_RE.finditer(tail):
         intro = found  # the last "in"/"on"/"for" before "respectively"
     if intro is None:
-        return None
+        return _respective_object(text, sentence[0], group, position)
     noun = noun_phrase(WORD_RE.findall(tail[: intro.start()]))
     items = [i.strip() for i in LIST_ITEM_SPLIT_RE.split(tail[intro.end() :]) if i.strip()]
     if len(items) != len(group):
@@ -533,3 +533,33 @@ def respective_metric(text: str, mention: Mention, sentence: tuple[int, int]) ->
     noun = re.sub(r"(?<=up)s$", "", noun) if noun and names_quantity(noun) else ""
     label = f"{item} {noun}".strip() if noun and noun.lower() not in item.lower() else item
     return label or None
+
+
+# "reduces latency and memory by": the list a change verb (or "of") links to the numbers.
+_OBJECT_LIST_RE = re.compile(
+    r"\b(?:[A-Za-z]+)\s+((?:the\s+|its\s+|their\s+)?[^,;.()\d]{2,80}?)"
+    r"\s+(?:by|of)\s+(?:up to\s+|about\s+|~)?$",
+    re.I,
+)
+
+
+def _respective_object(
+    text: str, start: int, group: list[re.Match[str]], position: int
+) -> str | None:
+    """'reduces latency and memory by 35% and 48%, respectively', 'achieves a precision and
+    recall of 91% and 87%, respectively': the i-th number measures the i-th item of the list
+    before "by"/"of", when the list has one item per number and each is a noun phrase."""
+    head = text[start : group[0].start()]
+    verbs = [m for m in _CHANGE_VERB_RE.finditer(head)] or [
+        m for m in re.finditer(r"\b\w+", head) if VERB_RE.match(m.group(0))
+    ]
+    if not verbs:
+        return None
+    listed = _OBJECT_LIST_RE.match(head, verbs[-1].start())
+    if listed is None:
+        return None
+    items_text = re.sub(r"^(?:the|its|their|an?)\s+", "", listed.group(1).strip(), flags=re.I)
+    items = [i.strip() for i in LIST_ITEM_SPLIT_RE.split(items_text) if i.strip()]
+    if len(items) != len(group) or not all(noun_phrase(WORD_RE.findall(i)) == i for i in items):
+        return None
+    return items[position]
