@@ -101,6 +101,11 @@ def baseline_of(
         text[mention.end : sentence[1]],
     ):
         return share.group(1).strip()  # "75% of the throughput of serving a single LoRA"
+    if re.search(r"\bwithin\s+(?:about\s+|~)?$", text[sentence[0] : mention.start]) and (
+        close := re.match(r"\s+of\s+([^,;.()]{3,60}?)(?=\s+(?:on|in|across|at|while)\b|[,;.()]|$)",
+                          text[mention.end : sentence[1]])
+    ):
+        return close.group(1).strip()  # "accuracy within 0.5% of full fine-tuning"
     # Up to the next coordinated predicate: ", and closely matching X" is another claim's.
     segment = _NEXT_PREDICATE_RE.search(text, mention.end, sentence[1])
     if _FRAMING_COMPARISON_RE.search(text, sentence[0], mention.start):

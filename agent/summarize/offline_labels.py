@@ -133,10 +133,16 @@ def metric_of(
         # it is as likely a model's ("accelerates MLLMs by 19x")
         if (found := read()) and is_label(found[0], method, acronym=index == 1):
             label, start, end = found
+            if rate := _PER_TIME_RE.match(text, end, sentence[1]):
+                # "1.9x more requests per second": a count per unit of time is a throughput
+                label, end = f"{label} per {rate.group(1)} throughput", rate.end()
             if start < mention.start - 60 or end > mention.end + 60:
                 start, end = mention.start, mention.end  # far away: the quote stays short
             return label, start, end, False
     return unit_metric(mention.unit), mention.start, mention.end, True
+
+
+_PER_TIME_RE = re.compile(r"\s+per\s+(second|sec|minute|hour|day)\b", re.I)
 
 
 def is_label(phrase: str, method: str | None, *, acronym: bool = False) -> bool:
@@ -365,9 +371,12 @@ def _governed(
     pos = verb.end()
     while (word := NEXT_WORD_RE.match(text, pos, limit)) and DETERMINER_RE.fullmatch(word.group(1)):
         pos = word.end()
+    speeds_up = re.match(r"accelerat|speed", verb.group(0), re.I)
     if (phrase := phrase_after(text, pos, limit)) and not is_name_label(phrase[0]):
+        if speeds_up and not names_quantity(phrase[0]):
+            return f"{phrase[0]} speedup", phrase[1], phrase[2]  # "accelerates decoding by 2x"
         return phrase
-    if re.match(r"accelerat|speed", verb.group(0), re.I):
+    if speeds_up:
         return "speedup", mention.start, mention.end  # "accelerates ViTs and MLLMs by 19x"
     if phrase:
         return phrase

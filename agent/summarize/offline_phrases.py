@@ -26,7 +26,8 @@ STOP_RE = re.compile(
 VERB_RE = re.compile(
     r"^(?:reduc|improv|achiev|increas|boost|enhanc|lower|cut|sav|deliver|provid|outperform|show|"
     r"obtain|attain|yield|reach|maintain|recover|incur|accelerat|rais|decreas|surpass|"
-    r"demonstrat|offer|exhibit|gain|bring|enabl|attend|exceed|slow)\w*(?<!ance|ence|ness)$",
+    r"demonstrat|offer|exhibit|gain|bring|enabl|attend|exceed|slow|keep|preserv|retain)"
+    r"\w*(?<!ance|ence|ness)$",
     re.I,
 )
 WORD_RE = re.compile(r"[A-Za-z][\w\-/@&+]*")
