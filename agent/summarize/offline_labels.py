@@ -15,6 +15,7 @@ from agent.core.words import content_words
 from agent.summarize.offline_patterns import (
     ABSOLUTE_UNITS,
     NUM,
+    NUMBER_RE,
     OUTPERFORM,
     UNIT_RE,
     Mention,
@@ -318,7 +319,8 @@ _LINK_WORD_RE = re.compile(
 _CHANGE_VERB_RE = re.compile(
     r"\b(?:reduc(?:e|es|ed|ing)|improv(?:e|es|ed|ing)|increas(?:e|es|ed|ing)|boost(?:s|ed|ing)?|"
     r"enhanc(?:e|es|ed|ing)|lower(?:s|ed|ing)|cut(?:s|ting)?|sav(?:e|es|ed|ing)|"
-    r"accelerat(?:e|es|ed|ing)|rais(?:e|es|ed|ing)|decreas(?:e|es|ed|ing)|"
+    r"accelerat(?:e|es|ed|ing)|(?:speed(?:s|ing)?|sped)\s+up|rais(?:e|es|ed|ing)|"
+    r"decreas(?:e|es|ed|ing)|"
     r"drop(?:s|ped|ping)?|shrink(?:s|ing)?|halv(?:e|es|ed|ing)|restor(?:e|es|ed|ing)|"
     r"recover(?:s|ed|ing)?|correct(?:s|ed|ing)?|fix(?:es|ed|ing)?|captur(?:e|es|ed|ing)|"
     r"shorten(?:s|ed|ing)?|lift(?:s|ed|ing)?|slash(?:es|ed|ing)?|minimi[sz](?:e|es|ed|ing)|"
@@ -371,7 +373,7 @@ def _governed(
     pos = verb.end()
     while (word := NEXT_WORD_RE.match(text, pos, limit)) and DETERMINER_RE.fullmatch(word.group(1)):
         pos = word.end()
-    speeds_up = re.match(r"accelerat|speed", verb.group(0), re.I)
+    speeds_up = re.match(r"accelerat|spe", verb.group(0), re.I)
     if (phrase := phrase_after(text, pos, limit)) and not is_name_label(phrase[0]):
         if speeds_up and not names_quantity(phrase[0]):
             return f"{phrase[0]} speedup", phrase[1], phrase[2]  # "accelerates decoding by 2x"
@@ -526,7 +528,9 @@ def respective_metric(text: str, mention: Mention, sentence: tuple[int, int]) ->
     for found in _LIST_INTRO_RE.finditer(tail):
         intro = found  # the last "in"/"on"/"for" before "respectively"
     if intro is None:
-        return _respective_object(text, sentence[0], group, position)
+        return _respective_object(text, sentence[0], group, position) or _respective_earlier(
+            text, sentence[0], group, position
+        )
     noun = noun_phrase(WORD_RE.findall(tail[: intro.start()]))
     items = [i.strip() for i in LIST_ITEM_SPLIT_RE.split(tail[intro.end() :]) if i.strip()]
     if len(items) != len(group):
@@ -572,3 +576,24 @@ def _respective_object(
     if len(items) != len(group) or not all(noun_phrase(WORD_RE.findall(i)) == i for i in items):
         return None
     return items[position]
+
+
+def _respective_earlier(
+    text: str, start: int, group: list[re.Match[str]], position: int
+) -> str | None:
+    """'91.2% precision and 87.5% recall, outperforming the baseline by 4.3% and 6.1%,
+    respectively': with no list of its own, the i-th number measures what the i-th of the as
+    many numbers listed just before it does, when each of those names its quantity."""
+    earlier = list(NUMBER_RE.finditer(text, start, group[0].start()))[-len(group) :]
+    if len(earlier) != len(group):
+        return None
+    labels = []
+    for number in earlier:
+        pos = number.end()
+        if unit := UNIT_RE.match(text, pos):
+            pos = unit.end()
+        phrase = phrase_after(text, pos, group[0].start())
+        if phrase is None or not names_quantity(phrase[0]):
+            return None
+        labels.append(phrase[0])
+    return labels[position] if len(set(labels)) == len(labels) else None
