@@ -140,7 +140,27 @@ def metric_of(
             if start < mention.start - 60 or end > mention.end + 60:
                 start, end = mention.start, mention.end  # far away: the quote stays short
             return label, start, end, False
+    if mention.unit in {"%", "points"} and (where := _benchmark_after(text, mention, clause)):
+        # "reaches 85.1% on GSM8K": nothing names the quantity, but it is a result on GSM8K
+        return f"{_ON_BENCHMARK}{where}", mention.start, mention.end, True
     return unit_metric(mention.unit), mention.start, mention.end, True
+
+
+_ON_BENCHMARK = "performance on "  # the label of a result named only by where it holds
+_ON_RE = re.compile(r"\s+on\s+(?:the\s+|an?\s+)?")
+_FREE_NUMBER_RE = re.compile(r"(?<![\w.,])\d")  # a number, not the "8" of "GSM8K"
+
+
+def _benchmark_after(text: str, mention: Mention, clause: tuple[int, int]) -> str | None:
+    """The benchmark or task a bare share is a result on: the first "on X" after it in the
+    clause, before any other number ("+9.5% over A on B", "gains of 4% on long-horizon tasks")."""
+    following = _FREE_NUMBER_RE.search(text, mention.end, clause[1])
+    end = following.start() if following else clause[1]
+    for found in _ON_RE.finditer(text, mention.end, end):
+        phrase = phrase_after(text, found.end(), end)
+        if phrase and content_words(phrase[0]) and not re.match(r"average\b", phrase[0], re.I):
+            return phrase[0]
+    return None
 
 
 _PER_TIME_RE = re.compile(r"\s+per\s+(second|sec|minute|hour|day)\b", re.I)
@@ -285,6 +305,10 @@ def _listed_with(
     if previous is None:
         return None
     label, start, end = previous
+    if label.startswith(_ON_BENCHMARK):
+        # "by 3.2% on GSM8K and 5.1% on MATH": the quantity is shared, not where it holds
+        where = _benchmark_after(text, mention, clause)
+        label = f"{_ON_BENCHMARK}{where}" if where else "performance"
     if re.fullmatch(r"\s*,\s*which\s+(?:is|are|was|were)\s+", text[end:limit]):
         return label, mention.start, mention.end  # "72% accuracy, which is 21 points higher"
     comparative = _COMPARATIVE_AFTER_RE.match(text, mention.end, clause[1])
@@ -367,7 +391,11 @@ def _governed(
         named = named or _in_terms_of(text, verb.end(), limit, mention)
         if mention.unit in {"%", "x"}:  # a dB or ms gap is in what its unit measures
             named = named or _stated_quantity(text, clause[0], verb.start(), mention)
-        return named or ("performance", mention.start, mention.end)
+        if named:
+            return named
+        where = _benchmark_after(text, mention, clause)  # "by 3.2% on GSM8K"
+        label = f"{_ON_BENCHMARK}{where}" if where else "performance"
+        return label, mention.start, mention.end
     if verb.start() < floor and not re.fullmatch(r"\s+to\s+", text[floor:limit]):
         return None  # it governs an earlier number (not the start of "from A to B")
     pos = verb.end()
