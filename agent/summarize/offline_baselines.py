@@ -22,6 +22,8 @@ from agent.summarize.offline_phrases import (
 _BASELINE_RE = re.compile(
     r"\b(?i:compared (?:with|to)|(?<!rather )than(?!\s+(?:an?\s+)?[\d~])|versus|vs\.?|against|"
     r"relative (?:to|w\.r\.t\.)|out-?perform(?:s|ed|ing)?|surpass(?:es|ed|ing)?|on par with|"
+    # "exceeds X by 2%", "beats X": not "exceeds 90%", a level reached
+    r"(?:exceed(?:s|ed|ing)?|beat(?:s|ing)?)(?!\s+(?:the\s+)?[\d~≈$])|"
     r"comparable to|(?<!-)match(?:es|ed|ing)|rival(?:s|ed|ing)?|ahead of|superior (?:\w+\s+)?to|"
     r"improv(?:es|ed|ing)(?=\s+(?!over\b|upon\b|on\b)(?:the\s+|an?\s+)?(?:[\w\-]+\s+){0,3}"
     r"baselines?\b)|"

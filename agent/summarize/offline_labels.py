@@ -153,7 +153,12 @@ _FREE_NUMBER_RE = re.compile(r"(?<![\w.,])\d")  # a number, not the "8" of "GSM8
 
 def _benchmark_after(text: str, mention: Mention, clause: tuple[int, int]) -> str | None:
     """The benchmark or task a bare share is a result on: the first "on X" after it in the
-    clause, before any other number ("+9.5% over A on B", "gains of 4% on long-horizon tasks")."""
+    clause, before any other number ("+9.5% over A on B", "gains of 4% on long-horizon tasks");
+    in a "respectively" list ("+3.2 and +4.1 points on A and B, respectively"), its own item."""
+    if resp := re.match(r"(?:[^.;]|\.(?=\d))*?\brespectively\b", text[mention.end :]):
+        listed = respective_list(text, mention, (clause[0], mention.end + resp.end()))
+        if listed is not None:
+            return _respective_item(text, *listed, intro="on")
     following = _FREE_NUMBER_RE.search(text, mention.end, clause[1])
     end = following.start() if following else clause[1]
     for found in _ON_RE.finditer(text, mention.end, end):
@@ -446,7 +451,7 @@ def _copula_subject(
 
 
 _METRIC_BEFORE_RE = re.compile(
-    r"(?:((?:[\w\-/@&+]+\s+){1,5}?)(?:of|by|to|is|are|was|were|reach\w*|exceed\w*|\()"
+    r"(?:((?:[\w\-/@&+]+\s+){1,5}?)(?:(?:of|by|to|is|are|was|were|reach\w*|exceed\w*)\b|\()"
     r"\s*(?:\S+\s+){0,2}?[~≈+(]?)$"
 )
 _FACTOR_OF_BEFORE_RE = re.compile(r"\ban?\s+factor\s+of\s*(?:~|≈|about\s+)?$", re.I)
@@ -552,9 +557,7 @@ def respective_metric(text: str, mention: Mention, sentence: tuple[int, int]) ->
     tail = text[group[-1].end() : resp.start()]
     if unit := UNIT_RE.match(tail):
         tail = tail[unit.end() :]
-    intro = None
-    for found in _LIST_INTRO_RE.finditer(tail):
-        intro = found  # the last "in"/"on"/"for" before "respectively"
+    intro = _last_intro(tail)
     if intro is None:
         return _respective_object(text, sentence[0], group, position) or _respective_earlier(
             text, sentence[0], group, position
@@ -574,6 +577,29 @@ def respective_metric(text: str, mention: Mention, sentence: tuple[int, int]) ->
     noun = re.sub(r"(?<=up)s$", "", noun) if noun and names_quantity(noun) else ""
     label = f"{item} {noun}".strip() if noun and noun.lower() not in item.lower() else item
     return label or None
+
+
+def _last_intro(tail: str) -> re.Match[str] | None:
+    """The last "in"/"on"/"for"/"of" before "respectively": where the paired list starts."""
+    intro = None
+    for found in _LIST_INTRO_RE.finditer(tail):
+        intro = found
+    return intro
+
+
+def _respective_item(
+    text: str, group: list[re.Match[str]], position: int, resp: re.Match[str], *, intro: str
+) -> str | None:
+    """The item of the list after the numbers, introduced by `intro`, paired with the number
+    at `position` ("by 1.7% and 0.5% on ViT and Swin, respectively": "Swin" for 0.5%)."""
+    tail = text[group[-1].end() : resp.start()]
+    found = _last_intro(tail)
+    if found is None or not found.group(0).lower().startswith(intro):
+        return None
+    items = [i.strip() for i in LIST_ITEM_SPLIT_RE.split(tail[found.end() :]) if i.strip()]
+    if len(items) != len(group):
+        return None
+    return " ".join(WORD_RE.findall(items[position])[:4]) or None
 
 
 # "reduces latency and memory by": the list a change verb (or "of") links to the numbers.
