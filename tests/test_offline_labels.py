@@ -68,6 +68,16 @@ def labels(text: str) -> list[tuple[str, str | None]]:
             "FooNet delivers gains of +3.2 and +4.1 points on BazQA and BazMath, respectively.",
             [("performance on BazQA", None), ("performance on BazMath", None)],
         ),
+        # "an improvement of N% in X" reads as "an N% improvement in X"
+        (
+            "FooNet shows an improvement of 12% in user engagement over BarRec.",
+            [("user engagement", "BarRec")],
+        ),
+        # "N% of the time" says how often, not a time (no speed label)
+        (
+            "Raters preferred FooNet's answers 68% of the time over BarNet's.",
+            [("improvement", "BarNet")],
+        ),
     ],
 )
 def test_metric_from_the_phrase_structure(
@@ -89,6 +99,11 @@ def test_metric_from_the_phrase_structure(
             "FooNet improves throughput by 2.1x, 1.7x, and 1.4x over BarServe, BazServe, and "
             "QuxServe, respectively.",
             [("throughput", "BarServe"), ("throughput", "BazServe"), ("throughput", "QuxServe")],
+        ),
+        # "N% of the Y of X at ...": X, not what follows it
+        (
+            "FooNet reaches 93% of the accuracy of BarLM at 5% of the cost.",
+            [("accuracy", "BarLM")],
         ),
         # "state of the art" is one phrase
         (

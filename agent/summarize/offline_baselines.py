@@ -99,7 +99,8 @@ def baseline_of(
     if start_value := _starting_value(text, mention, sentence):
         return start_value
     if share := re.match(
-        r"\s*of\s+(?:the\s+)?[\w\-]+(?:\s+[\w\-]+)?\s+of\s+([^,;.()]{3,60})",
+        r"\s*of\s+(?:the\s+)?[\w\-]+(?:\s+[\w\-]+)?\s+of\s+((?:(?!\s\d)[^,;.()]){3,60}?)"
+        r"(?=\s+(?:at|on|in|with|while|for|across|under|when|using)\b|[,;.()]|$)",
         text[mention.end : sentence[1]],
     ):
         return share.group(1).strip()  # "75% of the throughput of serving a single LoRA"
@@ -249,6 +250,7 @@ def plain_baseline(baseline: str | None) -> str | None:
         return None
     cleaned = " ".join(baseline.split()).strip(" ,;:.")
     cleaned = re.sub(r"'s\s+[~≈]?\d\S*(?:\s\S+)?$", "", cleaned)  # "batch mode's 11.40 s"
+    cleaned = re.sub(r"(?<=\w)['’]s$", "", cleaned)  # "preferred over BarNet's": BarNet
     if not cleaned or _FRAGMENT_START_RE.match(cleaned):
         return None
     if len(cleaned) > 80:

@@ -117,6 +117,9 @@ def metric_of(
     where the quote begins."""
     if mention.unit and is_score_name(mention.unit):
         return mention.unit, mention.start, mention.end, False  # "Dice 0.8044", "AUC of 0.83"
+    if _HOW_OFTEN_RE.match(text, mention.end):
+        # "preferred 68% of the time": how often, not a time; the quantity is left unnamed
+        return unit_metric(mention.unit), mention.start, mention.end, True
     readings: tuple[Callable[[], Span | None], ...] = (
         lambda: _respective(text, mention, sentence),
         lambda: _changed_from_to(text, mention, clause),
@@ -168,6 +171,7 @@ def _benchmark_after(text: str, mention: Mention, clause: tuple[int, int]) -> st
     return None
 
 
+_HOW_OFTEN_RE = re.compile(r"\s+of\s+the\s+time\b", re.I)
 _PER_TIME_RE = re.compile(r"\s+per\s+(second|sec|minute|hour|day)\b", re.I)
 
 
@@ -261,13 +265,16 @@ def _after(text: str, mention: Mention, clause: tuple[int, int], limit: int) -> 
         phrase = phrase_after(text, within.end(), end)
         scored = mention.unit == "points" and within.group(1) == "in"
         # "35.28% improvement in Acctask and 23.27% in Accintent": the list names each one
-        parallel = re.search(rf"\b{CHANGE}\s+in\s+\S", text[clause[0] : limit], re.I) or (
-            phrase and _PARALLEL_IN_RE.match(text, phrase[2], end)
+        parallel = (
+            re.search(rf"\b{CHANGE}\s+in\s+\S", text[clause[0] : limit], re.I)
+            or (phrase and _PARALLEL_IN_RE.match(text, phrase[2], end))
+            # "an improvement of 12% in user engagement" is "a 12% improvement in ..."
+            or re.search(rf"\b{CHANGE}\s+of\s+(?:up to\s+|about\s+|~)?$", text[:limit], re.I)
         )
-        if phrase and parallel and within.group(1) == "in":
-            return phrase[0], mention.start, phrase[2]
         if phrase and scored and not names_quantity(phrase[0]):
             return f"{phrase[0]} score", mention.start, phrase[2]  # "+2.47 points in CodeBLEU"
+        if phrase and parallel and within.group(1) == "in":
+            return phrase[0], mention.start, phrase[2]
         return (
             (phrase[0], mention.start, phrase[2]) if phrase and names_quantity(phrase[0]) else None
         )
