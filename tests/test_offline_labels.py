@@ -68,6 +68,12 @@ def labels(text: str) -> list[tuple[str, str | None]]:
             "FooNet delivers gains of +3.2 and +4.1 points on BazQA and BazMath, respectively.",
             [("performance on BazQA", None), ("performance on BazMath", None)],
         ),
+        # "X values from A to B": a stated range of X; "ranging from" names nothing
+        ("FooNet achieves MAPE values from 2% to 9% across BazSet.", [("MAPE values", None)]),
+        (
+            "FooNet improves throughput, with gains ranging from 32% to 41% across models.",
+            [("throughput", None)],
+        ),
         # "an improvement of N% in X" reads as "an N% improvement in X"
         (
             "FooNet shows an improvement of 12% in user engagement over BarRec.",

@@ -458,7 +458,7 @@ def _copula_subject(
 
 
 _METRIC_BEFORE_RE = re.compile(
-    r"(?:((?:[\w\-/@&+]+\s+){1,5}?)(?:(?:of|by|to|is|are|was|were|reach\w*|exceed\w*)\b|\()"
+    r"(?:((?:[\w\-/@&+]+\s+){1,5}?)(?:(?:of|by|to|from|is|are|was|were|reach\w*|exceed\w*)\b|\()"
     r"\s*(?:\S+\s+){0,2}?[~≈+(]?)$"
 )
 _FACTOR_OF_BEFORE_RE = re.compile(r"\ban?\s+factor\s+of\s*(?:~|≈|about\s+)?$", re.I)
@@ -488,6 +488,8 @@ def _linked(
     if only_of and not re.fullmatch(r"\s*of\s*(?:\S+\s+){0,2}?\S*", text[low + link.end(1) : end]):
         return None  # "average speedup of 2.20x" says it before any verb of the clause does
     phrase = phrase_before(text, low + link.end(1), low)
+    if phrase and re.match(r"\s*from\b", text[phrase[2] : end]) and not _names_measure(phrase[0]):
+        return None  # "ranging from", "the L-224 variant from 52 to 119 FPS": no quantity
     named_score = phrase and re.fullmatch(r"\s*of\s*\S*", text[phrase[2] : mention.start])
     acronym = phrase and re.search(r"\(([A-Z][A-Za-z0-9]{1,7})\)\s*$", text[low : phrase[1]])
     if phrase and acronym and re.fullmatch(r"scores?", phrase[0], re.I):
@@ -501,6 +503,11 @@ def _linked(
         if head and (names_quantity(head[0]) or _MEASURE_HEAD_RE.search(head[0])):
             phrase = (head[0], head[1], phrase[2])
     return (phrase[0], phrase[1], mention.end) if phrase else None
+
+
+def _names_measure(phrase: str) -> bool:
+    """A quantity noun or a score's name ('MAPE values', 'latency')."""
+    return names_quantity(phrase) or any(is_score_name(w) for w in phrase.split())
 
 
 _IN_TERMS_RE = re.compile(r"\b(?:in terms of|in|on)\s+(?:the\s+)?")
