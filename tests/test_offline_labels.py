@@ -74,6 +74,18 @@ def labels(text: str) -> list[tuple[str, str | None]]:
             "FooNet improves throughput, with gains ranging from 32% to 41% across models.",
             [("throughput", None)],
         ),
+        # a term's acronym stays with it, and a number listed with it shares the label
+        (
+            "FooNet achieves mean absolute percentage errors (MAPE) between 1% and 24% here.",
+            [("mean absolute percentage errors (MAPE)", None)] * 2,
+        ),
+        # a quantity written right after another number is that number's label, not a later
+        # one's: the later number is left unnamed rather than mislabelled
+        (
+            "With FooNet, open models reach 100% accuracy on BazMath, and on BazCode closed "
+            "models improve by 10.4 percentage points.",
+            [("accuracy", None), ("improvement", None)],
+        ),
         # "an improvement of N% in X" reads as "an N% improvement in X"
         (
             "FooNet shows an improvement of 12% in user engagement over BarRec.",

@@ -502,6 +502,8 @@ def _linked(
         head = phrase_before(text, preposition.start(), low)
         if head and (names_quantity(head[0]) or _MEASURE_HEAD_RE.search(head[0])):
             phrase = (head[0], head[1], phrase[2])
+    if phrase and (acronym := ACRONYM_RE.match(text, phrase[2])) and ")" not in phrase[0]:
+        phrase = (f"{phrase[0]} ({acronym.group(1)})", phrase[1], phrase[2])  # "errors (MAPE)"
     return (phrase[0], phrase[1], mention.end) if phrase else None
 
 

@@ -174,7 +174,13 @@ def quantity_phrase(
     the next number, whose quantity that is, unless `past_numbers`: "outperforms A by 10.95x
     and B by 2.92x in compression ratio"); with the modifiers right before it ("end-to-end",
     "top-1", "query")."""
-    before = list(QUANTITY_RE.finditer(text, clause[0], mention.start))
+    # not a quantity written right after another number ("reach 100% accuracy on A, and on B
+    # improve by 10.4 points"): that number's own label
+    before = [
+        m
+        for m in QUANTITY_RE.finditer(text, clause[0], mention.start)
+        if not _OWN_NUMBER_BEFORE_RE.search(text, max(clause[0], m.start() - 12), m.start())
+    ]
     following = None if past_numbers else NUMBER_RE.search(text, mention.end, clause[1])
     after = list(
         QUANTITY_RE.finditer(text, mention.end, following.start() if following else clause[1])
@@ -198,7 +204,13 @@ def quantity_phrase(
         ):
             break
         modifiers.insert(0, word)
-    return " ".join([*modifiers, found.group(0)])
+    label = " ".join([*modifiers, found.group(0)])
+    if acronym := ACRONYM_RE.match(text, found.end()):
+        label += f" ({acronym.group(1)})"  # "errors (MAPE)": the term's own acronym
+    return label
+
+
+_OWN_NUMBER_BEFORE_RE = re.compile(r"\d\s?(?:%|x|×|\\%|\$\\times\$)?\s+(?:higher\s+|lower\s+)?$")
 
 
 def is_name_label(phrase: str) -> bool:
