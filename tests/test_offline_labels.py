@@ -76,7 +76,7 @@ def labels(text: str) -> list[tuple[str, str | None]]:
         ),
         # a term's acronym stays with it, and a number listed with it shares the label
         (
-            "FooNet achieves mean absolute percentage errors (MAPE) between 1% and 24% here.",
+            "FooNet achieves mean absolute percentage errors (MAPE) between 1% and 24% for small orders.",
             [("mean absolute percentage errors (MAPE)", None)] * 2,
         ),
         # a quantity written right after another number is that number's label, not a later
@@ -154,7 +154,9 @@ def test_baseline_from_the_phrase_structure(
 
 
 def test_a_level_after_exceeding_is_not_a_baseline() -> None:
-    assert [g.baseline for g in extract_gains("FooNet reaches accuracy exceeding 90%.", METHOD)] in (
+    assert [
+        g.baseline for g in extract_gains("FooNet reaches accuracy exceeding 90%.", METHOD)
+    ] in (
         [],
         [None],
     )
