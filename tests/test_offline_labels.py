@@ -86,6 +86,11 @@ def labels(text: str) -> list[tuple[str, str | None]]:
             "models improve by 10.4 percentage points.",
             [("accuracy", None), ("improvement", None)],
         ),
+        # "from A X ... to B": B measures what A's words name, in the same unit
+        (
+            "FooNet spans a frontier from 5x compression at 0.99 fidelity to 34x at 0.95.",
+            [("compression", None), ("compression", None)],
+        ),
         # "an improvement of N% in X" reads as "an N% improvement in X"
         (
             "FooNet shows an improvement of 12% in user engagement over BarRec.",

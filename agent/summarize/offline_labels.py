@@ -20,6 +20,7 @@ from agent.summarize.offline_patterns import (
     UNIT_RE,
     Mention,
     is_score_name,
+    unit_at,
 )
 from agent.summarize.offline_phrases import (
     ACRONYM_RE,
@@ -87,9 +88,22 @@ _CHANGE_FROM_TO_RE = re.compile(
 
 
 def _changed_from_to(text: str, mention: Mention, clause: tuple[int, int]) -> Span | None:
-    """The quantity a "change in X from A to B" names, for B."""
+    """The quantity a "change in X from A to B" names, for B; in "from 5x compression at
+    0.99 similarity to 34x at 0.95", B measures what A's words name (the same unit)."""
     found = _CHANGE_FROM_TO_RE.search(text, clause[0], mention.start)
-    return (found.group("x"), found.start("x"), found.end("x")) if found else None
+    if found:
+        return found.group("x"), found.start("x"), found.end("x")
+    start = _FROM_VALUE_RE.search(text, clause[0], mention.start)
+    if start is None or not re.search(r"\bto\s+(?:about\s+|~)?$", text[start.end() : mention.start]):
+        return None
+    unit = unit_at(text, start.end())
+    if unit is None or unit[0] != mention.unit:
+        return None
+    phrase = phrase_after(text, unit[1], mention.start)
+    return (phrase[0], mention.start, mention.end) if phrase else None
+
+
+_FROM_VALUE_RE = re.compile(rf"\bfrom\s+(?:about\s+|~)?{NUM}")
 
 
 def metric_of(
