@@ -86,6 +86,21 @@ def labels(text: str) -> list[tuple[str, str | None]]:
             "models improve by 10.4 percentage points.",
             [("accuracy", None), ("improvement", None)],
         ),
+        # a "respectively" pair whose list is before the numbers, past a trailing "on average"
+        (
+            "FooNet improves Hits@5 and MRR by 8.1% and 9.4% on average, respectively.",
+            [("Hits@5", None), ("MRR", None)],
+        ),
+        # each number's own "in X" when X is a score's name
+        (
+            "FooNet obtains relative gains of 11.2% in MAE and 9.8% in RMSE.",
+            [("MAE", None), ("RMSE", None)],
+        ),
+        # an appositive change restates the result before it
+        (
+            "FooNet reaches a 97.3% F1-score, an improvement of 2.6% over BarNet.",
+            [("F1-score", "BarNet"), ("F1-score", "BarNet")],
+        ),
         # "from A X ... to B": B measures what A's words name, in the same unit
         (
             "FooNet spans a frontier from 5x compression at 0.99 fidelity to 34x at 0.95.",

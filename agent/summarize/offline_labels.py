@@ -290,7 +290,7 @@ def _after(text: str, mention: Mention, clause: tuple[int, int], limit: int) -> 
         if phrase and parallel and within.group(1) == "in":
             return phrase[0], mention.start, phrase[2]
         return (
-            (phrase[0], mention.start, phrase[2]) if phrase and names_quantity(phrase[0]) else None
+            (phrase[0], mention.start, phrase[2]) if phrase and _names_measure(phrase[0]) else None
         )
     if phrase := phrase_after(text, pos, end):
         label = TRAILING_CHANGE_RE.sub("", phrase[0]) or phrase[0]
@@ -337,6 +337,8 @@ def _listed_with(
         label = f"{_ON_BENCHMARK}{where}" if where else "performance"
     if re.fullmatch(r"\s*,\s*which\s+(?:is|are|was|were)\s+", text[end:limit]):
         return label, mention.start, mention.end  # "72% accuracy, which is 21 points higher"
+    if re.fullmatch(rf"\s*,\s*(?:an?\s+)?(?:\w+\s+)?{CHANGE}\s+of\s+", text[end:limit], re.I):
+        return label, mention.start, mention.end  # "97.3% F1, an improvement of 2.6% over X"
     comparative = _COMPARATIVE_AFTER_RE.match(text, mention.end, clause[1])
     if comparative and re.search(
         rf"^(?:\s*{comparative.group(1)})?\s+than\s[^;]{{1,80}}?(?:,\s*|\s)and\s+$", text[end:limit]
@@ -595,7 +597,8 @@ def respective_metric(text: str, mention: Mention, sentence: tuple[int, int]) ->
     noun = noun_phrase(WORD_RE.findall(tail[: intro.start()]))
     items = [i.strip() for i in LIST_ITEM_SPLIT_RE.split(tail[intro.end() :]) if i.strip()]
     if len(items) != len(group):
-        return None
+        # "by 8.1% and 9.4% on average, respectively": the list is before the numbers
+        return _respective_object(text, sentence[0], group, position)
     item = " ".join(WORD_RE.findall(items[position])[:4])
     if intro.group(0).lower().startswith(("for", "on")) and not names_quantity(item):
         return None  # "by 1.7%, 1.1% and 0.5% for ViT, DeiT and Swin": where each holds
@@ -634,7 +637,7 @@ def _respective_item(
 
 # "reduces latency and memory by": the list a change verb (or "of") links to the numbers.
 _OBJECT_LIST_RE = re.compile(
-    r"\b(?:[A-Za-z]+)\s+((?:the\s+|its\s+|their\s+)?[^,;.()\d]{2,80}?)"
+    r"\b(?:[A-Za-z]+)\s+((?:the\s+|its\s+|their\s+)?(?:(?!\s\d)[^,;.()]){2,80}?)"
     r"\s+(?:by|of)\s+(?:up to\s+|about\s+|~)?$",
     re.I,
 )
