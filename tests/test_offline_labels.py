@@ -76,7 +76,8 @@ def labels(text: str) -> list[tuple[str, str | None]]:
         ),
         # a term's acronym stays with it, and a number listed with it shares the label
         (
-            "FooNet achieves mean absolute percentage errors (MAPE) between 1% and 24% for small orders.",
+            "FooNet achieves mean absolute percentage errors (MAPE) between 1% and 24% "
+            "for small orders.",
             [("mean absolute percentage errors (MAPE)", None)] * 2,
         ),
         # a quantity written right after another number is that number's label, not a later

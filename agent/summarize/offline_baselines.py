@@ -60,7 +60,7 @@ _PARTICIPLE_CLAUSE_RE = re.compile(
 )
 # "Compared to X, we cut latency by 40%": a comparison framing the main clause.
 _FRAMING_COMPARISON_RE = re.compile(
-    r"\b(?i:compared (?:to|with)|relative to|in comparison (?:to|with))\s", re.I
+    r"\b(?:compared (?:to|with)|relative to|in comparison (?:to|with))\s", re.I
 )
 _QUANTITY_ONLY_RE = re.compile(
     r"(?:the\s+)?(?:[\w\-]+\s+)?(?:performance|accuracy|quality|speed|throughput)", re.I
@@ -105,8 +105,10 @@ def baseline_of(
     ):
         return share.group(1).strip()  # "75% of the throughput of serving a single LoRA"
     if re.search(r"\bwithin\s+(?:about\s+|~)?$", text[sentence[0] : mention.start]) and (
-        close := re.match(r"\s+of\s+([^,;.()]{3,60}?)(?=\s+(?:on|in|across|at|while)\b|[,;.()]|$)",
-                          text[mention.end : sentence[1]])
+        close := re.match(
+            r"\s+of\s+([^,;.()]{3,60}?)(?=\s+(?:on|in|across|at|while)\b|[,;.()]|$)",
+            text[mention.end : sentence[1]],
+        )
     ):
         return close.group(1).strip()  # "accuracy within 0.5% of full fine-tuning"
     # Up to the next coordinated predicate: ", and closely matching X" is another claim's.

@@ -94,7 +94,9 @@ def _changed_from_to(text: str, mention: Mention, clause: tuple[int, int]) -> Sp
     if found:
         return found.group("x"), found.start("x"), found.end("x")
     start = _FROM_VALUE_RE.search(text, clause[0], mention.start)
-    if start is None or not re.search(r"\bto\s+(?:about\s+|~)?$", text[start.end() : mention.start]):
+    if start is None or not re.search(
+        r"\bto\s+(?:about\s+|~)?$", text[start.end() : mention.start]
+    ):
         return None
     unit = unit_at(text, start.end())
     if unit is None or unit[0] != mention.unit:
@@ -650,7 +652,7 @@ def _respective_object(
     recall of 91% and 87%, respectively': the i-th number measures the i-th item of the list
     before "by"/"of", when the list has one item per number and each is a noun phrase."""
     head = text[start : group[0].start()]
-    verbs = [m for m in _CHANGE_VERB_RE.finditer(head)] or [
+    verbs = list(_CHANGE_VERB_RE.finditer(head)) or [
         m for m in re.finditer(r"\b\w+", head) if VERB_RE.match(m.group(0))
     ]
     if not verbs:
