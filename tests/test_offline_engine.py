@@ -297,7 +297,7 @@ def test_metric_baseline_and_condition() -> None:
             "FooNet accelerates the training loop by 1.3x while reducing resolution latency by a "
             "factor of 3.8 compared to the fastest baseline.",
             [
-                ("training loop", "the fastest baseline"),
+                ("training loop speedup", "the fastest baseline"),
                 ("resolution latency", "the fastest baseline"),
             ],
         ),
@@ -534,7 +534,7 @@ def test_summarize_offline_passes_validation() -> None:
     assert summary_errors(normalize_summary(result), ABSTRACT) == []
     empty = summarize_offline("p-2", "Plain", "We study things without numbers.")
     assert not empty.has_claims and empty.gains == []
-    assert (ENGINE, ENGINE_VERSION) == ("offline", "offline-v4")
+    assert (ENGINE, ENGINE_VERSION) == ("offline", "offline-v5")
 
 
 # ---------------------------------------------------------------- guard on the seed set

@@ -31,20 +31,24 @@ MARGIN = 0.02
 # real-dev2 (80 abstracts drawn after offline-v3, see evals/data/real/README.md) measured under
 # offline-v4, whose rules were written from its errors: v3 scored it 0.674 / 0.558 / 0.828 /
 # 0.643 / 1.29. offline-v4 left the other sets' figures unchanged, so their floors stay.
-# real-dev3 and real-test2 (50 each, a later blind draw, README) first scored untuned: offline-v4.
+# offline-v5 (labels only) raised trusted F1, metric and baseline agreement on the dev parts and
+# seed and real-test's baseline agreement (RESULTS.md); those are the v5 measurements. The
+# retrained claim model adds one invented gain on real-test (1.33 → 1.50 per 20), held as
+# measured; its F1 figures within the margin keep their earlier values.
+# real-dev3 and real-test2 (50 each, a later blind draw, README): see below.
 MEASURED = {
     ("real-dev3", "rules"): (0.656, 0.623, 0.950, 0.909, 1.71, 0.067),
     ("real-dev3", "claim model"): (0.678, 0.644, 0.950, 0.909, 0.57, 0.067),
     ("real-test2", "rules"): (0.812, 0.688, 0.846, 1.000, 0.95, 0.000),
     ("real-test2", "claim model"): (0.825, 0.698, 0.846, 1.000, 0.48, 0.000),
-    ("real-dev2", "rules"): (0.821, 0.718, 0.875, 0.867, 0.32, 0.056),
-    ("real-dev2", "claim model"): (0.769, 0.692, 0.900, 0.857, 0.00, 0.056),
-    ("real-dev", "rules"): (0.868, 0.826, 0.951, 0.815, 0.34, 0.022),
-    ("real-test", "rules"): (0.821, 0.601, 0.732, 0.609, 1.50, 0.000),
-    ("seed", "rules"): (0.993, 0.959, 0.966, 0.860, 0.00, 0.016),
-    ("real-dev", "claim model"): (0.892, 0.848, 0.951, 0.815, 0.00, 0.022),
-    ("real-test", "claim model"): (0.832, 0.627, 0.765, 0.609, 1.33, 0.053),
-    ("seed", "claim model"): (0.993, 0.966, 0.979, 0.860, 0.00, 0.016),
+    ("real-dev2", "rules"): (0.821, 0.769, 0.938, 0.933, 0.32, 0.056),
+    ("real-dev2", "claim model"): (0.785, 0.734, 0.935, 0.933, 0.00, 0.056),
+    ("real-dev", "rules"): (0.868, 0.843, 0.971, 0.831, 0.34, 0.022),
+    ("real-test", "rules"): (0.821, 0.601, 0.732, 0.652, 1.50, 0.000),
+    ("seed", "rules"): (0.993, 0.966, 0.973, 0.860, 0.00, 0.016),
+    ("real-dev", "claim model"): (0.892, 0.866, 0.971, 0.831, 0.00, 0.022),
+    ("real-test", "claim model"): (0.832, 0.627, 0.765, 0.652, 1.50, 0.053),
+    ("seed", "claim model"): (0.993, 0.969, 0.979, 0.860, 0.00, 0.016),
 }
 
 

@@ -26,8 +26,9 @@ from agent.summarize import offline_patterns as pat
 from agent.summarize.claim_model import ClaimModel
 
 ENGINE = "offline"
-# v3: metric and baseline read from the phrase around the number; v4: rules from real-dev2's errors
-ENGINE_VERSION = "offline-v4"
+# v3: metric and baseline read from the phrase around the number; v4: rules from real-dev2's errors;
+# v5: label rules by phrase structure checked fold against fold (dev, dev2), RESULTS.md
+ENGINE_VERSION = "offline-v5"
 MAX_TAKEAWAY_WORDS = 30
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from agent.core.sentences import COMPARISON_OPENERS
+from agent.core.words import content_words
 from agent.summarize.offline_patterns import NUM, OUTPERFORM, Mention, is_score_name
 from agent.summarize.offline_phrases import (
     LIST_ITEM_SPLIT_RE,
@@ -21,6 +22,8 @@ from agent.summarize.offline_phrases import (
 _BASELINE_RE = re.compile(
     r"\b(?i:compared (?:with|to)|(?<!rather )than(?!\s+(?:an?\s+)?[\d~])|versus|vs\.?|against|"
     r"relative (?:to|w\.r\.t\.)|out-?perform(?:s|ed|ing)?|surpass(?:es|ed|ing)?|on par with|"
+    # "exceeds X by 2%", "beats X": not "exceeds 90%", a level reached
+    r"(?:exceed(?:s|ed|ing)?|beat(?:s|ing)?)(?!\s+(?:the\s+)?[\d~≈$])|"
     r"comparable to|(?<!-)match(?:es|ed|ing)|rival(?:s|ed|ing)?|ahead of|superior (?:\w+\s+)?to|"
     r"improv(?:es|ed|ing)(?=\s+(?!over\b|upon\b|on\b)(?:the\s+|an?\s+)?(?:[\w\-]+\s+){0,3}"
     r"baselines?\b)|"
@@ -28,8 +31,10 @@ _BASELINE_RE = re.compile(
     r"over(?!\s+(?:an?\s|the\s+(?:first|course|past)|\d|~|more|half|one|two|three|four|five|six|"
     r"seven|eight|nine|ten|twenty|hundreds?|thousands?|millions?|billions?|dozens?)\b))\s+"
     r"(?:(?:or|and)\s+[a-z]+\s+)?"  # "matches or surpasses X"
+    # "lower than that of X", "cheaper than with X": the other side is X
+    r"(?i:(?:that|those)\s+(?:of|for)\s+|with\s+)?"
     r"((?:the\s+)?(?:[^,;.()—–]|\.(?=\d)){2,80}?)(?=\s+(?:on|in|when|while|across|for|by|with|at|"
-    r"under|and|of|respectively|yet|but)\b|[,;()—–]|--|\.(?:\s|$)|$)"
+    r"under|and|of(?!\s+the\s+art\b)|respectively|yet|but)\b|[,;()—–]|--|\.(?:\s|$)|$)"
 )
 # "the highest average throughput ... among all evaluated compressors"
 _AMONG_RE = re.compile(
@@ -48,6 +53,14 @@ _OTHER_SIDE_OWNER_RE = re.compile(
 _NEXT_PREDICATE_RE = re.compile(
     r";|,?\s+(?:while|whereas)\s|,\s+(?:but|which)\s|,\s+and\s+(?=(?:\w+ly\s+)?\w+ing\b)"
     r"|,\s+(?:\w+ly\s+)?(?:out-?perform|surpass|beat|exceed|rival|match)\w*ing\b"
+)
+# ", achieving a 2x boost over Y": a participle clause with a number of its own.
+_PARTICIPLE_CLAUSE_RE = re.compile(
+    rf",\s+(?:\w+ly\s+)?(?!(?:includ|accord|depend|us)ing\b)\w+ing\b(?=[^,;]*?{NUM})"
+)
+# "Compared to X, we cut latency by 40%": a comparison framing the main clause.
+_FRAMING_COMPARISON_RE = re.compile(
+    r"\b(?:compared (?:to|with)|relative to|in comparison (?:to|with))\s", re.I
 )
 _QUANTITY_ONLY_RE = re.compile(
     r"(?:the\s+)?(?:[\w\-]+\s+)?(?:performance|accuracy|quality|speed|throughput)", re.I
@@ -86,12 +99,24 @@ def baseline_of(
     if start_value := _starting_value(text, mention, sentence):
         return start_value
     if share := re.match(
-        r"\s*of\s+(?:the\s+)?[\w\-]+(?:\s+[\w\-]+)?\s+of\s+([^,;.()]{3,60})",
+        r"\s*of\s+(?:the\s+)?[\w\-]+(?:\s+[\w\-]+)?\s+of\s+((?:(?!\s\d)[^,;.()]){3,60}?)"
+        r"(?=\s+(?:at|on|in|with|while|for|across|under|when|using)\b|[,;.()]|$)",
         text[mention.end : sentence[1]],
     ):
         return share.group(1).strip()  # "75% of the throughput of serving a single LoRA"
+    if re.search(r"\bwithin\s+(?:about\s+|~)?$", text[sentence[0] : mention.start]) and (
+        close := re.match(
+            r"\s+of\s+([^,;.()]{3,60}?)(?=\s+(?:on|in|across|at|while)\b|[,;.()]|$)",
+            text[mention.end : sentence[1]],
+        )
+    ):
+        return close.group(1).strip()  # "accuracy within 0.5% of full fine-tuning"
     # Up to the next coordinated predicate: ", and closely matching X" is another claim's.
     segment = _NEXT_PREDICATE_RE.search(text, mention.end, sentence[1])
+    if _FRAMING_COMPARISON_RE.search(text, sentence[0], mention.start):
+        # the framing comparison is the main clause's; a later participle clause's
+        # ", achieving 2x over Y" is its own number's
+        segment = _PARTICIPLE_CLAUSE_RE.search(text, mention.end, sentence[1]) or segment
     after = _comparisons(text, mention.end, segment.start() if segment else sentence[1])
     around = [
         m.group(1)
@@ -182,17 +207,23 @@ def _comparisons(text: str, start: int, end: int) -> list[str]:
 
 def _respective_baseline(text: str, mention: Mention, sentence: tuple[int, int]) -> str | None:
     """'surpasses frameworks such as A, B and C, by 87%, 131% and 55%, respectively': the i-th
-    number is compared with the i-th item of the list the comparison names before "by"."""
+    number is compared with the i-th item of the list the comparison names before "by"; or
+    after the numbers ('by 2.1x, 1.7x and 1.4x over A, B and C, respectively')."""
     listed = respective_list(text, mention, sentence)
     if listed is None:
         return None
-    group, position, _ = listed
+    group, position, resp = listed
     head = text[sentence[0] : group[0].start()]
     by = re.search(r",?\s*by\s+(?:up\s?to\s+|an? (?:average|improvement) of\s+)*$", head)
     cues = list(_RESPECTIVE_CUE_RE.finditer(head, 0, by.start())) if by else []
-    if not cues:
+    tail = text[group[-1].end() : resp.start()]
+    tail_cue = _RESPECTIVE_CUE_RE.search(tail)
+    if tail_cue and not re.search(r"[,;]", tail[: tail_cue.start()]):
+        items_text = tail[tail_cue.end() :]  # the list right after the numbers' unit
+    elif cues:
+        items_text = head[cues[-1].end() : by.start() if by else 0]
+    else:
         return None
-    items_text = head[cues[-1].end() : by.start() if by else 0]
     if such := re.search(r"\b(?:such as|including|namely)\s+", items_text):
         items_text = items_text[such.end() :]
     items = [i.strip() for i in LIST_ITEM_SPLIT_RE.split(items_text) if i.strip()]
@@ -221,6 +252,7 @@ def plain_baseline(baseline: str | None) -> str | None:
         return None
     cleaned = " ".join(baseline.split()).strip(" ,;:.")
     cleaned = re.sub(r"'s\s+[~≈]?\d\S*(?:\s\S+)?$", "", cleaned)  # "batch mode's 11.40 s"
+    cleaned = re.sub(r"(?<=\w)['’]s$", "", cleaned)  # "preferred over BarNet's": BarNet
     if not cleaned or _FRAGMENT_START_RE.match(cleaned):
         return None
     if len(cleaned) > 80:
@@ -229,8 +261,8 @@ def plain_baseline(baseline: str | None) -> str | None:
         # "from 35.0 GPU hours to": the starting value, with its unit, is the baseline
         if not re.match(rf"{NUM}\s?(?:%|[A-Za-z])", cleaned):
             return None
-    elif not re.search(r"[A-Za-z]{2,}", cleaned):
-        return None
+    elif not re.search(r"[A-Za-z]{2,}", cleaned) or not content_words(cleaned):
+        return None  # "up to", "the other": only function words name nothing
     if re.fullmatch(r"(?:the\s+)?(?:performance|results?|models?|methods?)", cleaned, re.I):
         return None
     return cleaned

@@ -15,10 +15,12 @@ from agent.core.words import content_words
 from agent.summarize.offline_patterns import (
     ABSOLUTE_UNITS,
     NUM,
+    NUMBER_RE,
     OUTPERFORM,
     UNIT_RE,
     Mention,
     is_score_name,
+    unit_at,
 )
 from agent.summarize.offline_phrases import (
     ACRONYM_RE,
@@ -86,9 +88,24 @@ _CHANGE_FROM_TO_RE = re.compile(
 
 
 def _changed_from_to(text: str, mention: Mention, clause: tuple[int, int]) -> Span | None:
-    """The quantity a "change in X from A to B" names, for B."""
+    """The quantity a "change in X from A to B" names, for B; in "from 5x compression at
+    0.99 similarity to 34x at 0.95", B measures what A's words name (the same unit)."""
     found = _CHANGE_FROM_TO_RE.search(text, clause[0], mention.start)
-    return (found.group("x"), found.start("x"), found.end("x")) if found else None
+    if found:
+        return found.group("x"), found.start("x"), found.end("x")
+    start = _FROM_VALUE_RE.search(text, clause[0], mention.start)
+    if start is None or not re.search(
+        r"\bto\s+(?:about\s+|~)?$", text[start.end() : mention.start]
+    ):
+        return None
+    unit = unit_at(text, start.end())
+    if unit is None or unit[0] != mention.unit:
+        return None
+    phrase = phrase_after(text, unit[1], mention.start)
+    return (phrase[0], mention.start, mention.end) if phrase else None
+
+
+_FROM_VALUE_RE = re.compile(rf"\bfrom\s+(?:about\s+|~)?{NUM}")
 
 
 def metric_of(
@@ -116,6 +133,9 @@ def metric_of(
     where the quote begins."""
     if mention.unit and is_score_name(mention.unit):
         return mention.unit, mention.start, mention.end, False  # "Dice 0.8044", "AUC of 0.83"
+    if _HOW_OFTEN_RE.match(text, mention.end):
+        # "preferred 68% of the time": how often, not a time; the quantity is left unnamed
+        return unit_metric(mention.unit), mention.start, mention.end, True
     readings: tuple[Callable[[], Span | None], ...] = (
         lambda: _respective(text, mention, sentence),
         lambda: _changed_from_to(text, mention, clause),
@@ -133,10 +153,42 @@ def metric_of(
         # it is as likely a model's ("accelerates MLLMs by 19x")
         if (found := read()) and is_label(found[0], method, acronym=index == 1):
             label, start, end = found
+            if rate := _PER_TIME_RE.match(text, end, sentence[1]):
+                # "1.9x more requests per second": a count per unit of time is a throughput
+                label, end = f"{label} per {rate.group(1)} throughput", rate.end()
             if start < mention.start - 60 or end > mention.end + 60:
                 start, end = mention.start, mention.end  # far away: the quote stays short
             return label, start, end, False
+    if mention.unit in {"%", "points"} and (where := _benchmark_after(text, mention, clause)):
+        # "reaches 85.1% on GSM8K": nothing names the quantity, but it is a result on GSM8K
+        return f"{_ON_BENCHMARK}{where}", mention.start, mention.end, True
     return unit_metric(mention.unit), mention.start, mention.end, True
+
+
+_ON_BENCHMARK = "performance on "  # the label of a result named only by where it holds
+_ON_RE = re.compile(r"\s+on\s+(?:the\s+|an?\s+)?")
+_FREE_NUMBER_RE = re.compile(r"(?<![\w.,])\d")  # a number, not the "8" of "GSM8K"
+
+
+def _benchmark_after(text: str, mention: Mention, clause: tuple[int, int]) -> str | None:
+    """The benchmark or task a bare share is a result on: the first "on X" after it in the
+    clause, before any other number ("+9.5% over A on B", "gains of 4% on long-horizon tasks");
+    in a "respectively" list ("+3.2 and +4.1 points on A and B, respectively"), its own item."""
+    if resp := re.match(r"(?:[^.;]|\.(?=\d))*?\brespectively\b", text[mention.end :]):
+        listed = respective_list(text, mention, (clause[0], mention.end + resp.end()))
+        if listed is not None:
+            return _respective_item(text, *listed, intro="on")
+    following = _FREE_NUMBER_RE.search(text, mention.end, clause[1])
+    end = following.start() if following else clause[1]
+    for found in _ON_RE.finditer(text, mention.end, end):
+        phrase = phrase_after(text, found.end(), end)
+        if phrase and content_words(phrase[0]) and not re.match(r"average\b", phrase[0], re.I):
+            return phrase[0]
+    return None
+
+
+_HOW_OFTEN_RE = re.compile(r"\s+of\s+the\s+time\b", re.I)
+_PER_TIME_RE = re.compile(r"\s+per\s+(second|sec|minute|hour|day)\b", re.I)
 
 
 def is_label(phrase: str, method: str | None, *, acronym: bool = False) -> bool:
@@ -229,15 +281,18 @@ def _after(text: str, mention: Mention, clause: tuple[int, int], limit: int) -> 
         phrase = phrase_after(text, within.end(), end)
         scored = mention.unit == "points" and within.group(1) == "in"
         # "35.28% improvement in Acctask and 23.27% in Accintent": the list names each one
-        parallel = re.search(rf"\b{CHANGE}\s+in\s+\S", text[clause[0] : limit], re.I) or (
-            phrase and _PARALLEL_IN_RE.match(text, phrase[2], end)
+        parallel = (
+            re.search(rf"\b{CHANGE}\s+in\s+\S", text[clause[0] : limit], re.I)
+            or (phrase and _PARALLEL_IN_RE.match(text, phrase[2], end))
+            # "an improvement of 12% in user engagement" is "a 12% improvement in ..."
+            or re.search(rf"\b{CHANGE}\s+of\s+(?:up to\s+|about\s+|~)?$", text[:limit], re.I)
         )
-        if phrase and parallel and within.group(1) == "in":
-            return phrase[0], mention.start, phrase[2]
         if phrase and scored and not names_quantity(phrase[0]):
             return f"{phrase[0]} score", mention.start, phrase[2]  # "+2.47 points in CodeBLEU"
+        if phrase and parallel and within.group(1) == "in":
+            return phrase[0], mention.start, phrase[2]
         return (
-            (phrase[0], mention.start, phrase[2]) if phrase and names_quantity(phrase[0]) else None
+            (phrase[0], mention.start, phrase[2]) if phrase and _names_measure(phrase[0]) else None
         )
     if phrase := phrase_after(text, pos, end):
         label = TRAILING_CHANGE_RE.sub("", phrase[0]) or phrase[0]
@@ -278,8 +333,14 @@ def _listed_with(
     if previous is None:
         return None
     label, start, end = previous
+    if label.startswith(_ON_BENCHMARK):
+        # "by 3.2% on GSM8K and 5.1% on MATH": the quantity is shared, not where it holds
+        where = _benchmark_after(text, mention, clause)
+        label = f"{_ON_BENCHMARK}{where}" if where else "performance"
     if re.fullmatch(r"\s*,\s*which\s+(?:is|are|was|were)\s+", text[end:limit]):
         return label, mention.start, mention.end  # "72% accuracy, which is 21 points higher"
+    if re.fullmatch(rf"\s*,\s*(?:an?\s+)?(?:\w+\s+)?{CHANGE}\s+of\s+", text[end:limit], re.I):
+        return label, mention.start, mention.end  # "97.3% F1, an improvement of 2.6% over X"
     comparative = _COMPARATIVE_AFTER_RE.match(text, mention.end, clause[1])
     if comparative and re.search(
         rf"^(?:\s*{comparative.group(1)})?\s+than\s[^;]{{1,80}}?(?:,\s*|\s)and\s+$", text[end:limit]
@@ -312,7 +373,8 @@ _LINK_WORD_RE = re.compile(
 _CHANGE_VERB_RE = re.compile(
     r"\b(?:reduc(?:e|es|ed|ing)|improv(?:e|es|ed|ing)|increas(?:e|es|ed|ing)|boost(?:s|ed|ing)?|"
     r"enhanc(?:e|es|ed|ing)|lower(?:s|ed|ing)|cut(?:s|ting)?|sav(?:e|es|ed|ing)|"
-    r"accelerat(?:e|es|ed|ing)|rais(?:e|es|ed|ing)|decreas(?:e|es|ed|ing)|"
+    r"accelerat(?:e|es|ed|ing)|(?:speed(?:s|ing)?|sped)\s+up|rais(?:e|es|ed|ing)|"
+    r"decreas(?:e|es|ed|ing)|"
     r"drop(?:s|ped|ping)?|shrink(?:s|ing)?|halv(?:e|es|ed|ing)|restor(?:e|es|ed|ing)|"
     r"recover(?:s|ed|ing)?|correct(?:s|ed|ing)?|fix(?:es|ed|ing)?|captur(?:e|es|ed|ing)|"
     r"shorten(?:s|ed|ing)?|lift(?:s|ed|ing)?|slash(?:es|ed|ing)?|minimi[sz](?:e|es|ed|ing)|"
@@ -359,15 +421,22 @@ def _governed(
         named = named or _in_terms_of(text, verb.end(), limit, mention)
         if mention.unit in {"%", "x"}:  # a dB or ms gap is in what its unit measures
             named = named or _stated_quantity(text, clause[0], verb.start(), mention)
-        return named or ("performance", mention.start, mention.end)
+        if named:
+            return named
+        where = _benchmark_after(text, mention, clause)  # "by 3.2% on GSM8K"
+        label = f"{_ON_BENCHMARK}{where}" if where else "performance"
+        return label, mention.start, mention.end
     if verb.start() < floor and not re.fullmatch(r"\s+to\s+", text[floor:limit]):
         return None  # it governs an earlier number (not the start of "from A to B")
     pos = verb.end()
     while (word := NEXT_WORD_RE.match(text, pos, limit)) and DETERMINER_RE.fullmatch(word.group(1)):
         pos = word.end()
+    speeds_up = re.match(r"accelerat|spe", verb.group(0), re.I)
     if (phrase := phrase_after(text, pos, limit)) and not is_name_label(phrase[0]):
+        if speeds_up and not names_quantity(phrase[0]):
+            return f"{phrase[0]} speedup", phrase[1], phrase[2]  # "accelerates decoding by 2x"
         return phrase
-    if re.match(r"accelerat|speed", verb.group(0), re.I):
+    if speeds_up:
         return "speedup", mention.start, mention.end  # "accelerates ViTs and MLLMs by 19x"
     if phrase:
         return phrase
@@ -407,7 +476,7 @@ def _copula_subject(
 
 
 _METRIC_BEFORE_RE = re.compile(
-    r"(?:((?:[\w\-/@&+]+\s+){1,5}?)(?:of|by|to|is|are|was|were|reach\w*|exceed\w*|\()"
+    r"(?:((?:[\w\-/@&+]+\s+){1,5}?)(?:(?:of|by|to|from|is|are|was|were|reach\w*|exceed\w*)\b|\()"
     r"\s*(?:\S+\s+){0,2}?[~≈+(]?)$"
 )
 _FACTOR_OF_BEFORE_RE = re.compile(r"\ban?\s+factor\s+of\s*(?:~|≈|about\s+)?$", re.I)
@@ -437,6 +506,8 @@ def _linked(
     if only_of and not re.fullmatch(r"\s*of\s*(?:\S+\s+){0,2}?\S*", text[low + link.end(1) : end]):
         return None  # "average speedup of 2.20x" says it before any verb of the clause does
     phrase = phrase_before(text, low + link.end(1), low)
+    if phrase and re.match(r"\s*from\b", text[phrase[2] : end]) and not _names_measure(phrase[0]):
+        return None  # "ranging from", "the L-224 variant from 52 to 119 FPS": no quantity
     named_score = phrase and re.fullmatch(r"\s*of\s*\S*", text[phrase[2] : mention.start])
     acronym = phrase and re.search(r"\(([A-Z][A-Za-z0-9]{1,7})\)\s*$", text[low : phrase[1]])
     if phrase and acronym and re.fullmatch(r"scores?", phrase[0], re.I):
@@ -449,7 +520,14 @@ def _linked(
         head = phrase_before(text, preposition.start(), low)
         if head and (names_quantity(head[0]) or _MEASURE_HEAD_RE.search(head[0])):
             phrase = (head[0], head[1], phrase[2])
+    if phrase and (acronym := ACRONYM_RE.match(text, phrase[2])) and ")" not in phrase[0]:
+        phrase = (f"{phrase[0]} ({acronym.group(1)})", phrase[1], phrase[2])  # "errors (MAPE)"
     return (phrase[0], phrase[1], mention.end) if phrase else None
+
+
+def _names_measure(phrase: str) -> bool:
+    """A quantity noun or a score's name ('MAPE values', 'latency')."""
+    return names_quantity(phrase) or any(is_score_name(w) for w in phrase.split())
 
 
 _IN_TERMS_RE = re.compile(r"\b(?:in terms of|in|on)\s+(?:the\s+)?")
@@ -513,15 +591,16 @@ def respective_metric(text: str, mention: Mention, sentence: tuple[int, int]) ->
     tail = text[group[-1].end() : resp.start()]
     if unit := UNIT_RE.match(tail):
         tail = tail[unit.end() :]
-    intro = None
-    for found in _LIST_INTRO_RE.finditer(tail):
-        intro = found  # the last "in"/"on"/"for" before "respectively"
+    intro = _last_intro(tail)
     if intro is None:
-        return None
+        return _respective_object(text, sentence[0], group, position) or _respective_earlier(
+            text, sentence[0], group, position
+        )
     noun = noun_phrase(WORD_RE.findall(tail[: intro.start()]))
     items = [i.strip() for i in LIST_ITEM_SPLIT_RE.split(tail[intro.end() :]) if i.strip()]
     if len(items) != len(group):
-        return None
+        # "by 8.1% and 9.4% on average, respectively": the list is before the numbers
+        return _respective_object(text, sentence[0], group, position)
     item = " ".join(WORD_RE.findall(items[position])[:4])
     if intro.group(0).lower().startswith(("for", "on")) and not names_quantity(item):
         return None  # "by 1.7%, 1.1% and 0.5% for ViT, DeiT and Swin": where each holds
@@ -533,3 +612,77 @@ def respective_metric(text: str, mention: Mention, sentence: tuple[int, int]) ->
     noun = re.sub(r"(?<=up)s$", "", noun) if noun and names_quantity(noun) else ""
     label = f"{item} {noun}".strip() if noun and noun.lower() not in item.lower() else item
     return label or None
+
+
+def _last_intro(tail: str) -> re.Match[str] | None:
+    """The last "in"/"on"/"for"/"of" before "respectively": where the paired list starts."""
+    intro = None
+    for found in _LIST_INTRO_RE.finditer(tail):
+        intro = found
+    return intro
+
+
+def _respective_item(
+    text: str, group: list[re.Match[str]], position: int, resp: re.Match[str], *, intro: str
+) -> str | None:
+    """The item of the list after the numbers, introduced by `intro`, paired with the number
+    at `position` ("by 1.7% and 0.5% on ViT and Swin, respectively": "Swin" for 0.5%)."""
+    tail = text[group[-1].end() : resp.start()]
+    found = _last_intro(tail)
+    if found is None or not found.group(0).lower().startswith(intro):
+        return None
+    items = [i.strip() for i in LIST_ITEM_SPLIT_RE.split(tail[found.end() :]) if i.strip()]
+    if len(items) != len(group):
+        return None
+    return " ".join(WORD_RE.findall(items[position])[:4]) or None
+
+
+# "reduces latency and memory by": the list a change verb (or "of") links to the numbers.
+_OBJECT_LIST_RE = re.compile(
+    r"\b(?:[A-Za-z]+)\s+((?:the\s+|its\s+|their\s+)?(?:(?!\s\d)[^,;.()]){2,80}?)"
+    r"\s+(?:by|of)\s+(?:up to\s+|about\s+|~)?$",
+    re.I,
+)
+
+
+def _respective_object(
+    text: str, start: int, group: list[re.Match[str]], position: int
+) -> str | None:
+    """'reduces latency and memory by 35% and 48%, respectively', 'achieves a precision and
+    recall of 91% and 87%, respectively': the i-th number measures the i-th item of the list
+    before "by"/"of", when the list has one item per number and each is a noun phrase."""
+    head = text[start : group[0].start()]
+    verbs = list(_CHANGE_VERB_RE.finditer(head)) or [
+        m for m in re.finditer(r"\b\w+", head) if VERB_RE.match(m.group(0))
+    ]
+    if not verbs:
+        return None
+    listed = _OBJECT_LIST_RE.match(head, verbs[-1].start())
+    if listed is None:
+        return None
+    items_text = re.sub(r"^(?:the|its|their|an?)\s+", "", listed.group(1).strip(), flags=re.I)
+    items = [i.strip() for i in LIST_ITEM_SPLIT_RE.split(items_text) if i.strip()]
+    if len(items) != len(group) or not all(noun_phrase(WORD_RE.findall(i)) == i for i in items):
+        return None
+    return items[position]
+
+
+def _respective_earlier(
+    text: str, start: int, group: list[re.Match[str]], position: int
+) -> str | None:
+    """'91.2% precision and 87.5% recall, outperforming the baseline by 4.3% and 6.1%,
+    respectively': with no list of its own, the i-th number measures what the i-th of the as
+    many numbers listed just before it does, when each of those names its quantity."""
+    earlier = list(NUMBER_RE.finditer(text, start, group[0].start()))[-len(group) :]
+    if len(earlier) != len(group):
+        return None
+    labels = []
+    for number in earlier:
+        pos = number.end()
+        if unit := UNIT_RE.match(text, pos):
+            pos = unit.end()
+        phrase = phrase_after(text, pos, group[0].start())
+        if phrase is None or not names_quantity(phrase[0]):
+            return None
+        labels.append(phrase[0])
+    return labels[position] if len(set(labels)) == len(labels) else None

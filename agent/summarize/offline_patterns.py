@@ -73,7 +73,7 @@ def _unit_name(match: re.Match[str]) -> str:
     return "FPS" if kind == "rate" else text
 
 
-def _unit_at(text: str, pos: int) -> tuple[str, int] | None:
+def unit_at(text: str, pos: int) -> tuple[str, int] | None:
     """The unit written at `pos` and where it ends, or None."""
     match = UNIT_RE.match(text, pos)
     return (_unit_name(match), match.end()) if match else None
@@ -98,9 +98,9 @@ def find_mentions(text: str) -> list[Mention]:
         start, num_end = match.start(), match.end(1)
         value = float(match.group(1))
         glued = bool(_GLUED_BEFORE_RE.search(text[max(0, start - 3) : start]))
-        unit = _unit_at(text, num_end)
+        unit = unit_at(text, num_end)
         if unit is None and (bar := _ERROR_BAR_RE.match(text, num_end)):
-            unit = _unit_at(text, bar.end())  # "0.87 ± 0.10 mm": the unit is the value's
+            unit = unit_at(text, bar.end())  # "0.87 ± 0.10 mm": the unit is the value's
         end = unit[1] if unit else num_end
         value_high: float | None = None
         sep = _RANGE_SEP_RE.match(text, end)
@@ -112,7 +112,7 @@ def find_mentions(text: str) -> list[Mention]:
         ):
             sep = None  # "from 35.0 to 52 FPS" is a change, not a range
         if sep and (high := NUMBER_RE.match(text, sep.end())):
-            high_unit = _unit_at(text, high.end())
+            high_unit = unit_at(text, high.end())
             if high_unit and (unit is None or unit[0] == high_unit[0]):
                 value_high, unit, end = float(high.group(1)), high_unit, high_unit[1]
                 pos = end

@@ -26,7 +26,8 @@ STOP_RE = re.compile(
 VERB_RE = re.compile(
     r"^(?:reduc|improv|achiev|increas|boost|enhanc|lower|cut|sav|deliver|provid|outperform|show|"
     r"obtain|attain|yield|reach|maintain|recover|incur|accelerat|rais|decreas|surpass|"
-    r"demonstrat|offer|exhibit|gain|bring|enabl|attend|exceed|slow)\w*(?<!ance|ence|ness)$",
+    r"demonstrat|offer|exhibit|gain|bring|enabl|attend|exceed|slow|keep|preserv|retain)"
+    r"\w*(?<!ance|ence|ness)$",
     re.I,
 )
 WORD_RE = re.compile(r"[A-Za-z][\w\-/@&+]*")
@@ -141,8 +142,10 @@ _QUANTITY = (
     r"success rates?|win rates?|cost|costs|price|energy|power|overheads?|bandwidth|traffic|"
     r"communication|parameters|compression(?: ratio)?|performance|quality|efficiency|"
     r"utili[sz]ation|usage|consumption|exact match|correlation|scores?)"
-    # acronyms only as written: "mAP" is a score, "map" is not
-    r"|(?:FPS|fps|VRAM|F1|BLEU|ROUGE(?:-\w+)?|mAP|AP|WER|CER|FID|PSNR|SSIM|mIoU|EM|AUC|AUROC|"
+    # "pass@1", "Hits@10": a metric at a cut-off
+    r"|(?i:pass|hits?)@\d+"
+    # acronyms only as written: "mAP" is a score, "map" is not; "macro-F1" is F1
+    r"|(?:[a-z]+-)?(?:FPS|fps|VRAM|F1|BLEU|ROUGE(?:-\w+)?|mAP|AP|WER|CER|FID|PSNR|SSIM|mIoU|EM|AUC|AUROC|"
     r"AuROC|AUPRC|NDCG|MRR|Acc)(?:@?\d+(?:-\d+)?)?(?:-[Ss]core)?"
 )
 QUANTITY_RE = re.compile(rf"(?<![\w-])(?:{_QUANTITY})(?![\w-])")
@@ -171,7 +174,13 @@ def quantity_phrase(
     the next number, whose quantity that is, unless `past_numbers`: "outperforms A by 10.95x
     and B by 2.92x in compression ratio"); with the modifiers right before it ("end-to-end",
     "top-1", "query")."""
-    before = list(QUANTITY_RE.finditer(text, clause[0], mention.start))
+    # not a quantity written right after another number ("reach 100% accuracy on A, and on B
+    # improve by 10.4 points"): that number's own label
+    before = [
+        m
+        for m in QUANTITY_RE.finditer(text, clause[0], mention.start)
+        if not _OWN_NUMBER_BEFORE_RE.search(text, max(clause[0], m.start() - 12), m.start())
+    ]
     following = None if past_numbers else NUMBER_RE.search(text, mention.end, clause[1])
     after = list(
         QUANTITY_RE.finditer(text, mention.end, following.start() if following else clause[1])
@@ -195,7 +204,13 @@ def quantity_phrase(
         ):
             break
         modifiers.insert(0, word)
-    return " ".join([*modifiers, found.group(0)])
+    label = " ".join([*modifiers, found.group(0)])
+    if acronym := ACRONYM_RE.match(text, found.end()):
+        label += f" ({acronym.group(1)})"  # "errors (MAPE)": the term's own acronym
+    return label
+
+
+_OWN_NUMBER_BEFORE_RE = re.compile(r"\d\s?(?:%|x|×|\\%|\$\\times\$)?\s+(?:higher\s+|lower\s+)?$")
 
 
 def is_name_label(phrase: str) -> bool:
