@@ -310,9 +310,7 @@ def dev_rows(configs: dict[str, Answerer]) -> list[str]:
     subsets["dev first 50"] = [q for q in questions if not q.added]
     rows = []
     for label, asked in subsets.items():
-        rows += _table_rows(
-            label, {name: score_answers(asked, answers[name]) for name in configs}
-        )
+        rows += _table_rows(label, {name: score_answers(asked, answers[name]) for name in configs})
     return rows
 
 
