@@ -80,19 +80,29 @@ def test_a_question_whose_topic_words_no_paper_has_gets_no_answer(dev_store: Eng
     ).citations == ["arxiv:2505.17362"]
 
 
+def test_a_time_bound_holds_in_any_time_unit(dev_store: Engine) -> None:
+    # SPOILER-GUARD states a 69 ps latency cost: under 50 milliseconds. RouteBalance's 2.8 s
+    # is not.
+    answer = answer_offline(
+        dev_store,
+        "Which papers state a latency overhead for their mechanism below 50 milliseconds?",
+    )
+    assert answer.citations == ["arxiv:2601.21211"]
+
+
 def test_dev_citation_precision_and_no_answer_accuracy(dev_store: Engine) -> None:
     questions = load_questions(REAL / "dev_questions.jsonl")
     answerer = retrieval_configs()["hybrid + gain filter"]
     answers = {q.id: answerer(dev_store, q.question) for q in questions}
     first = score_answers([q for q in questions if not q.added], answers)
-    # Measured on the first 50 questions 0.793 / 0.920 / 0.845 (evals/data/real/
+    # Measured on the first 50 questions 0.797 / 0.940 / 0.845 (evals/data/real/
     # ASK_RESULTS.md); before the evidence cut 0.733 / 0.940 / 0.845.
     assert first.citation_precision is not None and first.citation_precision >= 0.78
-    assert first.no_answer_accuracy >= 0.9
+    assert first.no_answer_accuracy >= 0.92
     assert first.recall_at_5 >= 0.84
-    # Each cross-validation fold of all 106: 0.821 / 0.906 and 0.723 / 0.849, before 0.741 /
+    # Each cross-validation fold of all 106: 0.821 / 0.906 and 0.729 / 0.868, before 0.741 /
     # 0.868 and 0.642 / 0.830.
     one, two = (score_answers(fold, answers) for fold in folds(questions))
     assert one.citation_precision is not None and one.citation_precision >= 0.8
     assert two.citation_precision is not None and two.citation_precision >= 0.7
-    assert one.no_answer_accuracy >= 0.89 and two.no_answer_accuracy >= 0.84
+    assert one.no_answer_accuracy >= 0.89 and two.no_answer_accuracy >= 0.85
