@@ -48,6 +48,7 @@ class Question:
     question: str
     expected: tuple[str, ...]
     kind: str | None = None
+    added: bool = False  # written after the first set, to make the dev set larger
 
 
 def load_questions(path: Path = QUESTIONS_PATH) -> list[Question]:
@@ -60,10 +61,30 @@ def load_questions(path: Path = QUESTIONS_PATH) -> list[Question]:
             raise ValueError(f"{path}:{n}: each line needs a question and an expected list")
         questions.append(
             Question(
-                row.get("id", f"q{n}"), row["question"], tuple(row["expected"]), row.get("kind")
+                row.get("id", f"q{n}"),
+                row["question"],
+                tuple(row["expected"]),
+                row.get("kind"),
+                added=bool(row.get("added")),
             )
         )
     return questions
+
+
+FOLDS = 2
+
+
+def folds(questions: list[Question], n: int = FOLDS) -> list[list[Question]]:
+    """The questions dealt into `n` folds in file order, each kind (structured, topic,
+    no-answer) on its own, so that every fold holds about as many of each: the folds the
+    answer cut's constants are cross-validated on (pick on one, check on the others)."""
+    dealt: list[list[Question]] = [[] for _ in range(n)]
+    seen: dict[str, int] = {}
+    for q in questions:
+        kind = q.kind or ("no-answer" if not q.expected else "topic")
+        dealt[seen.get(kind, 0) % n].append(q)
+        seen[kind] = seen.get(kind, 0) + 1
+    return dealt
 
 
 @dataclass
@@ -266,8 +287,9 @@ def main() -> None:
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     configs = retrieval_configs()
+    lines += dev_rows(configs)
     # dev3 and test2: each question was written over all the papers of its part.
-    for split in ("dev", "test", "dev3", "test2"):
+    for split in ("test", "dev3", "test2"):
         whole = run_ask_configs(
             configs,
             questions_path=REAL / f"{split}_questions.jsonl",
@@ -277,6 +299,21 @@ def main() -> None:
     for split in ("dev", "test"):
         lines += _table_rows(f"{split} as written", run_as_written(configs, split))
     print("\n".join(lines))
+
+
+def dev_rows(configs: dict[str, Answerer]) -> list[str]:
+    """Table rows of the dev split: every question, each cross-validation fold, and the first
+    50 questions alone (the set the figures before the added questions were measured on)."""
+    questions = load_questions(REAL / "dev_questions.jsonl")
+    with tempfile.TemporaryDirectory(prefix="paperskim-ask-eval-") as folder:
+        answers = _ask_all(configs, questions, Path(folder), REAL / "dev_papers.jsonl")
+    subsets = {"dev": questions}
+    subsets |= {f"dev fold {n}": fold for n, fold in enumerate(folds(questions), 1)}
+    subsets["dev first 50"] = [q for q in questions if not q.added]
+    rows = []
+    for label, asked in subsets.items():
+        rows += _table_rows(label, {name: score_answers(asked, answers[name]) for name in configs})
+    return rows
 
 
 def _table_rows(label: str, results: dict[str, AskScores]) -> list[str]:

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 
 from agent.core.errors import StoreError
-from agent.core.units import format_number, normalize_unit
+from agent.core.units import SECONDS, format_number, normalize_unit
 
 INDEX_TABLE = "paper_search"
 
@@ -192,21 +192,33 @@ def _gain_conditions(
     """
     conds: list[str] = []
     unit_col = "g.unit" if use_value_index else "+g.unit"
+    unit = normalize_unit(flt.unit) if flt.unit else None
+    value, high = "g.value", "COALESCE(g.value_high, g.value)"
+    if unit in SECONDS:
+        # A time in any time unit, compared in the filter's.
+        names = list(SECONDS)
+        params |= {f"tu{i}": u for i, u in enumerate(names)}
+        params |= {f"ts{i}": SECONDS[u] / SECONDS[unit] for i, u in enumerate(names)}
+        whens = " ".join(f"WHEN :tu{i} THEN :ts{i}" for i in range(len(names)))
+        scale = f"(CASE g.unit {whens} END)"
+        value, high = f"{value} * {scale}", f"{high} * {scale}"
+        conds.append(f"{unit_col} IN ({', '.join(f':tu{i}' for i in range(len(names)))})")
+        unit = None
     # Compared on the stated value (the low end of a range: "1.1-2.1x" is not "more than 2x"),
     # or, with `range_high`, lower bounds on the high end ("up to 87.7x" is more than 20x).
-    low = "COALESCE(g.value_high, g.value)" if flt.range_high else "g.value"
-    for name, sql, value in (
+    low = high if flt.range_high else value
+    for name, sql, bound in (
         ("gt", f"{low} > :gt", flt.greater_than),
         ("ge", f"{low} >= :ge", flt.at_least),
-        ("lt", "g.value < :lt", flt.less_than),
-        ("le", "g.value <= :le", flt.at_most),
-        ("unit", f"{unit_col} = :unit", normalize_unit(flt.unit) if flt.unit else None),
+        ("lt", f"{value} < :lt", flt.less_than),
+        ("le", f"{value} <= :le", flt.at_most),
+        ("unit", f"{unit_col} = :unit", unit),
         ("kind", "g.kind = :kind", flt.kind),
         ("baseline", "lower(g.baseline) LIKE :baseline", _like(flt.baseline)),
     ):
-        if value is not None:
+        if bound is not None:
             conds.append(sql)
-            params[name] = value
+            params[name] = bound
     if flt.metric_words:
         words = []
         for i, word in enumerate(flt.metric_words):

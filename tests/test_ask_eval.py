@@ -14,6 +14,7 @@ from agent.cli.main import app
 from evals.ask_eval import (
     QUESTIONS_PATH,
     Question,
+    folds,
     load_questions,
     offline_answerer,
     run_ask_eval,
@@ -67,6 +68,25 @@ def test_scores_are_computed_as_documented() -> None:
     assert scores.no_answer_accuracy == pytest.approx(3 / 4)
     assert scores.answerable == 2 and scores.questions == 4
     assert scores.per_question[0]["retrieved"] == ["x", "p1", "y", "z", "w"]
+
+
+def test_folds_deal_each_kind_of_question_evenly_and_keep_the_added_flag(tmp_path: Path) -> None:
+    rows = [
+        {"id": "s1", "question": "?", "expected": ["p"], "kind": "structured"},
+        {"id": "s2", "question": "?", "expected": ["p"], "kind": "structured"},
+        {"id": "t1", "question": "?", "expected": ["p"], "kind": "topic"},
+        {"id": "n1", "question": "?", "expected": [], "kind": "no-answer"},
+        {"id": "n2", "question": "?", "expected": [], "added": "written later"},
+        {"id": "t2", "question": "?", "expected": ["p"], "added": "written later"},
+    ]
+    path = tmp_path / "questions.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    questions = load_questions(path)
+    assert [q.added for q in questions] == [False] * 4 + [True] * 2
+    one, two = folds(questions)
+    # Unlabelled questions count by their gold: none is a no-answer question, else topic.
+    assert [q.id for q in one] == ["s1", "t1", "n1"]
+    assert [q.id for q in two] == ["s2", "n2", "t2"]
 
 
 def test_offline_ask_reaches_recall_at_5_of_0_8_on_the_seed_papers() -> None:

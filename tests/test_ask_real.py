@@ -11,7 +11,14 @@ import pytest
 from sqlalchemy import Engine
 
 from agent.ask.offline import answer_offline
-from evals.ask_eval import REAL, load_questions, retrieval_configs, score_answers, seed_store
+from evals.ask_eval import (
+    REAL,
+    folds,
+    load_questions,
+    retrieval_configs,
+    score_answers,
+    seed_store,
+)
 
 
 @pytest.fixture(scope="module")
@@ -44,12 +51,58 @@ def test_a_named_metric_is_not_answered_by_another_of_its_family(dev_store: Engi
     ).no_answer
 
 
+def test_a_topic_answer_is_the_paper_cosine_and_topic_words_agree_on(dev_store: Engine) -> None:
+    # The nearest paper by cosine is a near-miss that shares one or two words of the
+    # question (multimodal knowledge transfer; a speech LLM); the paper that answers is
+    # nearly as near and matches most of the question's topic words.
+    assert answer_offline(
+        dev_store,
+        "Getting multimodal LLMs to trust what the image shows when the text says otherwise",
+    ).citations == ["arxiv:2606.17953"]
+    assert answer_offline(
+        dev_store, "Methods that lower word error rate in automatic speech recognition"
+    ).citations == ["arxiv:2505.17088"]
+
+
+def test_a_question_whose_topic_words_no_paper_has_gets_no_answer(dev_store: Engine) -> None:
+    # No dev paper says "pedestrian" or "cars", "intrusion" or "packet": the nearest papers
+    # (point-cloud segmentation, secure inference) are no answer.
+    for question in (
+        "pedestrian trajectory forecasting for autonomous cars",
+        "network intrusion detection from packet flows",
+    ):
+        answer = answer_offline(dev_store, question)
+        assert answer.no_answer and answer.citations == [], question
+    # One word no paper has ("cigarettes": the paper says smokers) is a paraphrase, not a
+    # missing topic.
+    assert answer_offline(
+        dev_store, "Conversational agents that help people give up cigarettes"
+    ).citations == ["arxiv:2505.17362"]
+
+
+def test_a_time_bound_holds_in_any_time_unit(dev_store: Engine) -> None:
+    # SPOILER-GUARD states a 69 ps latency cost: under 50 milliseconds. RouteBalance's 2.8 s
+    # is not.
+    answer = answer_offline(
+        dev_store,
+        "Which papers state a latency overhead for their mechanism below 50 milliseconds?",
+    )
+    assert answer.citations == ["arxiv:2601.21211"]
+
+
 def test_dev_citation_precision_and_no_answer_accuracy(dev_store: Engine) -> None:
     questions = load_questions(REAL / "dev_questions.jsonl")
     answerer = retrieval_configs()["hybrid + gain filter"]
-    scores = score_answers(questions, {q.id: answerer(dev_store, q.question) for q in questions})
-    # Measured 0.733 / 0.940 / 0.845 (evals/data/real/ASK_RESULTS.md); before this cut 0.529 /
-    # 0.920 on the same gold.
-    assert scores.citation_precision is not None and scores.citation_precision >= 0.7
-    assert scores.no_answer_accuracy >= 0.92
-    assert scores.recall_at_5 >= 0.84
+    answers = {q.id: answerer(dev_store, q.question) for q in questions}
+    first = score_answers([q for q in questions if not q.added], answers)
+    # Measured on the first 50 questions 0.797 / 0.940 / 0.845 (evals/data/real/
+    # ASK_RESULTS.md); before the evidence cut 0.733 / 0.940 / 0.845.
+    assert first.citation_precision is not None and first.citation_precision >= 0.78
+    assert first.no_answer_accuracy >= 0.92
+    assert first.recall_at_5 >= 0.84
+    # Each cross-validation fold of all 106: 0.821 / 0.906 and 0.729 / 0.868, before 0.741 /
+    # 0.868 and 0.642 / 0.830.
+    one, two = (score_answers(fold, answers) for fold in folds(questions))
+    assert one.citation_precision is not None and one.citation_precision >= 0.8
+    assert two.citation_precision is not None and two.citation_precision >= 0.7
+    assert one.no_answer_accuracy >= 0.89 and two.no_answer_accuracy >= 0.85

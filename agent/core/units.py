@@ -36,6 +36,14 @@ _SPELLINGS: dict[str, str] = {
     **dict.fromkeys(("fid",), "FID"),
 }  # fmt: skip
 
+# Seconds in each time unit a gain may be stated in (canonical or as the extractor writes it):
+# a bound on a time holds or fails in any of them ("under 50 ms" holds for "69 ps", not for
+# "2.8 s").
+SECONDS: dict[str, float] = {
+    "ps": 1e-12, "ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0,
+    "min": 60.0, "minutes": 60.0, "h": 3600.0, "hours": 3600.0,
+}  # fmt: skip
+
 # Regex alternatives for a factor or percent unit written after a number in free text
 # (questions to `ask`), longest first; what they match normalizes through normalize_unit.
 RATIO_UNIT_RE = r"percentage\s+points?|per\s*cent|percent|pct\b|pp\b|times\b|-?fold\b|x\b|×|%"

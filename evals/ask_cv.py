@@ -1,0 +1,89 @@
+"""Cross-validating the answer cut of `ask` on the dev questions: `python -m evals.ask_cv`.
+
+For each setting of two constants of agent/ask/retrieve.py, COVERAGE_WEIGHT (how much topic
+coverage counts beside the cosine when a topic question's answer is picked) and UNKNOWN_SHARE
+(the share of a question's topic words no stored paper has at which it gets no answer), the
+hybrid + gain filter answers are scored on each fold of evals.ask_eval.folds; then the
+setting that does best on one fold (citation precision + no-answer accuracy: recall does not
+depend on the cut) is scored on the other. Only dev data is read.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
+from pathlib import Path
+
+from agent.ask import retrieve
+from agent.ask.offline import answer_offline
+from evals.ask_eval import (
+    REAL,
+    RECALL_K,
+    AskScores,
+    folds,
+    load_questions,
+    score_answers,
+    seed_store,
+)
+
+WEIGHTS = (0.0, 0.3, 0.5, 0.65, 0.8, 1.0)
+SHARES = (0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 2.0)  # 2.0: never (a share is at most 1)
+Setting = tuple[float, float]
+
+
+@contextmanager
+def constants(setting: Setting) -> Iterator[None]:
+    """retrieve's COVERAGE_WEIGHT and UNKNOWN_SHARE set for the duration (where they are read)."""
+    kept = retrieve.COVERAGE_WEIGHT, retrieve.UNKNOWN_SHARE
+    retrieve.COVERAGE_WEIGHT, retrieve.UNKNOWN_SHARE = setting
+    try:
+        yield
+    finally:
+        retrieve.COVERAGE_WEIGHT, retrieve.UNKNOWN_SHARE = kept
+
+
+def objective(s: AskScores) -> float:
+    return (s.citation_precision or 0.0) + s.no_answer_accuracy
+
+
+def describe(s: AskScores) -> str:
+    p = f"{s.citation_precision:.3f}" if s.citation_precision is not None else "–"
+    return (
+        f"recall@5 {s.recall_at_5:.3f}, MRR {s.mrr:.3f}, no-answer {s.no_answer_accuracy:.3f}, "
+        f"precision {p}"
+    )
+
+
+def main() -> None:
+    questions = load_questions(REAL / "dev_questions.jsonl")
+    dealt = folds(questions)
+    answer = partial(answer_offline, limit=RECALL_K)
+    settings = [(w, u) for w in WEIGHTS for u in SHARES]
+    scores: dict[Setting, list[AskScores]] = {}
+    with tempfile.TemporaryDirectory(prefix="paperskim-ask-cv-") as folder:
+        store = seed_store(Path(folder), REAL / "dev_papers.jsonl")
+        try:
+            for setting in settings:
+                with constants(setting):
+                    answers = {q.id: answer(store, q.question) for q in questions}
+                scores[setting] = [score_answers(fold, answers) for fold in dealt]
+                rows = " | ".join(
+                    f"fold {n}: {describe(s)}" for n, s in enumerate(scores[setting], 1)
+                )
+                print(f"COVERAGE_WEIGHT {setting[0]}, UNKNOWN_SHARE {setting[1]}: {rows}")
+        finally:
+            store.dispose()
+    for picked_on in range(len(dealt)):
+        best = max(settings, key=lambda s: objective(scores[s][picked_on]))
+        for n, s in enumerate(scores[best], 1):
+            if n != picked_on + 1:
+                print(
+                    f"picked on fold {picked_on + 1}: COVERAGE_WEIGHT {best[0]}, UNKNOWN_SHARE "
+                    f"{best[1]}; held-out fold {n}: {describe(s)}"
+                )
+
+
+if __name__ == "__main__":
+    main()
