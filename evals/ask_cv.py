@@ -1,11 +1,10 @@
 """Cross-validating the answer cut of `ask` on the dev questions: `python -m evals.ask_cv`.
 
-For each setting of two constants of agent/ask/retrieve.py, COVERAGE_WEIGHT (how much topic
-coverage counts beside the cosine when a topic question's answer is picked) and UNKNOWN_SHARE
-(the share of a question's topic words no stored paper has at which it gets no answer), the
-hybrid + gain filter answers are scored on each fold of evals.ask_eval.folds; then the
-setting that does best on one fold (citation precision + no-answer accuracy: recall does not
-depend on the cut) is scored on the other. Only dev data is read.
+For each setting of COVERAGE_WEIGHT in agent/ask/retrieve.py (how much topic coverage counts
+beside the cosine when a topic question's answer is picked), the hybrid + gain filter answers
+are scored on each fold of evals.ask_eval.folds; then the setting that does best on one fold
+(citation precision + no-answer accuracy: recall does not depend on the cut) is scored on the
+other. Only dev data is read.
 """
 
 from __future__ import annotations
@@ -29,19 +28,18 @@ from evals.ask_eval import (
 )
 
 WEIGHTS = (0.0, 0.3, 0.5, 0.65, 0.8, 1.0)
-SHARES = (0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 2.0)  # 2.0: never (a share is at most 1)
-Setting = tuple[float, float]
+Setting = float
 
 
 @contextmanager
 def constants(setting: Setting) -> Iterator[None]:
-    """retrieve's COVERAGE_WEIGHT and UNKNOWN_SHARE set for the duration (where they are read)."""
-    kept = retrieve.COVERAGE_WEIGHT, retrieve.UNKNOWN_SHARE
-    retrieve.COVERAGE_WEIGHT, retrieve.UNKNOWN_SHARE = setting
+    """retrieve's COVERAGE_WEIGHT set for the duration (where it is read)."""
+    kept = retrieve.COVERAGE_WEIGHT
+    retrieve.COVERAGE_WEIGHT = setting
     try:
         yield
     finally:
-        retrieve.COVERAGE_WEIGHT, retrieve.UNKNOWN_SHARE = kept
+        retrieve.COVERAGE_WEIGHT = kept
 
 
 def objective(s: AskScores) -> float:
@@ -60,7 +58,7 @@ def main() -> None:
     questions = load_questions(REAL / "dev_questions.jsonl")
     dealt = folds(questions)
     answer = partial(answer_offline, limit=RECALL_K)
-    settings = [(w, u) for w in WEIGHTS for u in SHARES]
+    settings = list(WEIGHTS)
     scores: dict[Setting, list[AskScores]] = {}
     with tempfile.TemporaryDirectory(prefix="paperskim-ask-cv-") as folder:
         store = seed_store(Path(folder), REAL / "dev_papers.jsonl")
@@ -72,7 +70,7 @@ def main() -> None:
                 rows = " | ".join(
                     f"fold {n}: {describe(s)}" for n, s in enumerate(scores[setting], 1)
                 )
-                print(f"COVERAGE_WEIGHT {setting[0]}, UNKNOWN_SHARE {setting[1]}: {rows}")
+                print(f"COVERAGE_WEIGHT {setting}: {rows}")
         finally:
             store.dispose()
     for picked_on in range(len(dealt)):
@@ -80,8 +78,8 @@ def main() -> None:
         for n, s in enumerate(scores[best], 1):
             if n != picked_on + 1:
                 print(
-                    f"picked on fold {picked_on + 1}: COVERAGE_WEIGHT {best[0]}, UNKNOWN_SHARE "
-                    f"{best[1]}; held-out fold {n}: {describe(s)}"
+                    f"picked on fold {picked_on + 1}: COVERAGE_WEIGHT {best}; "
+                    f"held-out fold {n}: {describe(s)}"
                 )
 
 

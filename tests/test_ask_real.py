@@ -64,20 +64,24 @@ def test_a_topic_answer_is_the_paper_cosine_and_topic_words_agree_on(dev_store: 
     ).citations == ["arxiv:2505.17088"]
 
 
-def test_a_question_whose_topic_words_no_paper_has_gets_no_answer(dev_store: Engine) -> None:
-    # No dev paper says "pedestrian" or "cars", "intrusion" or "packet": the nearest papers
-    # (point-cloud segmentation, secure inference) are no answer.
-    for question in (
-        "pedestrian trajectory forecasting for autonomous cars",
-        "network intrusion detection from packet flows",
-    ):
-        answer = answer_offline(dev_store, question)
-        assert answer.no_answer and answer.citations == [], question
-    # One word no paper has ("cigarettes": the paper says smokers) is a paraphrase, not a
-    # missing topic.
-    assert answer_offline(
-        dev_store, "Conversational agents that help people give up cigarettes"
-    ).citations == ["arxiv:2505.17362"]
+def test_a_paraphrase_whose_words_no_paper_has_is_still_answered(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    # dev3 (a later draw; its questions written by another annotator): no paper says
+    # "spacetime" or "ripples", yet the Taiji calibration paper answers. A cut that gave no
+    # answer when 40% of a question's topic words were in no paper (branch ask14) answered
+    # none of it; on the independently written questions (dev's first 50, dev3) it lost
+    # no-answer accuracy, so it was removed (evals/data/real/ASK_RESULTS.md).
+    store = seed_store(tmp_path_factory.mktemp("ask-dev3"), REAL / "dev3_papers.jsonl")
+    try:
+        answer = answer_offline(
+            store,
+            "Research supporting the detection of spacetime ripples from merging compact "
+            "objects, from space or the ground",
+        )
+    finally:
+        store.dispose()
+    assert not answer.no_answer and answer.citations == ["arxiv:2512.20468"]
 
 
 def test_a_time_bound_holds_in_any_time_unit(dev_store: Engine) -> None:
@@ -95,14 +99,14 @@ def test_dev_citation_precision_and_no_answer_accuracy(dev_store: Engine) -> Non
     answerer = retrieval_configs()["hybrid + gain filter"]
     answers = {q.id: answerer(dev_store, q.question) for q in questions}
     first = score_answers([q for q in questions if not q.added], answers)
-    # Measured on the first 50 questions 0.797 / 0.940 / 0.845 (evals/data/real/
-    # ASK_RESULTS.md); before the evidence cut 0.733 / 0.940 / 0.845.
-    assert first.citation_precision is not None and first.citation_precision >= 0.78
-    assert first.no_answer_accuracy >= 0.92
+    # Measured on the first 50 questions 0.783 / 0.960 / 0.845 (evals/data/real/
+    # ASK_RESULTS.md); before the evidence pick 0.733 / 0.940 / 0.845.
+    assert first.citation_precision is not None and first.citation_precision >= 0.77
+    assert first.no_answer_accuracy >= 0.94
     assert first.recall_at_5 >= 0.84
-    # Each cross-validation fold of all 106: 0.821 / 0.906 and 0.729 / 0.868, before 0.741 /
+    # Each cross-validation fold of all 106: 0.793 / 0.868 and 0.686 / 0.849, before 0.741 /
     # 0.868 and 0.642 / 0.830.
     one, two = (score_answers(fold, answers) for fold in folds(questions))
-    assert one.citation_precision is not None and one.citation_precision >= 0.8
-    assert two.citation_precision is not None and two.citation_precision >= 0.7
-    assert one.no_answer_accuracy >= 0.89 and two.no_answer_accuracy >= 0.85
+    assert one.citation_precision is not None and one.citation_precision >= 0.78
+    assert two.citation_precision is not None and two.citation_precision >= 0.67
+    assert one.no_answer_accuracy >= 0.85 and two.no_answer_accuracy >= 0.83

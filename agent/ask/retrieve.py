@@ -47,14 +47,6 @@ COVERAGE_WEIGHT = 0.65
 # cosine ranking (on dev the answer was among the first 5 of one of them every time; the
 # coverage of fewer papers costs less at 100,000 papers).
 EVIDENCE_DEPTH = 10
-# A topic question gets no answer when this IDF-weighted share of its topic words (it has
-# UNKNOWN_TERMS at least) is in no stored paper: the store lacks the topic, and the nearest
-# papers are near-misses ("pedestrian trajectories for self-driving cars"). One missing word
-# of several is a paraphrase ("give up cigarettes": the paper says smokers). Chosen with
-# COVERAGE_WEIGHT by the same cross-validation; in a large store few words are missing and
-# the cut seldom applies.
-UNKNOWN_SHARE = 0.4
-UNKNOWN_TERMS = 3
 # With BM25 alone there is no cosine: a paper is cited when its score is this share of the best.
 BM25_SHARE = 0.6
 # A cited paper matches at least this share of the best candidate's topic coverage (IDF-weighted
@@ -180,17 +172,6 @@ def topic_coverage(
     return terms, term_matches(engine, terms, paper_ids, freq)
 
 
-def unknown_share(parsed: ParsedQuestion, freq: DocFreq) -> float:
-    """The IDF-weighted share of a question's topic terms that no stored paper contains
-    (0 for a question with fewer than UNKNOWN_TERMS topic terms)."""
-    terms = topic_terms(parsed, freq)
-    if len(terms) < UNKNOWN_TERMS:
-        return 0.0
-    weights = {t: freq.idf(t) for t in terms}
-    unknown = sum(w for t, w in weights.items() if freq.counts.get(t, 0) == 0)
-    return unknown / sum(weights.values())
-
-
 def _on_topic(
     engine: Engine,
     parsed: ParsedQuestion,
@@ -300,8 +281,6 @@ def answer_set(
         close = [r for r in ranking if best > 0 and r.bm25 >= BM25_SHARE * best]
         return _on_topic(engine, parsed, close[:DEPTH], TOPIC_SHARE, freq), ranking
     pool = _on_every_topic(engine, parsed, ranking, freq)
-    if unknown_share(parsed, freq) >= UNKNOWN_SHARE:
-        return [], ranking
     if max((r.dense for r in pool), default=0.0) >= MIN_DENSE:
         return _best_evidence(engine, parsed, pool, freq), ranking
     named = _named_outright(engine, parsed, pool[:DEPTH], freq)
