@@ -35,10 +35,11 @@ MARGIN = 0.02
 # seed and real-test's baseline agreement (RESULTS.md); those are the v5 measurements. The
 # retrained claim model adds one invented gain on real-test (1.33 → 1.50 per 20), held as
 # measured; its F1 figures within the margin keep their earlier values.
-# real-dev3 and real-test2 (50 each, a later blind draw, README): see below.
+# real-dev3 and real-test2 (50 each, a later blind draw, README), first scored under offline-v4
+# (dev3 trusted F1 0.623 and metric agreement 0.950 then); these are the offline-v5 figures.
 MEASURED = {
-    ("real-dev3", "rules"): (0.656, 0.623, 0.950, 0.909, 1.71, 0.067),
-    ("real-dev3", "claim model"): (0.678, 0.644, 0.950, 0.909, 0.57, 0.067),
+    ("real-dev3", "rules"): (0.656, 0.590, 0.900, 0.909, 1.71, 0.067),
+    ("real-dev3", "claim model"): (0.678, 0.610, 0.900, 0.909, 0.57, 0.067),
     ("real-test2", "rules"): (0.812, 0.688, 0.846, 1.000, 0.95, 0.000),
     ("real-test2", "claim model"): (0.825, 0.698, 0.846, 1.000, 0.48, 0.000),
     ("real-dev2", "rules"): (0.821, 0.769, 0.938, 0.933, 0.32, 0.056),
