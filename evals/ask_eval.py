@@ -1,9 +1,12 @@
-"""Evaluating `paperskim ask` on a question set written against the seed papers.
+"""Evaluating `paperskim ask`: `python -m evals.ask_eval` prints the retrieval table.
 
-Each question in evals/data/questions.jsonl names the seed papers that answer it (`expected`),
-or none when no seed paper does. The questions are asked of a temporary store holding the seed
-papers summarized by the offline engine (so the scores measure search and answering, not the
-summarizer), with the configured engine: the offline answer, or the LLM agent.
+The table asks the real corpus's questions (evals/data/real/*_questions.jsonl: the dev split,
+its two cross-validation folds and its first 50 questions, the frozen test split, and the fresh
+draw's dev3 and test2) of a temporary store of that split's papers, summarized by the offline
+engine (so the scores measure search and answering, not the summarizer), for BM25, dense and
+hybrid retrieval, each with and without the gain filter; then each dev/test question over the
+half of the papers it was written on. `paperskim eval` also runs the seed question set
+(evals/data/questions.jsonl) with the configured engine: the offline answer, or the LLM agent.
 
 Scores:
 - recall@5: over answerable questions, the share of expected papers among the first five
@@ -16,6 +19,7 @@ Scores:
 
 from __future__ import annotations
 
+import argparse
 import json
 import tempfile
 from collections.abc import Callable
@@ -280,7 +284,10 @@ def retrieval_configs() -> dict[str, Answerer]:
 
 
 def main() -> None:
-    """`python -m evals.ask_eval`: the retrieval table over the real dev and test questions."""
+    """`python -m evals.ask_eval`: the retrieval table over the real corpus's questions."""
+    argparse.ArgumentParser(
+        prog="python -m evals.ask_eval", description=__doc__.split("\n\n")[1]
+    ).parse_args()  # only --help: the table takes a few minutes and has no options
     lines = [
         "| split | retrieval | recall@5 | recall@5 structured | MRR | no-answer acc. | "
         "citation precision |",

@@ -135,3 +135,17 @@ def test_a_gain_is_about_the_metric_the_question_names(
     words: tuple[str, ...], gain_text: str, about: bool
 ) -> None:
     assert about_metrics(words, gain_text) is about
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "anything on surgical video understanding?",
+        "Can you tell me about surgical video understanding, please?",
+        "Is there something on surgical video understanding?",
+    ],
+)
+def test_how_a_question_opens_is_not_its_topic(question: str) -> None:
+    # Before: "anything" was a topic word; no paper of a new user's 80-paper feed had it, and
+    # the answer to "anything on surgical video understanding?" was "no stored paper".
+    assert parse_question(question).keywords == ["surgical", "video", "understanding"]

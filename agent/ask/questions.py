@@ -212,6 +212,23 @@ STOPWORDS = frozenset(
         "like",
         "such",
         "other",
+        # How people open a question ("anything on surgical video?", "can you tell me about
+        # ..."): no paper's topic, and in a small store a word no paper has outweighs the rest.
+        "anything",
+        "something",
+        "everything",
+        "anyone",
+        "anybody",
+        "someone",
+        "somebody",
+        "i",
+        "you",
+        "we",
+        "my",
+        "please",
+        "tell",
+        "about",
+        "regarding",
     ]
 )
 
