@@ -362,6 +362,18 @@ def test_unknown_papers_are_404(client: TestClient) -> None:
     assert post(client, "/papers/999/approve").status_code == 404
 
 
+def test_a_url_nobody_serves_is_a_page_with_the_way_back(client: TestClient) -> None:
+    # Before: a mistyped URL showed FastAPI's raw JSON ({"detail":"Not Found"}), and a missing
+    # paper a bare fragment with no page around it.
+    for url in ("/paper/1", "/papers/999"):
+        page = client.get(url)
+        assert page.status_code == 404 and "text/html" in page.headers["content-type"]
+        assert '<a href="/">← back to the queue</a>' in page.text and "<header" in page.text
+    # htmx puts an error into the page it is on: it gets the message alone.
+    fragment = client.get("/papers/999", headers={"HX-Request": "true"})
+    assert fragment.text == "<p class='error' role='alert'>no paper with row id 999</p>"
+
+
 def test_htmx_is_served_from_the_package(client: TestClient) -> None:
     response = client.get("/static/htmx.min.js")
     assert response.status_code == 200 and "license: 0BSD" in response.text[:300]

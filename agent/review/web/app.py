@@ -6,11 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agent import __version__
 from agent.config import Settings
@@ -50,7 +51,7 @@ def create_app(
     It answers only requests addressed to `host` (the address it is served on), this machine's
     loopback names and `allow_hosts` (agent/review/web/security.py).
     """
-    from agent.review.web.routes import router
+    from agent.review.web.routes import render_page, router
 
     app = FastAPI(title="paperskim review", version=__version__, docs_url=None, redoc_url=None)
     app.state.settings = settings
@@ -65,12 +66,17 @@ def create_app(
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(router)
 
-    @app.exception_handler(HTTPException)
-    async def _error_page(request: Request, exc: HTTPException) -> Response:
-        # Errors are short plain pages (htmx shows them in the page's message area).
-        from markupsafe import escape
+    # Starlette's HTTPException (FastAPI's is a subclass) also covers a URL no route has.
+    @app.exception_handler(StarletteHTTPException)
+    async def _error_page(request: Request, exc: StarletteHTTPException) -> Response:
+        # htmx shows an error in the page's message area, so it gets the message alone; a
+        # browser that opened the URL gets a whole page, with the way back to the queue.
+        if request.headers.get("HX-Request") == "true":
+            from markupsafe import escape
 
-        body = f"<p class='error' role='alert'>{escape(str(exc.detail))}</p>"
-        return HTMLResponse(body, status_code=exc.status_code)
+            body = f"<p class='error' role='alert'>{escape(str(exc.detail))}</p>"
+            return HTMLResponse(body, status_code=exc.status_code)
+        context = {"detail": exc.detail, "status_code": exc.status_code}
+        return render_page(request, "error.html", context, status_code=exc.status_code)
 
     return app

@@ -39,7 +39,7 @@ def _store(request: Request) -> Engine:
     return store
 
 
-def _render(
+def render_page(
     request: Request, template: str, context: dict[str, Any], status_code: int = 200
 ) -> HTMLResponse:
     """A template response that also (re)sets the CSRF cookie the page's token belongs to."""
@@ -78,7 +78,7 @@ def queue_page(
     before `before`), with their status and who summarized them."""
     store = _store(request)
     page = load_page(store, wanted, after=after, before=before)
-    return _render(
+    return render_page(
         request,
         "queue.html",
         {
@@ -180,7 +180,7 @@ def _paper_response(
 ) -> HTMLResponse:
     template = "_paper_body.html" if _is_htmx(request) else "paper.html"
     context = _paper_context(request, paper_id, wanted, **kwargs)
-    return _render(request, template, context, status_code=status_code)
+    return render_page(request, template, context, status_code=status_code)
 
 
 @router.get("/papers/{paper_id}", response_class=HTMLResponse)
@@ -286,7 +286,7 @@ def _digest_now(request: Request) -> tuple[str, int]:
 def digest_page(request: Request) -> HTMLResponse:
     """A preview of the digest as it would be written now (nothing is recorded as sent)."""
     _, count = _digest_now(request)
-    return _render(request, "digest.html", {"digest": None, "framed": True, "count": count})
+    return render_page(request, "digest.html", {"digest": None, "framed": True, "count": count})
 
 
 @router.get("/digest/page", response_class=HTMLResponse)
