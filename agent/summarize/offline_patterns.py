@@ -128,7 +128,25 @@ def find_mentions(text: str) -> list[Mention]:
             glued = True
         mentions.append(Mention(start, end, value, value_high, unit[0] if unit else None, glued))
     _share_units(text, mentions)
+    _mark_arrow_chains(text, mentions)
     return mentions
+
+
+_ARROW_RE = re.compile(r"\s*(?:→|⟶|⇒|->|=>)\s*")
+
+
+def _mark_arrow_chains(text: str, mentions: list[Mention]) -> None:
+    """Numbers joined by arrows: "33%→67%→100%" (three or more) is a schedule, every step a
+    setting; in "63%→80%" the first is where the change starts. Neither is a claimed gain."""
+    chain: list[Mention] = []
+    for here, nxt in itertools.pairwise([*mentions, None]):
+        chain.append(here)
+        if nxt is not None and _ARROW_RE.fullmatch(text[here.end : nxt.start]):
+            continue
+        steps = chain if len(chain) > 2 else chain[:-1]
+        for step in steps:
+            step.setup = True
+        chain = []
 
 
 _NOT_A_FACTOR_AFTER_RE = re.compile(
@@ -414,6 +432,24 @@ _HOURS_OF_RE = re.compile(
 _SIZE_ADJECTIVE_AFTER_RE = re.compile(r"\s*(?:shorter|longer|wider|taller|thinner)\s*[.,;)]")
 _AT_A_LEVEL_RE = re.compile(r"^\W*at\s+(?:an?|the)\s+(?:[\w\-]+\s+){0,4}of\s+$", re.I)
 _HARDWARE_BEFORE_RE = re.compile(r"\b(?:on|with)\s+(?:just|only|a single)\s+$", re.I)
+# A memory amount that is the size of a device or of what a run is fed: "a 24 GB GPU",
+# "RTX 4090 (24 GB)", "(48 GB VRAM each)", "under 64KB random write workloads". A set-up
+# number, not a result.
+_DEVICE_NOUNS = (
+    r"(?:GPUs?|TPUs?|NPUs?|cards?|devices?|accelerators?|laptops?|(?:smart)?phones?|"
+    r"machines?|nodes?|servers?|workstations?|boards?)"
+)
+_SIZED_THING_AFTER_RE = re.compile(
+    r"\s*(?:(?:of\s+)?(?:VRAM|RAM|HBM|memory)\s+)?each\b"  # a spec per device, not a saving per GPU
+    r"|\s+(?:(?!(?:on|in|of|per|for|with|at|by|to|than|over|across|and|or|less|more|fewer|"
+    r"lower|smaller|larger)\b)[\w\-]+\s+){0,2}?"
+    rf"(?:{_DEVICE_NOUNS}|workloads?|pages?|blocks?|files?|objects?|chunks?|packets?|payloads?)"
+    r"\b(?!\s+(?:memory|VRAM|RAM|HBM)\b)",
+    re.I,
+)
+_DEVICE_BEFORE_RE = re.compile(
+    rf"(?:\b{_DEVICE_NOUNS}|\b[A-Z][A-Za-z]*\s?\d{{2,4}}[A-Za-z]*)\s*\(\s*$"
+)
 # "2.6 times the original size": how big something is, not a result.
 _SIZE_MULTIPLE_AFTER_RE = re.compile(
     r"\s+(?:the|as)\s+(?:\w+\s+)?(?:size|number|amount|length|volume|scale)\b", re.I
@@ -495,8 +531,12 @@ def not_a_result(
         or ("hour" in (mention.unit or "") and _HOURS_OF_RE.match(text, mention.end))
     ):
         return True  # "graphs with 514 GiB of features", "we collected 92 hours of speech"
-    if ABSOLUTE_UNITS.match(mention.unit or "") and _HARDWARE_BEFORE_RE.search(local):
-        return True  # "models running locally on just 16GB of VRAM"
+    if ABSOLUTE_UNITS.match(mention.unit or "") and (
+        _HARDWARE_BEFORE_RE.search(local)
+        or _SIZED_THING_AFTER_RE.match(text, mention.end)
+        or _DEVICE_BEFORE_RE.search(before_in_sentence[-40:])
+    ):
+        return True  # "on just 16GB of VRAM", "a 24 GB GPU", "RTX 4090 (24 GB)"
     if mention.unit == "%":
         if _SETTING_RE.search(local) or (
             re.search(r"\b(?:with|at)\s+(?:only\s+|just\s+)?an?\s*$", local)
