@@ -545,10 +545,8 @@ def not_a_result(
             return True
         if _AT_A_LEVEL_RE.search(local):
             return True  # "At a deployable FPR of 0.1%, ..."
-        if re.search(r"\b(?:on|using|with|only|just)\s+$", local) and _DATA_SHARE_AFTER_RE.match(
-            text, mention.end
-        ):
-            return True
+        if _DATA_SHARE_AFTER_RE.match(text, mention.end) and not _CHANGED_RE.search(before):
+            return True  # "on 10% of the data", "as few as 20% of tokens" (not "cut tokens to")
     if mention.unit == "x" and (
         _SIZE_MULTIPLE_AFTER_RE.match(text, mention.end)
         or (
