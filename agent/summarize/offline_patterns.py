@@ -162,8 +162,9 @@ _SCRIPT_BEFORE_RE = re.compile(r"(?:[\^_]|±|\+/-|\+-)\s?[+\-−]?$|\bp\s?[<=>�
 _SCRIPT_AFTER_RE = re.compile(r"\s?(?:\^|_)")
 # "95% confidence", "at the 99% level", "90% CI", "95% credible interval", "95th percentile".
 _CONFIDENCE_AFTER_RE = re.compile(
-    r"\s?(?:%|percent)?\s*(?:confidence|credible|CI\b|C\.\s?L\b\.?|CL\b|significance|level|"
-    r"(?:upper|lower)\s+(?:limit|bound))",
+    r"\s?(?:%|percent)?\s*(?:significance|level|(?:upper|lower)\s+(?:limit|bound)|"
+    # "95% bootstrap CIs", "90% posterior credible intervals": one word may name how
+    r"(?:[\w\-]+\s+)?(?:confidence|credible|CIs?\b|C\.\s?L\b\.?|CL\b))",
     re.I,
 )
 # "compared to an English-only result of 91.3%": the other side's own number.
