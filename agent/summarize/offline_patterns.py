@@ -257,8 +257,9 @@ _SCORE_NAMES = (
 )
 _NAME_BEFORE_RE = re.compile(
     rf"(?<![\w-])(?P<name>{_SCORE_NAMES})(?:\s*(?:score|coefficient|improvements?))?"
-    r"\s*(?:of|=|:|was|is|reaches|"
-    r"reached|of\s+about|around)?\s*$",
+    r"\s*(?:of|=|:|was|is|reaches|reached)?"
+    # a hedge between name and number: "AUC up to 0.750", "F1 of about 0.8", "MAE below 2.1"
+    r"\s*(?:up\s+to|about|around|approximately|nearly|over|above|below|under|~|≈)?\s*$",
     re.I,
 )
 _NAME_AFTER_RE = re.compile(rf"\s+(?P<name>{_SCORE_NAMES})(?![\w-])(?:[- ]score)?", re.I)
