@@ -27,7 +27,7 @@ UNIT_RE = re.compile(
       |(?P<percent>\s?\\%|\s?%|\s?percentage\ points?|\s?percent)
       |(?P<bandwidth>\s?(?:[KMGT]i?B/s|req/s|tokens/s|QPS)(?![A-Za-z]))
       |(?P<memory>\s?(?:[KMGT]i?B)(?![A-Za-z/]))
-      |(?P<time>\s?(?:ns|ps|µs|μs|ms)(?![A-Za-z])|\s(?:GPU[- ])?hours|\s?s(?=[\s,.;)])|\s?seconds)
+      |(?P<time>\s?(?:ns|ps|µs|μs|ms)(?![A-Za-z])|\s(?:[GC]PU[- ])?hours|\s?s(?=[\s,.;)])|\s?seconds)
       |(?P<physical>\s?(?:mW|dB)(?![A-Za-z]))
       |(?P<rate>\s?(?:FPS|fps)(?![A-Za-z]))
       |(?P<points>\s(?:points?|pts)(?![A-Za-z]))
