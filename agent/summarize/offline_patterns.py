@@ -25,7 +25,7 @@ OUTPERFORM = r"(?:out-?perform|surpass|beat)\w*"
 UNIT_RE = re.compile(
     r"""(?P<factor>\s?\$\\times\$|\s?\\times|\s?×|\s?[xX](?![A-Za-z0-9])|\s?times(?![A-Za-z])|-?fold)
       |(?P<percent>\s?\\%|\s?%|\s?percentage\ points?|\s?percent)
-      |(?P<bandwidth>\s?(?:[KMGT]i?B/s|req/s|tokens/s|QPS)(?![A-Za-z]))
+      |(?P<bandwidth>\s?(?:[KMGT]i?B/s|req/s|tokens/s|QPS|[KMGTPE]FLOP(?:S|s|/s))(?![A-Za-z]))
       |(?P<memory>\s?(?:[KMGT]i?B)(?![A-Za-z/]))
       |(?P<time>\s?(?:ns|ps|µs|μs|ms)(?![A-Za-z])|\s(?:[GC]PU[- ])?hours|\s?s(?=[\s,.;)])|\s?seconds)
       |(?P<physical>\s?(?:mW|dB)(?![A-Za-z]))
