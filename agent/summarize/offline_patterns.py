@@ -405,6 +405,11 @@ _OTHERS_SUBJECT_RE = re.compile(
     r"approaches|LLMs|detectors|tools|performers)\b(?!\s+(?:trained|with|using)\b)",
     re.I,
 )
+# "An ensemble oracle that picks the best answer reaches F1=0.556": a reference point the
+# method is measured against (an oracle, an upper bound), not the method's result.
+_REFERENCE_SUBJECT_RE = re.compile(
+    r"\s*(?:an?|the)\s+(?:[\w\-]+\s+){0,2}?(?:oracles?|upper[- ]bounds?)\b", re.I
+)
 # "In comparison, the standard Roofline model yields errors of 42%": the other side's number.
 _COMPARISON_OPENER_RE = re.compile(rf"\s*(?:{COMPARISON_OPENERS})\b", re.I)
 # "21.1x over batch mode's 11.40 s": the number of the side compared against.
@@ -513,6 +518,8 @@ def not_a_result(
     own_said = _OWN_WORK_RE.search(said) or (method and method in said)
     if (_OTHERS_SUBJECT_RE.match(said) or _COMPARISON_OPENER_RE.match(said)) and not own_said:
         return True  # "No model scores more than 2.6%", "both models refuse >94% of attempts"
+    if _REFERENCE_SUBJECT_RE.match(before):
+        return True  # "An ensemble oracle ... reaches F1=0.556"
     own = _OWN_WORK_RE.search(sentence_text) or (method and method in sentence_text)
     if (_PROBLEM_SENTENCE_RE.search(sentence_text) or sentence[1] <= own_start) and not own:
         return True
