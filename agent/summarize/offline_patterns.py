@@ -171,8 +171,9 @@ _CONFIDENCE_AFTER_RE = re.compile(
 _OTHER_SIDE_BEFORE_RE = re.compile(
     r"\b(?:compared (?:to|with)|versus)\s+(?:[\w\-]+\s+){1,4}(?:of|at)\s+$", re.I
 )
-# "1-4% solar metallicity": a ratio to a physical reference, a value and not a change.
-_PHYSICAL_RATIO_AFTER_RE = re.compile(r"\s+solar\b", re.I)
+# "1-4% solar metallicity": a ratio to a physical reference, a value and not a change;
+# "imaging (80% complete to 26 mag)": how complete the data are, a set-up number.
+_PHYSICAL_RATIO_AFTER_RE = re.compile(r"\s+(?:solar\b|complete(?:ness)?\s+(?:to|at|down)\b)", re.I)
 # The bounds of an interval: "95% CI [+0.005, +0.022]".
 _INTERVAL_BEFORE_RE = re.compile(
     r"\b(?:CI|intervals?)\s*[:=]?\s*[\[(](?:[^\])]{0,20},\s*)?[+\-−]?$"
