@@ -377,6 +377,11 @@ _POPULATION_SHARE_RE = re.compile(
     r"(?:show|exhibit|are|have|display|satisfy|host|contain|lie|reside|remain|appear|fall|"
     r"follow|belong|shift|lack)\b"
 )
+# "The incidence of outflows in the sample is high (>75%)": how common a property is in the
+# population studied, a measurement and not a gain (unless the clause says it changed).
+_POPULATION_RATE_SUBJECT_RE = re.compile(
+    r"\s*(?:the\s+)?(?:incidence|prevalence|fraction|proportion|occurrence)\s+of\b", re.I
+)
 _SETTING_RANGE_BEFORE_RE = re.compile(
     r"\b(?:budgets?|ratios?|rates?|levels?|sizes?|sparsit(?:y|ies)|fractions?)"
     rf",?\s+(?:ranging\s+)?from\s+{NUM}\s?%?\s+to\s+$",
@@ -388,7 +393,9 @@ _OTHER_SIDE_VALUE_RE = re.compile(
     re.I,
 )
 _CHANGED_RE = re.compile(
-    r"\b(?:increas|reduc|improv|rais|lower|boost|decreas|cut|shrink|drop)\w*", re.I
+    r"\b(?:increas|reduc|improv|rais|lower|boost|decreas|cut|shrink|drop)\w*"
+    r"|\b(?:rises?|rising|rose|grows?|grew|climbs?|climbed|falls?|fell)\b",
+    re.I,
 )
 _PROJECTION_RE = re.compile(
     r"\b(?:would|(?:is|are) expected to|(?:is|are) projected to|(?:we|they) forecast)\b"
@@ -569,6 +576,12 @@ def not_a_result(
         return True
     if _SETTING_RANGE_BEFORE_RE.search(before_in_sentence) and not _CHANGED_RE.search(before):
         return True  # "target-label budgets from 1% to 10%" (not "we raise the ratio from")
+    if (
+        mention.unit == "%"
+        and _POPULATION_RATE_SUBJECT_RE.match(before)
+        and not _CHANGED_RE.search(before)
+    ):
+        return True  # "The incidence of ionised outflows in the sample is high (>75%)"
     if mention.unit == "%" and (
         _COUNT_BEFORE_RE.search(before_in_sentence)
         or (_BARE_START_RE.search(before) and _POPULATION_SHARE_RE.match(text, mention.end))
