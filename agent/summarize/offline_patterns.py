@@ -366,7 +366,7 @@ _COUNT_BEFORE_RE = re.compile(
 )
 # A share of a population said to have a property: a description, not the paper's result.
 _BARE_START_RE = re.compile(
-    r"(?:^|\bthat|\bwhere|\band|\bwhile|,)\s*(?:~|≈|about|approximately|nearly|roughly|only|"
+    r"(?:^|\bthat|\bwhere|\band|\bwhile|[,:])\s*(?:~|≈|about|approximately|nearly|roughly|only|"
     r"up to|over|around|at least)?\s*$",
     re.I,
 )
@@ -408,7 +408,7 @@ _FUTURE_RE = re.compile(r"\b(?:will|shall|(?:is|are) going to|(?:is|are) planned
 _OTHERS_SUBJECT_RE = re.compile(
     r"\s*(?:[A-Z][^,]{0,40},\s*)?(?:no|none of the|both|all|most|many|existing|current|prior|"
     r"previous|other|naive|vanilla|conventional|traditional|"
-    r"(?:even\s+)?(?:the\s+)?(?:strongest|leading|frontier|top)|state-of-the-art|"
+    r"(?:even\s+)?(?:the\s+)?(?:strongest|weakest|leading|frontier|top)|state-of-the-art|"
     r"SOTA)\s+(?:[\w\-]+\s+){0,2}?(?:models?|agents?|baselines|methods|systems|"
     r"approaches|LLMs|detectors|tools|performers)\b(?!\s+(?:trained|with|using)\b)",
     re.I,
