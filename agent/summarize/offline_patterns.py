@@ -186,12 +186,22 @@ _VERSUS_BEFORE_RE = re.compile(
 )
 
 
+def _names_a_metric(text: str, start: int, num_end: int, end: int) -> bool:
+    """'the 95% Hausdorff distance (HD95)': the number is part of a metric's name, as the
+    abbreviation that follows shows, not a value of it."""
+    digits = re.escape(text[start:num_end].lstrip("+"))
+    pattern = rf"\s+(?:[\w\-]+\s+){{1,3}}\(\s*[A-Za-z]+[\-@]?{digits}\s*\)"
+    return bool(re.match(pattern, text[end : end + 80]))
+
+
 def _not_a_quantity(text: str, start: int, num_end: int, end: int) -> bool:
     """True when the number is a dimension, an exponent or error bar, a p-value, a
-    confidence level or interval or the baseline side of "A vs. B": never a claimed gain."""
+    confidence level or interval, part of a metric's name or the baseline side of "A vs. B":
+    never a claimed gain."""
     before = text[max(0, start - 24) : start]
     return bool(
-        _DIMENSION_AFTER_RE.match(text, num_end)
+        _names_a_metric(text, start, num_end, end)
+        or _DIMENSION_AFTER_RE.match(text, num_end)
         or _INTERVAL_BEFORE_RE.search(text[max(0, start - 40) : start])
         or _DIMENSION_BEFORE_RE.search(before)
         or _SCRIPT_BEFORE_RE.search(before)
