@@ -536,6 +536,15 @@ def not_a_result(
     own_said = _OWN_WORK_RE.search(said) or (method and method in said)
     if (_OTHERS_SUBJECT_RE.match(said) or _COMPARISON_OPENER_RE.match(said)) and not own_said:
         return True  # "No model scores more than 2.6%", "both models refuse >94% of attempts"
+    # "Top performers like X achieve 71% accuracy, but miss 45-55% risks": a clause with no
+    # subject of its own shares the sentence's
+    opening = re.split(r"\bthat\s+|:\s+", text[sentence[0] : mention.start])[-1]
+    if (
+        clause_start > sentence[0]
+        and _OTHERS_SUBJECT_RE.match(opening)
+        and not (_OWN_WORK_RE.search(opening) or (method and method in opening))
+    ):
+        return True
     if _REFERENCE_SUBJECT_RE.match(before):
         return True  # "An ensemble oracle ... reaches F1=0.556"
     own = _OWN_WORK_RE.search(sentence_text) or (method and method in sentence_text)
