@@ -398,7 +398,8 @@ _SETTING_RANGE_BEFORE_RE = re.compile(
     re.I,
 )
 _OTHER_SIDE_VALUE_RE = re.compile(
-    rf"\b(?:{OUTPERFORM}|compared (?:to|with)|versus|than)\s+[^;:\d]{{2,120}}?"
+    # the other side's own words, not a clause after a comma ("than X, enabling Y (23% ...)")
+    rf"\b(?:{OUTPERFORM}|compared (?:to|with)|versus|than)\s+[^;:,\d]{{2,120}}?"
     r"\(\s*$",  # no number between: "outperforms X by 49.5% (31.7%)" restates our own
     re.I,
 )
