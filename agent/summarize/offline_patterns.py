@@ -686,6 +686,7 @@ _RESULT_CUE_RE = re.compile(
     r"exceed\w*|improv\w*|reduc\w*|increas\w*|decreas\w*|boost\w*|accelerat\w*|speed\w*|"
     r"faster|slower|higher|lower|better|fewer|less|more|saving\w*|sav(?:e|es|ed)|cut\w*|"
     r"gain\w*|achiev\w*|attain\w*|reach\w*|deliver\w*|yield\w*|obtain\w*|enabl\w*|up to|"
+    r"maintain\w*|retain\w*|preserv\w*|"
     r"overhead|throughput|latency|accuracy|outperform|state-of-the-art|sota|baseline\w*|"
     r"drop\w*|shrink\w*|lift\w*|rais\w*|halv\w*|doubl\w*)\b"
     r"|\b(?:results?|findings)\s*:",  # a structured abstract's "Results:" section
