@@ -62,9 +62,7 @@ def test_a_share_of_the_data_is_a_setting(text: str) -> None:
 
 
 def test_a_share_of_the_data_that_the_method_cuts_is_a_gain() -> None:
-    assert values("FooNet reduces the prompt to 30% of the tokens, unlike BarNet.") == [
-        (30.0, "%")
-    ]
+    assert values("FooNet reduces the prompt to 30% of the tokens, unlike BarNet.") == [(30.0, "%")]
 
 
 def test_a_full_width_percent_is_read() -> None:

@@ -1,10 +1,10 @@
 """Reading through LaTeX and HTML: a normalized view of an abstract with an offset map back.
 
 Real feeds deliver abstracts as their authors typed them: `$13\\times$`, `9\\%`, `$\\sim$5%`,
-`\\textbf{Foo}`, `1^{+1.39}_{-0.59}`, `&amp;`, `<sub>`, full-width `40％`, hard line wraps. The rules that find
-claims read the normalized text ("13× ", "9%", "~5%", "Foo", "1^+1.39_-0.59", "&"), and every
-span found there maps back to a span of the *original* abstract, so a quote stays a verbatim
-slice of what the paper wrote.
+`\\textbf{Foo}`, `1^{+1.39}_{-0.59}`, `&amp;`, `<sub>`, full-width `40％`, hard line wraps. The
+rules that find claims read the normalized text ("13× ", "9%", "~5%", "Foo", "1^+1.39_-0.59",
+"&", "40%"), and every span found there maps back to a span of the *original* abstract, so a
+quote stays a verbatim slice of what the paper wrote.
 
 One pass over the text, so the work is linear in its length.
 """

@@ -27,7 +27,8 @@ UNIT_RE = re.compile(
       |(?P<percent>\s?\\%|\s?%|\s?percentage\ points?|\s?percent)
       |(?P<bandwidth>\s?(?:[KMGT]i?B/s|req/s|tokens/s|QPS|[KMGTPE]FLOP(?:S|s|/s))(?![A-Za-z]))
       |(?P<memory>\s?(?:[KMGT]i?B)(?![A-Za-z/]))
-      |(?P<time>\s?(?:ns|ps|µs|μs|ms)(?![A-Za-z])|\s(?:[GC]PU[- ])?hours|\s?s(?=[\s,.;)])|\s?seconds)
+      |(?P<time>\s?(?:ns|ps|µs|μs|ms)(?![A-Za-z])|\s(?:[GC]PU[- ])?hours|\s?s(?=[\s,.;)])
+        |\s?seconds)
       |(?P<physical>\s?(?:mW|dB)(?![A-Za-z]))
       |(?P<rate>\s?(?:FPS|fps)(?![A-Za-z]))
       |(?P<points>\s(?:points?|pts)(?![A-Za-z]))
@@ -139,7 +140,8 @@ def _mark_arrow_chains(text: str, mentions: list[Mention]) -> None:
     """Numbers joined by arrows: "33%→67%→100%" (three or more) is a schedule, every step a
     setting; in "63%→80%" the first is where the change starts. Neither is a claimed gain."""
     chain: list[Mention] = []
-    for here, nxt in itertools.pairwise([*mentions, None]):
+    following: list[Mention | None] = [*mentions[1:], None]
+    for here, nxt in zip(mentions, following, strict=False):  # no mentions: no pairs
         chain.append(here)
         if nxt is not None and _ARROW_RE.fullmatch(text[here.end : nxt.start]):
             continue
