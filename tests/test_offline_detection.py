@@ -132,3 +132,8 @@ def test_flops_and_cpu_hours_are_units(text: str, unit: str) -> None:
 def test_maintaining_a_figure_states_a_result() -> None:
     text = "The attack also transfers to new data sets, maintaining an average ASR of 97.2%."
     assert extract_gains(text, None) and extract_gains(text, None)[0].value == 97.2
+
+
+def test_a_score_named_before_scores_of_is_its_unit() -> None:
+    text = "FooNet reaches Cohen's kappa scores of 0.82 against expert raters."
+    assert values(text) == [(0.82, "kappa")]

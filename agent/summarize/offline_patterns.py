@@ -232,7 +232,7 @@ def _share_units(text: str, mentions: list[Mention]) -> None:
             mention.unit = (
                 "points"
                 if signed
-                else _score_unit(before) or _named_score_unit(text, mention) or _factor_of(before)
+                else _named_score_unit(text, mention) or _score_unit(before) or _factor_of(before)
             )
     for left, right in itertools.pairwise(mentions):
         bare_after_unit = right.unit is None and not right.setup and left.unit and not left.setup
@@ -269,7 +269,7 @@ _SCORE_NAMES = (
     r"EM|MRR|NDCG(?:@\d+)?|mAP|AP|ASSD|HD95|R2|R\^2|MAE|MSE|RMSE|NRMSE|MAPE)"
 )
 _NAME_BEFORE_RE = re.compile(
-    rf"(?<![\w-])(?P<name>{_SCORE_NAMES})(?:\s*(?:score|coefficient|improvements?))?"
+    rf"(?<![\w-])(?P<name>{_SCORE_NAMES})(?:\s*(?:scores?|coefficients?|improvements?))?"
     r"\s*(?:of|=|:|was|is|reaches|reached)?"
     # a hedge between name and number: "AUC up to 0.750", "F1 of about 0.8", "MAE below 2.1"
     r"\s*(?:up\s+to|about|around|approximately|nearly|over|above|below|under|~|≈)?\s*$",
