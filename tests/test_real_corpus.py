@@ -36,20 +36,26 @@ MARGIN = 0.02
 # retrained claim model adds one invented gain on real-test (1.33 → 1.50 per 20), held as
 # measured; its F1 figures within the margin keep their earlier values.
 # real-dev3 and real-test2 (50 each, a later blind draw, README), first scored under offline-v4
-# (dev3 trusted F1 0.623 and metric agreement 0.950 then); these are the offline-v5 figures.
+# (dev3 trusted F1 0.623 and metric agreement 0.950 then).
+# offline-v6 (which numbers are claims, rules from real-dev3's errors; RESULTS.md) replaced every
+# figure by its v6 measurement. Two floors went down past the margin: real-dev3's metric
+# agreement (rules 0.900 -> 0.833, claim model 0.900 -> 0.857) is a share of more matches
+# (20 -> 24), two of the added ones ("~54 CPU hours", "~7500 CPU hours") labelled "steps",
+# while its trusted F1 rose 0.590 -> 0.690; the claim model (not the default), retrained on
+# the v6 candidates, has real-test metric agreement 0.765 -> 0.742.
 MEASURED = {
-    ("real-dev3", "rules"): (0.656, 0.590, 0.900, 0.909, 1.71, 0.067),
-    ("real-dev3", "claim model"): (0.678, 0.610, 0.900, 0.909, 0.57, 0.067),
-    ("real-test2", "rules"): (0.812, 0.688, 0.846, 1.000, 0.95, 0.000),
-    ("real-test2", "claim model"): (0.825, 0.698, 0.846, 1.000, 0.48, 0.000),
-    ("real-dev2", "rules"): (0.821, 0.769, 0.938, 0.933, 0.32, 0.056),
-    ("real-dev2", "claim model"): (0.785, 0.734, 0.935, 0.933, 0.00, 0.056),
-    ("real-dev", "rules"): (0.868, 0.843, 0.971, 0.831, 0.34, 0.022),
-    ("real-test", "rules"): (0.821, 0.601, 0.732, 0.652, 1.50, 0.000),
+    ("real-dev3", "rules"): (0.828, 0.690, 0.833, 0.917, 0.00, 0.000),
+    ("real-dev3", "claim model"): (0.764, 0.655, 0.857, 0.917, 0.00, 0.000),
+    ("real-test2", "rules"): (0.831, 0.708, 0.852, 1.000, 0.95, 0.000),
+    ("real-test2", "claim model"): (0.857, 0.730, 0.852, 1.000, 0.48, 0.000),
+    ("real-dev2", "rules"): (0.846, 0.795, 0.939, 0.933, 0.00, 0.000),
+    ("real-dev2", "claim model"): (0.811, 0.784, 0.967, 0.929, 0.00, 0.000),
+    ("real-dev", "rules"): (0.893, 0.867, 0.971, 0.831, 0.23, 0.022),
+    ("real-test", "rules"): (0.832, 0.601, 0.722, 0.652, 1.33, 0.000),
     ("seed", "rules"): (0.993, 0.966, 0.973, 0.860, 0.00, 0.016),
-    ("real-dev", "claim model"): (0.892, 0.866, 0.971, 0.831, 0.00, 0.022),
-    ("real-test", "claim model"): (0.832, 0.627, 0.765, 0.652, 1.50, 0.053),
-    ("seed", "claim model"): (0.993, 0.969, 0.979, 0.860, 0.00, 0.016),
+    ("real-dev", "claim model"): (0.892, 0.865, 0.970, 0.825, 0.00, 0.022),
+    ("real-test", "claim model"): (0.820, 0.609, 0.742, 0.682, 1.00, 0.026),
+    ("seed", "claim model"): (0.976, 0.955, 0.979, 0.857, 0.00, 0.031),
 }
 
 

@@ -63,7 +63,7 @@ _MEASURE_UNIT_RE = re.compile(
     r"(?:[kmgtp]i?b|[kmg]?b/s|ns|µs|μs|ms|s|sec|seconds?|minutes?|hours?|gpu[- ]hours?|days?|"
     r"ps|mm|cm|nm|mw|hz|khz|mhz|ghz|req/s|"
     r"fps|db|points?|pts|bleu|rouge(?:-\w+)?|fid|psnr|ssim|miou|map|ap|wer|cer|j&f|suc|auc|em|"
-    r"f1|tflops|flops|w|kw|j|kwh|\$|usd|tokens/s|qps|ops/s)",
+    r"f1|[kmgtpe]?flop(?:s|/s)|w|kw|j|kwh|\$|usd|tokens/s|qps|ops/s)",
     re.I,
 )
 _LIST_GAP_RE = re.compile(r"(?:\s?(?:,|and|or|/|\(|\))\s?)+\+?")

@@ -1,10 +1,10 @@
 """Reading through LaTeX and HTML: a normalized view of an abstract with an offset map back.
 
 Real feeds deliver abstracts as their authors typed them: `$13\\times$`, `9\\%`, `$\\sim$5%`,
-`\\textbf{Foo}`, `1^{+1.39}_{-0.59}`, `&amp;`, `<sub>`, hard line wraps. The rules that find
-claims read the normalized text ("13× ", "9%", "~5%", "Foo", "1^+1.39_-0.59", "&"), and every
-span found there maps back to a span of the *original* abstract, so a quote stays a verbatim
-slice of what the paper wrote.
+`\\textbf{Foo}`, `1^{+1.39}_{-0.59}`, `&amp;`, `<sub>`, full-width `40％`, hard line wraps. The
+rules that find claims read the normalized text ("13× ", "9%", "~5%", "Foo", "1^+1.39_-0.59",
+"&", "40%"), and every span found there maps back to a span of the *original* abstract, so a
+quote stays a verbatim slice of what the paper wrote.
 
 One pass over the text, so the work is linear in its length.
 """
@@ -67,9 +67,11 @@ _TOKEN_RE = re.compile(
     r"|<(?P<tag>/?[A-Za-z][A-Za-z0-9]*)(?:\s[^<>]{0,200})?/?>"  # an HTML tag
     r"|(?P<quote>``|'')"  # TeX quotes
     r"|(?P<brace>[{}$])"  # math shifts and groups
+    r"|(?P<wide>[\uff01-\uff5e])"  # a full-width form ("40％", "１２"): read as its ASCII twin
     r"|(?P<space>\s+)"
 )
 _SUPERSCRIPT_TAGS = {"sup": "^", "sub": "_"}
+_FULL_WIDTH_OFFSET = 0xFEE0  # U+FF01..U+FF5E are U+0021..U+007E written full width
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,8 @@ def normalize(original: str) -> Normalized:
                 emit(" ", a, b)
         elif match.group("quote"):
             emit('"', a, b)
+        elif wide := match.group("wide"):
+            emit(chr(ord(wide) - _FULL_WIDTH_OFFSET), a, b)
         elif match.group("space") and out and not out[-1].endswith(" "):
             emit(" ", a, b)
         # braces and "$" emit nothing

@@ -25,9 +25,10 @@ OUTPERFORM = r"(?:out-?perform|surpass|beat)\w*"
 UNIT_RE = re.compile(
     r"""(?P<factor>\s?\$\\times\$|\s?\\times|\s?×|\s?[xX](?![A-Za-z0-9])|\s?times(?![A-Za-z])|-?fold)
       |(?P<percent>\s?\\%|\s?%|\s?percentage\ points?|\s?percent)
-      |(?P<bandwidth>\s?(?:[KMGT]i?B/s|req/s|tokens/s|QPS)(?![A-Za-z]))
+      |(?P<bandwidth>\s?(?:[KMGT]i?B/s|req/s|tokens/s|QPS|[KMGTPE]FLOP(?:S|s|/s))(?![A-Za-z]))
       |(?P<memory>\s?(?:[KMGT]i?B)(?![A-Za-z/]))
-      |(?P<time>\s?(?:ns|ps|µs|μs|ms)(?![A-Za-z])|\s(?:GPU[- ])?hours|\s?s(?=[\s,.;)])|\s?seconds)
+      |(?P<time>\s?(?:ns|ps|µs|μs|ms)(?![A-Za-z])|\s(?:[GC]PU[- ])?hours|\s?s(?=[\s,.;)])
+        |\s?seconds)
       |(?P<physical>\s?(?:mW|dB)(?![A-Za-z]))
       |(?P<rate>\s?(?:FPS|fps)(?![A-Za-z]))
       |(?P<points>\s(?:points?|pts)(?![A-Za-z]))
@@ -128,7 +129,26 @@ def find_mentions(text: str) -> list[Mention]:
             glued = True
         mentions.append(Mention(start, end, value, value_high, unit[0] if unit else None, glued))
     _share_units(text, mentions)
+    _mark_arrow_chains(text, mentions)
     return mentions
+
+
+_ARROW_RE = re.compile(r"\s*(?:→|⟶|⇒|->|=>)\s*")
+
+
+def _mark_arrow_chains(text: str, mentions: list[Mention]) -> None:
+    """Numbers joined by arrows: "33%→67%→100%" (three or more) is a schedule, every step a
+    setting; in "63%→80%" the first is where the change starts. Neither is a claimed gain."""
+    chain: list[Mention] = []
+    following: list[Mention | None] = [*mentions[1:], None]
+    for here, nxt in zip(mentions, following, strict=False):  # no mentions: no pairs
+        chain.append(here)
+        if nxt is not None and _ARROW_RE.fullmatch(text[here.end : nxt.start]):
+            continue
+        steps = chain if len(chain) > 2 else chain[:-1]
+        for step in steps:
+            step.setup = True
+        chain = []
 
 
 _NOT_A_FACTOR_AFTER_RE = re.compile(
@@ -144,16 +164,18 @@ _SCRIPT_BEFORE_RE = re.compile(r"(?:[\^_]|±|\+/-|\+-)\s?[+\-−]?$|\bp\s?[<=>�
 _SCRIPT_AFTER_RE = re.compile(r"\s?(?:\^|_)")
 # "95% confidence", "at the 99% level", "90% CI", "95% credible interval", "95th percentile".
 _CONFIDENCE_AFTER_RE = re.compile(
-    r"\s?(?:%|percent)?\s*(?:confidence|credible|CI\b|C\.\s?L\b\.?|CL\b|significance|level|"
-    r"(?:upper|lower)\s+(?:limit|bound))",
+    r"\s?(?:%|percent)?\s*(?:significance|level|(?:upper|lower)\s+(?:limit|bound)|"
+    # "95% bootstrap CIs", "90% posterior credible intervals": one word may name how
+    r"(?:[\w\-]+\s+)?(?:confidence|credible|CIs?\b|C\.\s?L\b\.?|CL\b))",
     re.I,
 )
 # "compared to an English-only result of 91.3%": the other side's own number.
 _OTHER_SIDE_BEFORE_RE = re.compile(
     r"\b(?:compared (?:to|with)|versus)\s+(?:[\w\-]+\s+){1,4}(?:of|at)\s+$", re.I
 )
-# "1-4% solar metallicity": a ratio to a physical reference, a value and not a change.
-_PHYSICAL_RATIO_AFTER_RE = re.compile(r"\s+solar\b", re.I)
+# "1-4% solar metallicity": a ratio to a physical reference, a value and not a change;
+# "imaging (80% complete to 26 mag)": how complete the data are, a set-up number.
+_PHYSICAL_RATIO_AFTER_RE = re.compile(r"\s+(?:solar\b|complete(?:ness)?\s+(?:to|at|down)\b)", re.I)
 # The bounds of an interval: "95% CI [+0.005, +0.022]".
 _INTERVAL_BEFORE_RE = re.compile(
     r"\b(?:CI|intervals?)\s*[:=]?\s*[\[(](?:[^\])]{0,20},\s*)?[+\-−]?$"
@@ -166,12 +188,22 @@ _VERSUS_BEFORE_RE = re.compile(
 )
 
 
+def _names_a_metric(text: str, start: int, num_end: int, end: int) -> bool:
+    """'the 95% Hausdorff distance (HD95)': the number is part of a metric's name, as the
+    abbreviation that follows shows, not a value of it."""
+    digits = re.escape(text[start:num_end].lstrip("+"))
+    pattern = rf"\s+(?:[\w\-]+\s+){{1,3}}\(\s*[A-Za-z]+[\-@]?{digits}\s*\)"
+    return bool(re.match(pattern, text[end : end + 80]))
+
+
 def _not_a_quantity(text: str, start: int, num_end: int, end: int) -> bool:
     """True when the number is a dimension, an exponent or error bar, a p-value, a
-    confidence level or interval or the baseline side of "A vs. B": never a claimed gain."""
+    confidence level or interval, part of a metric's name or the baseline side of "A vs. B":
+    never a claimed gain."""
     before = text[max(0, start - 24) : start]
     return bool(
-        _DIMENSION_AFTER_RE.match(text, num_end)
+        _names_a_metric(text, start, num_end, end)
+        or _DIMENSION_AFTER_RE.match(text, num_end)
         or _INTERVAL_BEFORE_RE.search(text[max(0, start - 40) : start])
         or _DIMENSION_BEFORE_RE.search(before)
         or _SCRIPT_BEFORE_RE.search(before)
@@ -200,7 +232,7 @@ def _share_units(text: str, mentions: list[Mention]) -> None:
             mention.unit = (
                 "points"
                 if signed
-                else _score_unit(before) or _named_score_unit(text, mention) or _factor_of(before)
+                else _named_score_unit(text, mention) or _score_unit(before) or _factor_of(before)
             )
     for left, right in itertools.pairwise(mentions):
         bare_after_unit = right.unit is None and not right.setup and left.unit and not left.setup
@@ -237,9 +269,10 @@ _SCORE_NAMES = (
     r"EM|MRR|NDCG(?:@\d+)?|mAP|AP|ASSD|HD95|R2|R\^2|MAE|MSE|RMSE|NRMSE|MAPE)"
 )
 _NAME_BEFORE_RE = re.compile(
-    rf"(?<![\w-])(?P<name>{_SCORE_NAMES})(?:\s*(?:score|coefficient|improvements?))?"
-    r"\s*(?:of|=|:|was|is|reaches|"
-    r"reached|of\s+about|around)?\s*$",
+    rf"(?<![\w-])(?P<name>{_SCORE_NAMES})(?:\s*(?:scores?|coefficients?|improvements?))?"
+    r"\s*(?:of|=|:|was|is|reaches|reached)?"
+    # a hedge between name and number: "AUC up to 0.750", "F1 of about 0.8", "MAE below 2.1"
+    r"\s*(?:up\s+to|about|around|approximately|nearly|over|above|below|under|~|≈)?\s*$",
     re.I,
 )
 _NAME_AFTER_RE = re.compile(rf"\s+(?P<name>{_SCORE_NAMES})(?![\w-])(?:[- ]score)?", re.I)
@@ -345,7 +378,7 @@ _COUNT_BEFORE_RE = re.compile(
 )
 # A share of a population said to have a property: a description, not the paper's result.
 _BARE_START_RE = re.compile(
-    r"(?:^|\bthat|\bwhere|\band|\bwhile|,)\s*(?:~|≈|about|approximately|nearly|roughly|only|"
+    r"(?:^|\bthat|\bwhere|\band|\bwhile|[,:])\s*(?:~|≈|about|approximately|nearly|roughly|only|"
     r"up to|over|around|at least)?\s*$",
     re.I,
 )
@@ -356,18 +389,26 @@ _POPULATION_SHARE_RE = re.compile(
     r"(?:show|exhibit|are|have|display|satisfy|host|contain|lie|reside|remain|appear|fall|"
     r"follow|belong|shift|lack)\b"
 )
+# "The incidence of outflows in the sample is high (>75%)": how common a property is in the
+# population studied, a measurement and not a gain (unless the clause says it changed).
+_POPULATION_RATE_SUBJECT_RE = re.compile(
+    r"\s*(?:the\s+)?(?:incidence|prevalence|fraction|proportion|occurrence)\s+of\b", re.I
+)
 _SETTING_RANGE_BEFORE_RE = re.compile(
     r"\b(?:budgets?|ratios?|rates?|levels?|sizes?|sparsit(?:y|ies)|fractions?)"
     rf",?\s+(?:ranging\s+)?from\s+{NUM}\s?%?\s+to\s+$",
     re.I,
 )
 _OTHER_SIDE_VALUE_RE = re.compile(
-    rf"\b(?:{OUTPERFORM}|compared (?:to|with)|versus|than)\s+[^;:\d]{{2,120}}?"
+    # the other side's own words, not a clause after a comma ("than X, enabling Y (23% ...)")
+    rf"\b(?:{OUTPERFORM}|compared (?:to|with)|versus|than)\s+[^;:,\d]{{2,120}}?"
     r"\(\s*$",  # no number between: "outperforms X by 49.5% (31.7%)" restates our own
     re.I,
 )
 _CHANGED_RE = re.compile(
-    r"\b(?:increas|reduc|improv|rais|lower|boost|decreas|cut|shrink|drop)\w*", re.I
+    r"\b(?:increas|reduc|improv|rais|lower|boost|decreas|cut|shrink|drop)\w*"
+    r"|\b(?:rises?|rising|rose|grows?|grew|climbs?|climbed|falls?|fell)\b",
+    re.I,
 )
 _PROJECTION_RE = re.compile(
     r"\b(?:would|(?:is|are) expected to|(?:is|are) projected to|(?:we|they) forecast)\b"
@@ -380,10 +421,15 @@ _FUTURE_RE = re.compile(r"\b(?:will|shall|(?:is|are) going to|(?:is|are) planned
 _OTHERS_SUBJECT_RE = re.compile(
     r"\s*(?:[A-Z][^,]{0,40},\s*)?(?:no|none of the|both|all|most|many|existing|current|prior|"
     r"previous|other|naive|vanilla|conventional|traditional|"
-    r"(?:even\s+)?(?:the\s+)?(?:strongest|leading|frontier|top)|state-of-the-art|"
+    r"(?:even\s+)?(?:the\s+)?(?:strongest|weakest|leading|frontier|top)|state-of-the-art|"
     r"SOTA)\s+(?:[\w\-]+\s+){0,2}?(?:models?|agents?|baselines|methods|systems|"
     r"approaches|LLMs|detectors|tools|performers)\b(?!\s+(?:trained|with|using)\b)",
     re.I,
+)
+# "An ensemble oracle that picks the best answer reaches F1=0.556": a reference point the
+# method is measured against (an oracle, an upper bound), not the method's result.
+_REFERENCE_SUBJECT_RE = re.compile(
+    r"\s*(?:an?|the)\s+(?:[\w\-]+\s+){0,2}?(?:oracles?|upper[- ]bounds?)\b", re.I
 )
 # "In comparison, the standard Roofline model yields errors of 42%": the other side's number.
 _COMPARISON_OPENER_RE = re.compile(rf"\s*(?:{COMPARISON_OPENERS})\b", re.I)
@@ -414,6 +460,24 @@ _HOURS_OF_RE = re.compile(
 _SIZE_ADJECTIVE_AFTER_RE = re.compile(r"\s*(?:shorter|longer|wider|taller|thinner)\s*[.,;)]")
 _AT_A_LEVEL_RE = re.compile(r"^\W*at\s+(?:an?|the)\s+(?:[\w\-]+\s+){0,4}of\s+$", re.I)
 _HARDWARE_BEFORE_RE = re.compile(r"\b(?:on|with)\s+(?:just|only|a single)\s+$", re.I)
+# A memory amount that is the size of a device or of what a run is fed: "a 24 GB GPU",
+# "RTX 4090 (24 GB)", "(48 GB VRAM each)", "under 64KB random write workloads". A set-up
+# number, not a result.
+_DEVICE_NOUNS = (
+    r"(?:GPUs?|TPUs?|NPUs?|cards?|devices?|accelerators?|laptops?|(?:smart)?phones?|"
+    r"machines?|nodes?|servers?|workstations?|boards?)"
+)
+_SIZED_THING_AFTER_RE = re.compile(
+    r"\s*(?:(?:of\s+)?(?:VRAM|RAM|HBM|memory)\s+)?each\b"  # a spec per device, not a saving per GPU
+    r"|\s+(?:(?!(?:on|in|of|per|for|with|at|by|to|than|over|across|and|or|less|more|fewer|"
+    r"lower|smaller|larger)\b)[\w\-]+\s+){0,2}?"
+    rf"(?:{_DEVICE_NOUNS}|workloads?|pages?|blocks?|files?|objects?|chunks?|packets?|payloads?)"
+    r"\b(?!\s+(?:memory|VRAM|RAM|HBM)\b)",
+    re.I,
+)
+_DEVICE_BEFORE_RE = re.compile(
+    rf"(?:\b{_DEVICE_NOUNS}|\b[A-Z][A-Za-z]*\s?\d{{2,4}}[A-Za-z]*)\s*\(\s*$"
+)
 # "2.6 times the original size": how big something is, not a result.
 _SIZE_MULTIPLE_AFTER_RE = re.compile(
     r"\s+(?:the|as)\s+(?:\w+\s+)?(?:size|number|amount|length|volume|scale)\b", re.I
@@ -475,6 +539,17 @@ def not_a_result(
     own_said = _OWN_WORK_RE.search(said) or (method and method in said)
     if (_OTHERS_SUBJECT_RE.match(said) or _COMPARISON_OPENER_RE.match(said)) and not own_said:
         return True  # "No model scores more than 2.6%", "both models refuse >94% of attempts"
+    # "Top performers like X achieve 71% accuracy, but miss 45-55% risks": a clause with no
+    # subject of its own shares the sentence's
+    opening = re.split(r"\bthat\s+|:\s+", text[sentence[0] : mention.start])[-1]
+    if (
+        clause_start > sentence[0]
+        and _OTHERS_SUBJECT_RE.match(opening)
+        and not (_OWN_WORK_RE.search(opening) or (method and method in opening))
+    ):
+        return True
+    if _REFERENCE_SUBJECT_RE.match(before):
+        return True  # "An ensemble oracle ... reaches F1=0.556"
     own = _OWN_WORK_RE.search(sentence_text) or (method and method in sentence_text)
     if (_PROBLEM_SENTENCE_RE.search(sentence_text) or sentence[1] <= own_start) and not own:
         return True
@@ -495,8 +570,12 @@ def not_a_result(
         or ("hour" in (mention.unit or "") and _HOURS_OF_RE.match(text, mention.end))
     ):
         return True  # "graphs with 514 GiB of features", "we collected 92 hours of speech"
-    if ABSOLUTE_UNITS.match(mention.unit or "") and _HARDWARE_BEFORE_RE.search(local):
-        return True  # "models running locally on just 16GB of VRAM"
+    if ABSOLUTE_UNITS.match(mention.unit or "") and (
+        _HARDWARE_BEFORE_RE.search(local)
+        or _SIZED_THING_AFTER_RE.match(text, mention.end)
+        or _DEVICE_BEFORE_RE.search(before_in_sentence[-40:])
+    ):
+        return True  # "on just 16GB of VRAM", "a 24 GB GPU", "RTX 4090 (24 GB)"
     if mention.unit == "%":
         if _SETTING_RE.search(local) or (
             re.search(r"\b(?:with|at)\s+(?:only\s+|just\s+)?an?\s*$", local)
@@ -505,10 +584,8 @@ def not_a_result(
             return True
         if _AT_A_LEVEL_RE.search(local):
             return True  # "At a deployable FPR of 0.1%, ..."
-        if re.search(r"\b(?:on|using|with|only|just)\s+$", local) and _DATA_SHARE_AFTER_RE.match(
-            text, mention.end
-        ):
-            return True
+        if _DATA_SHARE_AFTER_RE.match(text, mention.end) and not _CHANGED_RE.search(before):
+            return True  # "on 10% of the data", "as few as 20% of tokens" (not "cut tokens to")
     if mention.unit == "x" and (
         _SIZE_MULTIPLE_AFTER_RE.match(text, mention.end)
         or (
@@ -521,6 +598,12 @@ def not_a_result(
         return True
     if _SETTING_RANGE_BEFORE_RE.search(before_in_sentence) and not _CHANGED_RE.search(before):
         return True  # "target-label budgets from 1% to 10%" (not "we raise the ratio from")
+    if (
+        mention.unit == "%"
+        and _POPULATION_RATE_SUBJECT_RE.match(before)
+        and not _CHANGED_RE.search(before)
+    ):
+        return True  # "The incidence of ionised outflows in the sample is high (>75%)"
     if mention.unit == "%" and (
         _COUNT_BEFORE_RE.search(before_in_sentence)
         or (_BARE_START_RE.search(before) and _POPULATION_SHARE_RE.match(text, mention.end))
@@ -605,6 +688,7 @@ _RESULT_CUE_RE = re.compile(
     r"exceed\w*|improv\w*|reduc\w*|increas\w*|decreas\w*|boost\w*|accelerat\w*|speed\w*|"
     r"faster|slower|higher|lower|better|fewer|less|more|saving\w*|sav(?:e|es|ed)|cut\w*|"
     r"gain\w*|achiev\w*|attain\w*|reach\w*|deliver\w*|yield\w*|obtain\w*|enabl\w*|up to|"
+    r"maintain\w*|retain\w*|preserv\w*|"
     r"overhead|throughput|latency|accuracy|outperform|state-of-the-art|sota|baseline\w*|"
     r"drop\w*|shrink\w*|lift\w*|rais\w*|halv\w*|doubl\w*)\b"
     r"|\b(?:results?|findings)\s*:",  # a structured abstract's "Results:" section

@@ -1,0 +1,139 @@
+"""Which numbers of an abstract are claims (offline-v6), one rule a case, on sentences made up
+for the test: set-up numbers (hardware, workload sizes, schedules, shares of the data, data
+completeness), statistics (confidence levels, a metric's name), references (an oracle, the
+baselines a clause is about, a population's rate) are not gains; the gains next to them are."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.summarize.offline import extract_gains
+
+METHOD = "FooNet"
+
+
+def values(text: str) -> list[tuple[float, str]]:
+    return [(g.value, g.unit) for g in extract_gains(text, METHOD)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "FooNet runs on a single RTX 4090 (24 GB) and is 2.1x faster than BarNet.",
+        "FooNet fits on one 24 GB GPU and is 2.1x faster than BarNet.",
+        "We train FooNet on 8 GPUs (80 GB VRAM each) and it is 2.1x faster than BarNet.",
+        "Under 64KB random write workloads, FooNet is 2.1x faster than BarNet.",
+    ],
+)
+def test_memory_that_sizes_a_device_or_a_workload_is_set_up(text: str) -> None:
+    assert values(text) == [(2.1, "x")]
+
+
+def test_memory_saved_per_device_is_still_a_gain() -> None:
+    assert values("FooNet saves 20 GB per GPU compared with BarNet.") == [(20.0, "GB")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "FooNet raises the share of hard examples (25%→50%→75%) and improves accuracy by 4%.",
+        "FooNet anneals the mask ratio ($10\\%\\rightarrow 30\\%\\rightarrow 60\\%$) and "
+        "improves accuracy by 4\\%.",
+    ],
+)
+def test_an_arrow_chain_is_a_schedule(text: str) -> None:
+    assert [v for v, _ in values(text)] == [4.0]
+
+
+def test_the_start_of_an_arrow_pair_is_not_claimed() -> None:
+    assert values("FooNet lifts recall 41% -> 58% over BarNet.") == [(58.0, "%")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Steering as few as 15% of tokens, FooNet improves accuracy by 3% over BarNet.",
+        "FooNet finds leaks that make up less than 0.01% of the total tokens, beating BarNet "
+        "by 9%.",
+    ],
+)
+def test_a_share_of_the_data_is_a_setting(text: str) -> None:
+    assert [v for v, _ in values(text)] == [3.0 if "Steering" in text else 9.0]
+
+
+def test_a_share_of_the_data_that_the_method_cuts_is_a_gain() -> None:
+    assert values("FooNet reduces the prompt to 30% of the tokens, unlike BarNet.") == [(30.0, "%")]
+
+
+def test_a_full_width_percent_is_read() -> None:
+    gains = extract_gains("FooNet improves accuracy by 40％ over BarNet.", METHOD)
+    assert [(g.value, g.unit, g.quote) for g in gains] == [(40.0, "%", "accuracy by 40％")]
+
+
+def test_a_confidence_level_with_a_word_between_is_not_a_gain() -> None:
+    text = "With 90% bootstrap CIs, FooNet improves F1 by 6% over BarNet."
+    assert values(text) == [(6.0, "%")]
+
+
+def test_a_number_in_a_metrics_name_is_not_a_value() -> None:
+    text = "FooNet lowers the 95% Hausdorff distance (HD95) by 12% against BarNet."
+    assert values(text) == [(12.0, "%")]
+
+
+def test_an_oracles_number_is_a_reference() -> None:
+    text = "An ensemble oracle reaches F1=0.61 on this task, while FooNet improves F1 by 8%."
+    assert values(text) == [(8.0, "%")]
+
+
+def test_a_data_sets_completeness_limit_is_set_up() -> None:
+    text = "We image the field with FooNet (90% complete to 27 mag) and cut noise by 20%."
+    assert values(text) == [(20.0, "%")]
+
+
+def test_how_common_a_property_is_in_the_sample_is_a_measurement() -> None:
+    assert values("The incidence of flares in the FooNet sample is high (>60%).") == []
+
+
+def test_a_rate_of_the_method_that_rises_is_a_gain() -> None:
+    assert values("The fraction of tasks FooNet solves rises to 70%.") == [(70.0, "%")]
+
+
+def test_a_clause_without_a_subject_shares_the_sentences_others() -> None:
+    text = "Leading models like BarNet reach 80% accuracy, but miss 30-40% of faults."
+    assert values(text) == []
+
+
+def test_the_weakest_baselines_are_others() -> None:
+    text = "We find that the weakest baselines are wrong on 35 to 40 percent of cases."
+    assert values(text) == []
+
+
+def test_a_score_name_before_a_hedged_number_gives_its_unit() -> None:
+    text = "FooNet beats logistic regression on small samples (AUC up to 0.81)."
+    assert values(text) == [(0.81, "AUC")]
+
+
+def test_a_parenthesized_gain_after_a_comma_is_ours() -> None:
+    text = "FooNet is more efficient than BarNet, yielding safer policies (18% fewer crashes)."
+    assert values(text) == [(18.0, "%")]
+
+
+@pytest.mark.parametrize(
+    ("text", "unit"),
+    [
+        ("The FooNet run sustained 120.5 PFLOPs peak performance.", "PFLOPs"),
+        ("FooNet saves about 900 CPU hours per run over BarNet.", "CPU hours"),
+    ],
+)
+def test_flops_and_cpu_hours_are_units(text: str, unit: str) -> None:
+    assert [u for _, u in values(text)] == [unit]
+
+
+def test_maintaining_a_figure_states_a_result() -> None:
+    text = "The attack also transfers to new data sets, maintaining an average ASR of 97.2%."
+    assert extract_gains(text, None) and extract_gains(text, None)[0].value == 97.2
+
+
+def test_a_score_named_before_scores_of_is_its_unit() -> None:
+    text = "FooNet reaches Cohen's kappa scores of 0.82 against expert raters."
+    assert values(text) == [(0.82, "kappa")]
