@@ -188,3 +188,21 @@ def test_a_baseline_of_function_words_only_is_none() -> None:
     assert plain_baseline("the other") is None
     assert plain_baseline("the strongest baseline") == "the strongest baseline"
     assert plain_baseline("41%") == "41%"  # a starting value stays ("from 41% to 68%")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a digit inside a name is no number of its own before the label (review of offline-v5:
+        # "top-1 accuracy" had become "improvement")
+        ("In top-1 accuracy, FooNet is 2.3% better than BarNet.", [("top-1 accuracy", "BarNet")]),
+        (
+            "FooNet lowers the Llama-2 perplexity by 12% against BarNet.",
+            [("Llama-2 perplexity", "BarNet")],
+        ),
+    ],
+)
+def test_a_digit_inside_a_name_keeps_the_label(
+    text: str, expected: list[tuple[str, str | None]]
+) -> None:
+    assert labels(text) == expected

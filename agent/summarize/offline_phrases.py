@@ -210,7 +210,11 @@ def quantity_phrase(
     return label
 
 
-_OWN_NUMBER_BEFORE_RE = re.compile(r"\d\s?(?:%|x|×|\\%|\$\\times\$)?\s+(?:higher\s+|lower\s+)?$")
+# A number of its own right before the phrase ("2.3% higher accuracy"), not a digit inside a
+# name ("top-1 accuracy", "GPT-4", "Llama-2").
+_OWN_NUMBER_BEFORE_RE = re.compile(
+    r"(?<![\w.,@-])\d+(?:[.,]\d+)*\s?(?:%|x|×|\\%|\$\\times\$)?\s+(?:higher\s+|lower\s+)?$"
+)
 
 
 def is_name_label(phrase: str) -> bool:
