@@ -8,7 +8,7 @@ import pytest
 from agent.core.methods import find_method_name
 from agent.core.models import Gain
 from agent.core.numbers import numbers_in, quote_contains_value, unsupported_numbers
-from agent.core.validate import normalize_summary, summary_errors
+from agent.core.validate import MAX_TAKEAWAY_CHARS, normalize_summary, summary_errors
 from agent.summarize.offline import (
     ENGINE,
     ENGINE_VERSION,
@@ -515,6 +515,14 @@ def test_a_takeaway_leaves_out_words_no_prose_has() -> None:
     assert kept == "We propose BarNet, a small model that is fast."
     summary = summarize_offline("p1", "BarNet: A Small Model", junk)
     assert summary_errors(summary, junk) == []
+
+
+def test_thirty_long_words_are_cut_to_the_character_limit() -> None:
+    # Review: 30 words of 15 characters made a 421-character takeaway, which then failed.
+    abstract = "We propose BarNet, " + " ".join(["crossmodalities"] * 40) + "."
+    takeaway = extractive_takeaway("A Title", abstract)
+    assert len(takeaway) <= MAX_TAKEAWAY_CHARS and takeaway.endswith(".")
+    assert summary_errors(summarize_offline("p1", "A Title", abstract), abstract) == []
 
 
 def test_method_name_sources() -> None:

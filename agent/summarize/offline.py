@@ -19,7 +19,7 @@ from agent.core.methods import find_method_name, squash
 from agent.core.models import Gain, PaperSummary
 from agent.core.numbers import unsupported_numbers
 from agent.core.sentences import sentence_spans
-from agent.core.validate import gain_errors
+from agent.core.validate import MAX_TAKEAWAY_CHARS, MAX_TAKEAWAY_WORDS, gain_errors
 from agent.summarize import offline_baselines as bas
 from agent.summarize import offline_labels as lab
 from agent.summarize import offline_patterns as pat
@@ -30,7 +30,6 @@ ENGINE = "offline"
 # v5: label rules by phrase structure checked fold against fold (dev, dev2), RESULTS.md;
 # v6: which numbers are claims, rules from real-dev3's errors and a trial on a real feed
 ENGINE_VERSION = "offline-v6"
-MAX_TAKEAWAY_WORDS = 30
 
 
 def _merge_ranges(text: str, mentions: list[pat.Mention]) -> list[pat.Mention]:
@@ -221,8 +220,11 @@ _LONGEST_WORD = 60
 
 
 def _trim(sentence: str, limit: int = MAX_TAKEAWAY_WORDS) -> str:
-    """At most `limit` words, cut at a clause boundary when one is near, ending with '.'."""
+    """At most `limit` words (and MAX_TAKEAWAY_CHARS characters), cut at a clause boundary
+    when one is near, ending with '.'."""
     words = sentence.split()
+    while len(words) > 1 and len(" ".join(words[:limit])) >= MAX_TAKEAWAY_CHARS:
+        limit = min(limit, len(words)) - 1  # 30 long words ("cross-modal ...") run over
     if len(words) > limit:
         cut = " ".join(words[:limit])
         boundary = max(cut.rfind(", "), cut.rfind("; "), cut.rfind(" ("))
