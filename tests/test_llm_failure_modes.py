@@ -196,6 +196,23 @@ def test_an_empty_takeaway_is_re_asked_not_sent_to_be_shortened(
     assert "the takeaway is empty" in last_user_message(sent[1])
 
 
+def test_a_takeaway_of_few_words_but_too_many_characters_is_re_asked_not_shortened(
+    fake_openai: FakeOpenAIServer, store: Engine
+) -> None:
+    # Review: a junk "word" of 500 characters within 30 words went to the shorten request,
+    # which asks for fewer words: the whole answer goes back with the error instead.
+    batch, abstracts = items(1)
+    junk = _overlong_first(batch)
+    junk["papers"][0]["takeaway"] = "FooNet is " + "x" * 500 + "."
+    fake_openai.script(Reply.content(junk))
+    fake_openai.handler = answer_all
+    (outcome,) = summarizer(fake_openai, store).summarize_batch(batch, abstracts)
+    assert outcome.summary is not None
+    sent = fake_openai.chat_requests()
+    assert len(sent) == 2 and "<papers>" in json.dumps(sent[1]["messages"])
+    assert "characters" in last_user_message(sent[1])
+
+
 def test_a_takeaway_the_re_ask_leaves_as_long_is_not_sent_to_be_shortened_twice(
     fake_openai: FakeOpenAIServer, store: Engine
 ) -> None:

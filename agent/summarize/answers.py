@@ -19,6 +19,7 @@ from agent.core.injection import injection_errors
 from agent.core.jsontext import extract_json
 from agent.core.models import BatchAnswer, Gain, PaperSummary, SummaryAnswer
 from agent.core.validate import (
+    MAX_TAKEAWAY_WORDS,
     batch_id_errors,
     gain_errors,
     normalize_summary,
@@ -27,6 +28,7 @@ from agent.core.validate import (
     swapped_takeaway_errors,
     takeaway_length_error,
     whole_sentences_within,
+    word_count,
 )
 from agent.core.words import content_words
 from agent.summarize.batching import BatchItem, render_request
@@ -131,8 +133,11 @@ def check_entries(
         errors = draft.errors + _content_errors(summary, ref, abstract, check.words)
         if errors:
             check.errors[ref] = errors
-            # Over the limit, not empty: an empty takeaway has nothing to shorten.
-            if summary.takeaway and errors == [takeaway_length_error(summary.takeaway)]:
+            # Over the word limit: an empty takeaway has nothing to shorten, and one within
+            # the words but over the characters (a junk "word") is not helped by fewer words.
+            if word_count(summary.takeaway) > MAX_TAKEAWAY_WORDS and errors == [
+                takeaway_length_error(summary.takeaway)
+            ]:
                 check.overlong[ref] = summary
             continue
         check.valid[ref] = summary
