@@ -62,7 +62,11 @@ def test_connections_opening_one_fresh_file_at_the_same_moment_all_switch_it_to_
     for trial in range(60):
         url = f"sqlite:///{tmp_path / f'fresh-{trial}.db'}"
         engines = [open_engine(url, migrate_schema=False) for _ in range(4)]
-        assert _connect_all_at_once(engines) == [], f"trial {trial}"
+        try:
+            assert _connect_all_at_once(engines) == [], f"trial {trial}"
+        finally:
+            for engine in engines:
+                engine.dispose()
 
 
 def test_an_unopenable_database_is_a_clear_error(tmp_path: Path) -> None:
