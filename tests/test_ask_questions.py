@@ -149,3 +149,18 @@ def test_how_a_question_opens_is_not_its_topic(question: str) -> None:
     # Before: "anything" was a topic word; no paper of a new user's 80-paper feed had it, and
     # the answer to "anything on surgical video understanding?" was "no stored paper".
     assert parse_question(question).keywords == ["surgical", "video", "understanding"]
+
+
+@pytest.mark.parametrize(
+    ("question", "unit", "bound"),
+    [
+        ("Which papers keep latency under 100 ns?", "ns", 100.0),
+        ("Anything that trains in below 2 minutes?", "minutes", 2.0),
+        ("latency overhead under 20 us", "us", 20.0),
+    ],
+)
+def test_every_time_unit_of_the_table_is_read(question: str, unit: str, bound: float) -> None:
+    # Review: only ms and s were read; "under 100 ns" had no unit and compared raw numbers
+    # across every unit.
+    gain = parse_question(question).gain
+    assert gain is not None and (gain.unit, gain.less_than) == (unit, bound)

@@ -7,6 +7,7 @@ digest, review pages and exports format gains with it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Protocol
 
@@ -41,8 +42,15 @@ _SPELLINGS: dict[str, str] = {
 # "2.8 s").
 SECONDS: dict[str, float] = {
     "ps": 1e-12, "ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0,
-    "min": 60.0, "minutes": 60.0, "h": 3600.0, "hours": 3600.0,
+    "min": 60.0, "minute": 60.0, "minutes": 60.0, "h": 3600.0, "hour": 3600.0, "hours": 3600.0,
 }  # fmt: skip
+# The time spellings above that the table of spellings does not already read (ms and s are
+# there), for the question grammar: "latency under 100 ns", "below 2 minutes".
+_TIME_UNIT_RE = "|".join(
+    rf"{re.escape(spelling)}\b"
+    for spelling in sorted(SECONDS, key=len, reverse=True)
+    if spelling not in _SPELLINGS
+)
 
 # Regex alternatives for a factor or percent unit written after a number in free text
 # (questions to `ask`), longest first; what they match normalizes through normalize_unit.
@@ -54,7 +62,7 @@ RATIO_UNIT_RE = r"percentage\s+points?|per\s*cent|percent|pct\b|pp\b|times\b|-?f
 ANY_UNIT_RE = (
     r"percentage\s+points?|per\s*cent|percent|pct\b|pp\b|p\.p\.|times\b|-?fold\b|"
     r"points?\b|pts\b|milliseconds?\b|msec\b|ms\b|seconds?\b|secs?\b|s\b|"
-    r"gib\b|gb\b|mib\b|mb\b|db\b|bleu\b|fid\b|x\b|×|%"
+    r"gib\b|gb\b|mib\b|mb\b|db\b|bleu\b|fid\b|" + _TIME_UNIT_RE + r"|x\b|×|%"
 )
 
 
