@@ -1,17 +1,20 @@
-"""Draw a blind sample of real arXiv abstracts (the `real-dev2` part) from local mirrors.
+"""Draw a blind sample of real arXiv abstracts for a new evaluation part from local mirrors.
 
-    python scripts/draw_real_sample.py MIRRORS_DIR > evals/data/real/dev2_papers.jsonl
+    python scripts/draw_real_sample.py MIRRORS_DIR [PART] > evals/data/real/PART_papers.jsonl
 
-MIRRORS_DIR holds bare clones named `owner+name/repo` (what the project's fetch tool makes) of
-the daily-arXiv forks and the Kaggle-snapshot repository listed in evals/data/real/README.md.
-The selection is the README's, with a new salt and two more exclusions, so it is reproducible
-and nobody picks abstracts by reading them:
+PART is `dev2` (the default), `dev3` or `test2` (see PARTS). MIRRORS_DIR holds bare clones
+named `owner+name/repo` (what the project's fetch tool makes) of the part's repositories: for
+dev2, the daily-arXiv forks and the Kaggle-snapshot repository listed in
+evals/data/real/README.md; for dev3 and test2, the three repositories of FRESH. The selection
+is the README's, with a salt of the part's own, so it is reproducible and nobody picks
+abstracts by reading them:
 
-1. pool: every raw `*.jsonl` of every branch of the forks (never `*AI_enhanced*` files), read in
-   the README's order, first copy of an id kept; plus the 200 Kaggle-snapshot lines;
-2. drop ids already in the seed, dev or test parts, and every id whose hash puts it in TEST
-   (`int(sha256(id)[:8], 16) % 10 < 4`), so the frozen test split stays unseen and this part is
-   development data by the same rule as real-dev;
+1. pool: every raw `*.jsonl` of every branch of the part's repositories (never `*AI_enhanced*`
+   files, nor the files in the part's `skip`), read in order, first copy of an id kept; for
+   dev2 also the 200 Kaggle-snapshot lines;
+2. drop ids already in the parts the part names as known, and keep only the ids on the part's
+   side of the split hash (`int(sha256(id)[:8], 16) % 10 < 4` is the test side): dev2 and
+   dev3 take the dev side, test2 the test side, so no draw reads what belongs to the other;
 3. the README's filters (fewer than 60 words, cut short, seed/hold-out title, fixture marker,
    withdrawal, malformed id, duplicate title);
 4. buckets by primary category (stat.ML also takes cross-lists whose primary is outside the
@@ -256,5 +259,7 @@ def main(mirrors: Path, part: Part) -> None:
 
 
 if __name__ == "__main__":
-    # python scripts/draw_real_sample.py MIRRORS_DIR [PART]   (PART: dev2, the default, dev3, test2)
-    main(Path(sys.argv[1]), PARTS[sys.argv[2] if len(sys.argv) > 2 else "dev2"])
+    name = sys.argv[2] if len(sys.argv) > 2 else "dev2"
+    if len(sys.argv) < 2 or name not in PARTS:
+        sys.exit(f"usage: {sys.argv[0]} MIRRORS_DIR [{'|'.join(PARTS)}]")
+    main(Path(sys.argv[1]), PARTS[name])

@@ -11,12 +11,14 @@ default), so the measured alternative cannot rot either.
 from __future__ import annotations
 
 import hashlib
+import re
 
 import pytest
 
 from agent.summarize.claim_model import load_model
 from agent.summarize.offline import summarize_offline
 from evals.gold import gold_set_paths, load_gold, load_papers
+from evals.paths import DATA_DIR
 from evals.scoring import RunScores, score_run
 
 MARGIN = 0.02
@@ -102,15 +104,24 @@ def test_dev2_is_new_dev_side_data() -> None:
 
 
 def test_the_third_draw_is_new_data_split_by_the_same_hash() -> None:
-    """real-dev3 and real-test2 share no paper with each other or any earlier part; dev3's ids
+    """real-dev3 and real-test2 share no paper (by arXiv id, or by title for the seed and
+    hold-out papers, which have no arXiv id) with each other or any earlier part; dev3's ids
     fall on the dev side of the split hash and test2's on the test side."""
-    earlier = ("real-dev", "real-dev2", "real-test", "seed")
-    before = set().union(*(set(load_papers(gold_set_paths(n)[1])) for n in earlier))
-    dev3 = set(load_papers(gold_set_paths("real-dev3")[1]))
-    test2 = set(load_papers(gold_set_paths("real-test2")[1]))
-    assert len(dev3) == len(test2) == 50 and not (dev3 | test2) & before and not dev3 & test2
-    for ids, test_side in ((dev3, False), (test2, True)):
-        for pid in ids:
+
+    def title(text: str) -> str:
+        return " ".join(re.sub(r"[^a-z0-9 ]", " ", text.lower()).split())
+
+    earlier = [load_papers(gold_set_paths(n)[1]) for n in ("real-dev", "real-dev2", "real-test")]
+    earlier += [load_papers(DATA_DIR / f"{name}_papers.jsonl") for name in ("seed", "holdout")]
+    ids = set().union(*(set(papers) for papers in earlier))
+    titles = {title(p.title) for papers in earlier for p in papers.values()}
+    dev3 = load_papers(gold_set_paths("real-dev3")[1])
+    test2 = load_papers(gold_set_paths("real-test2")[1])
+    assert len(dev3) == len(test2) == 50 and not set(dev3) & set(test2)
+    for part, test_side in ((dev3, False), (test2, True)):
+        assert not set(part) & ids
+        assert not {title(p.title) for p in part.values()} & titles
+        for pid in part:
             arxiv_id = pid.removeprefix("arxiv:")
             bucket = int(hashlib.sha256(arxiv_id.encode()).hexdigest()[:8], 16) % 10
             assert (bucket < 4) == test_side, pid
