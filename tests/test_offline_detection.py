@@ -137,3 +137,29 @@ def test_maintaining_a_figure_states_a_result() -> None:
 def test_a_score_named_before_scores_of_is_its_unit() -> None:
     text = "FooNet reaches Cohen's kappa scores of 0.82 against expert raters."
     assert values(text) == [(0.82, "kappa")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We find that 85% of the observed comets favour a blue tail.",
+        "We estimate the chance of a second flare within a year to be 30%.",
+        "We derive shifts of about 12-18% in the halo masses of the simulated clusters.",
+    ],
+)
+def test_a_measured_or_found_number_is_not_a_gain(text: str) -> None:
+    # offline-v7: a clause that reports what was found, measured or estimated, with no method
+    # named and no method-result cue, measures the thing studied
+    assert values(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We find that FooNet improves recall by 12%.",
+        "We measure a 3.1x speedup over BarNet.",
+        "Our attack evades spam detection for 71.5% of the messages.",
+    ],
+)
+def test_a_measured_method_result_is_still_a_gain(text: str) -> None:
+    assert len(values(text)) == 1

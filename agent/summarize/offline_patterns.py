@@ -496,6 +496,36 @@ _TO_AFTER_RE = re.compile(
 )
 
 
+# A number the clause reports as measured, found or estimated ("we find that 92% of the events
+# favour", "we estimate the probability to be 40%", "variations of 10-25% are found") is a
+# measurement of the thing studied, not a result of the paper's method, unless the clause also
+# names the method or says the method did better at something.
+_MEASURED_RE = re.compile(
+    # verbs only: "hate-speech detection" or "observations" name no act of measuring
+    r"\b(?:find|finds|found|finding|infer(?:s|red|ring)?|detect(?:s|ed|ing)?|"
+    r"constrain(?:s|ed|ing)?|(?:estimat|measur|deriv|calculat|determin|observ)(?:e|es|ed|ing))\b",
+    re.I,
+)
+_METHOD_RESULT_RE = re.compile(
+    rf"\b(?:{OUTPERFORM}|proposed|speed-?ups?|speed\w*|accelerat\w*|faster|slower|baselines?|"
+    r"state-of-the-art|SOTA|accura\w*|F1|AUC|recall|throughput|latency|overhead|achiev\w*|"
+    r"improv\w*|reduc\w*|sav(?:e|es|ed|ing)|savings?|cut\w*|boost\w*|"
+    r"(?:our|this|the new)\s+(?:[\w\-]+\s+){0,2}?(?:method|model|approach|framework|"
+    r"system|pipeline|algorithm|technique|classifier|network|tool))\b",
+    re.I,
+)
+
+
+def is_measurement(text: str, clause: tuple[int, int], method: str | None) -> bool:
+    """The clause reports a measurement (see _MEASURED_RE) with no method-result cue."""
+    words = text[clause[0] : clause[1]]
+    return bool(
+        _MEASURED_RE.search(words)
+        and not _METHOD_RESULT_RE.search(words)
+        and not (method and method in words)
+    )
+
+
 def is_starting_point(text: str, mention: Mention) -> bool:
     """'from 0.67% to 0.81%': the first number is what the change starts from."""
     before = text[max(0, mention.start - 30) : mention.start]
@@ -525,11 +555,13 @@ def not_a_result(
 ) -> bool:
     """True when the context says this number is a problem, background before the paper's
     own work (`own_start`, see `own_work_start`), a projection, a setting or another model."""
-    clause_start, _ = clause_bounds(text, sentence, mention.start)
+    clause_start, clause_end = clause_bounds(text, sentence, mention.start)
     before = text[clause_start : mention.start]
     sentence_text = text[sentence[0] : sentence[1]]
     if _PROBLEM_BEFORE_RE.search(before) or _PROJECTION_RE.search(before):
         return True
+    if is_measurement(text, (clause_start, clause_end), method):
+        return True  # "we find that 92% of the events favour ...": nature measured
     said_own = _OWN_WORK_RE.search(text, sentence[0], sentence[1]) or (
         method and method in text[sentence[0] : sentence[1]]
     )
