@@ -163,3 +163,9 @@ def test_a_measured_or_found_number_is_not_a_gain(text: str) -> None:
 )
 def test_a_measured_method_result_is_still_a_gain(text: str) -> None:
     assert len(values(text)) == 1
+
+
+def test_a_decade_is_not_seconds() -> None:
+    # offline-v7: "the 2030s" glued an "s" to a year; it is a time of history, not a duration
+    assert values("FooNet, planned for the 2030s, is 2.1x faster than BarNet.") == [(2.1, "x")]
+    assert values("FooNet answers in 30s, 2.1x faster than BarNet.") == [(30.0, "s"), (2.1, "x")]

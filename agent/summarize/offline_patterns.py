@@ -127,6 +127,8 @@ def find_mentions(text: str) -> list[Mention]:
             glued = True  # "1.2 × 10^43", "5 × R_200", "Stripe 82X surveys"
         if _not_a_quantity(text, start, num_end, end):
             glued = True
+        if unit and _DECADE_RE.fullmatch(text, start, unit[1]):
+            unit, end, glued = None, num_end + 1, True  # "the 2040s" is a decade, not seconds
         mentions.append(Mention(start, end, value, value_high, unit[0] if unit else None, glued))
     _share_units(text, mentions)
     _mark_arrow_chains(text, mentions)
@@ -155,6 +157,7 @@ _NOT_A_FACTOR_AFTER_RE = re.compile(
     r"\s?\d|\s?[A-Za-z]{1,3}_|(?<=X)\s+(?!(?:on|in|for|over|at|and|or|with|than|faster|"
     r"slower|higher|lower|more|less|speedup|improvement|reduction)\b)[a-z]{3,}"
 )
+_DECADE_RE = re.compile(r"(?:1[6-9]|2[01])\d0s")
 _ERROR_BAR_RE = re.compile(rf"\s?(?:±|\+/-|\+-)\s?{NUM}")
 # "4 x 4", "256×256", "3x3": a factor sign between two numbers is a dimension.
 _DIMENSION_AFTER_RE = re.compile(r"\s?[x×]\s?\d")
