@@ -169,3 +169,20 @@ def test_a_decade_is_not_seconds() -> None:
     # offline-v7: "the 2030s" glued an "s" to a year; it is a time of history, not a duration
     assert values("FooNet, planned for the 2030s, is 2.1x faster than BarNet.") == [(2.1, "x")]
     assert values("FooNet answers in 30s, 2.1x faster than BarNet.") == [(30.0, "s"), (2.1, "x")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # offline-v7: "exceeding those of" names the other side, and so does each listed value
+        "FooNet reaches a recall of 91.0%, well exceeding those of BarNet (70.2%) and BazNet (65.1%).",
+        "FooNet reaches a recall of 91.0%, outperforming BarNet (70.2%) and BazNet (65.1%).",
+    ],
+)
+def test_every_listed_value_of_the_other_side_is_theirs(text: str) -> None:
+    assert values(text) == [(91.0, "%")]
+
+
+def test_a_hedged_starting_point_is_not_a_gain() -> None:
+    # offline-v7: "from about 40% to roughly 12%": 40% is where the change starts
+    assert values("With FooNet the error drops from about 40% to roughly 12%.") == [(12.0, "%")]

@@ -404,7 +404,10 @@ _SETTING_RANGE_BEFORE_RE = re.compile(
 )
 _OTHER_SIDE_VALUE_RE = re.compile(
     # the other side's own words, not a clause after a comma ("than X, enabling Y (23% ...)")
-    rf"\b(?:{OUTPERFORM}|compared (?:to|with)|versus|than)\s+[^;:,\d]{{2,120}}?"
+    rf"\b(?:{OUTPERFORM}|compared (?:to|with)|versus|than|exceed\w*\s+(?:those|that) of)"
+    r"\s+[^;:,\d]{2,120}?"
+    # a listed other side's value before it: "exceeding those of A (63.1%) and B (60.0%)"
+    r"(?:\([^()]{1,30}\)\s*(?:,\s*)?(?:and\s+)?[^;:,\d()]{1,60}?)*"
     r"\(\s*$",  # no number between: "outperforms X by 49.5% (31.7%)" restates our own
     re.I,
 )
@@ -495,7 +498,8 @@ _FROM_BEFORE_RE = re.compile(
 # "to 52", "to about 52", and "from 0% in RAG to more than 50% in RAGuard" (where A holds)
 _TO_AFTER_RE = re.compile(
     r"(?:\s+(?:in|on|for|with|under)\s+[^,;.\d]{1,40}?)?\s+to\s+"
-    r"(?:about\s+|~|more than\s+|over\s+|nearly\s+|almost\s+|less than\s+)?\+?\d"
+    r"(?:about\s+|roughly\s+|approximately\s+|around\s+|~|more than\s+|over\s+|nearly\s+|"
+    r"almost\s+|less than\s+)?\+?\d"
 )
 
 
