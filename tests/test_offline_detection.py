@@ -186,3 +186,19 @@ def test_every_listed_value_of_the_other_side_is_theirs(text: str) -> None:
 def test_a_hedged_starting_point_is_not_a_gain() -> None:
     # offline-v7: "from about 40% to roughly 12%": 40% is where the change starts
     assert values("With FooNet the error drops from about 40% to roughly 12%.") == [(12.0, "%")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We consider two dust loadings (10% and 40%) for the disk models.",
+        "We used shutter times of 2 s and 8 s to follow the flares.",
+    ],
+)
+def test_what_the_authors_chose_to_run_with_is_a_setting(text: str) -> None:
+    # offline-v7: a sentence that says what was chosen and states no result
+    assert values(text) == []
+
+
+def test_a_chosen_method_that_achieves_something_still_claims() -> None:
+    assert values("We use FooNet to cut latency by 35%.") == [(35.0, "%")]

@@ -523,6 +523,25 @@ _METHOD_RESULT_RE = re.compile(
 )
 
 
+# "We consider two porosities (0% and 90%)", "We used exposure times of 1 s and 5 s": what the
+# authors chose to run with is a setting, unless the sentence says what it achieved.
+_CHOSE_RE = re.compile(
+    r"\b(?:we|they)\s+(?:\w+ly\s+)?(?:consider(?:ed)?|assumed?|adopt(?:ed)?|use[ds]?|"
+    r"employ(?:ed)?|cho(?:o)?se|fix(?:ed)?|vary|varied)\b",
+    re.I,
+)
+
+
+def is_chosen_setting(text: str, sentence: tuple[int, int], pos: int, method: str | None) -> bool:
+    """The sentence opens with what the authors chose (see _CHOSE_RE) and states no result."""
+    words = text[sentence[0] : sentence[1]]
+    return bool(
+        _CHOSE_RE.search(text, sentence[0], pos)
+        and not _METHOD_RESULT_RE.search(words)
+        and not (method and method in words)
+    )
+
+
 def is_measurement(text: str, clause: tuple[int, int], method: str | None) -> bool:
     """The clause reports a measurement (see _MEASURED_RE) with no method-result cue."""
     words = text[clause[0] : clause[1]]
@@ -569,6 +588,8 @@ def not_a_result(
         return True
     if is_measurement(text, (clause_start, clause_end), method):
         return True  # "we find that 92% of the events favour ...": nature measured
+    if is_chosen_setting(text, sentence, mention.start, method):
+        return True  # "We consider two end-member porosities (0% and 90%)"
     said_own = _OWN_WORK_RE.search(text, sentence[0], sentence[1]) or (
         method and method in text[sentence[0] : sentence[1]]
     )
