@@ -1,4 +1,4 @@
-"""Which numbers of an abstract are claims (offline-v6), one rule a case, on sentences made up
+"""Which numbers of an abstract are claims (offline-v6, v7), one rule a case, on sentences made up
 for the test: set-up numbers (hardware, workload sizes, schedules, shares of the data, data
 completeness), statistics (confidence levels, a metric's name), references (an oracle, the
 baselines a clause is about, a population's rate) are not gains; the gains next to them are."""
@@ -202,3 +202,12 @@ def test_what_the_authors_chose_to_run_with_is_a_setting(text: str) -> None:
 
 def test_a_chosen_method_that_achieves_something_still_claims() -> None:
     assert values("We use FooNet to cut latency by 35%.") == [(35.0, "%")]
+
+
+def test_the_period_or_age_of_a_thing_is_not_a_gain() -> None:
+    # offline-v7: a time that is a property of the thing studied, not a time saved or taken
+    assert values("FooNet finds a binary with an orbital period of 9.2 hours.") == []
+    assert values("FooNet cuts the build time to 3 hours, 2x faster than BarNet.") == [
+        (3.0, "hours"),
+        (2.0, "x"),
+    ]

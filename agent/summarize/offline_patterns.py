@@ -462,6 +462,14 @@ _HOURS_OF_RE = re.compile(
     r"annotation|manual)\b)",
     re.I,
 )
+# "a period of 6.48 hours", "rotation periods ... : 15.3 s": a time that is a property of the
+# thing studied (its period, age, lifetime, timescale), not a time the method saves or takes.
+_OWN_TIME_BEFORE_RE = re.compile(
+    r"\b(?:periods?|ages?|lifetimes?|timescales?|half-lives?|durations?)\s*(?:of|is|are|was|were|"
+    r"=|:|shorter than|longer than)?\s*(?:about|approximately|roughly|~|≈|\$?\\sim\$?)?\s*\$?$",
+    re.I,
+)
+_TIME_UNITS = re.compile(r"^(?:ns|ps|µs|μs|ms|s|seconds|hours)$")
 # "applied to a device 16x shorter.": a size of the thing compared, not a result.
 _SIZE_ADJECTIVE_AFTER_RE = re.compile(r"\s*(?:shorter|longer|wider|taller|thinner)\s*[.,;)]")
 _AT_A_LEVEL_RE = re.compile(r"^\W*at\s+(?:an?|the)\s+(?:[\w\-]+\s+){0,4}of\s+$", re.I)
@@ -617,6 +625,8 @@ def not_a_result(
     local = before_in_sentence[
         max(before_in_sentence.rfind(","), before_in_sentence.rfind("("), 0) :
     ]
+    if _TIME_UNITS.match(mention.unit or "") and _OWN_TIME_BEFORE_RE.search(local):
+        return True  # "with a period of 6.48 hours"
     if _TOP_SHARE_RE.search(local):
         return True  # "within the top 5% of ranked nodes"
     if mention.unit == "x" and (
