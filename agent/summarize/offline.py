@@ -28,8 +28,9 @@ from agent.summarize.claim_model import ClaimModel
 ENGINE = "offline"
 # v3: metric and baseline read from the phrase around the number; v4: rules from real-dev2's errors;
 # v5: label rules by phrase structure checked fold against fold (dev, dev2), RESULTS.md;
-# v6: which numbers are claims, rules from real-dev3's errors and a trial on a real feed
-ENGINE_VERSION = "offline-v6"
+# v6: which numbers are claims, rules from real-dev3's errors and a trial on a real feed;
+# v7: measurements, chosen settings and decades are not claims (a trial on astro-ph abstracts)
+ENGINE_VERSION = "offline-v7"
 
 
 def _merge_ranges(text: str, mentions: list[pat.Mention]) -> list[pat.Mention]:
