@@ -211,3 +211,9 @@ def test_the_period_or_age_of_a_thing_is_not_a_gain() -> None:
         (3.0, "hours"),
         (2.0, "x"),
     ]
+
+
+def test_a_value_given_to_a_subscripted_symbol_is_a_parameter() -> None:
+    # offline-v7: "($f_{\rm gas}=30\%$)" sets a parameter of the run
+    text = "FooNet halves the error in the dense runs ($f_{\\rm gas}=30\\%$) over BarNet."
+    assert values(text) == []

@@ -469,6 +469,8 @@ _OWN_TIME_BEFORE_RE = re.compile(
     r"=|:|shorter than|longer than)?\s*(?:about|approximately|roughly|~|≈|\$?\\sim\$?)?\s*\$?$",
     re.I,
 )
+# "($φ_{\rm tar}=90%$)": a value given to a subscripted symbol is a parameter of the model run.
+_SYMBOL_VALUE_BEFORE_RE = re.compile(r"_(?:\{[^{}]{1,20}\}|[A-Za-z]\w{0,10})\s*=\s*$")
 _TIME_UNITS = re.compile(r"^(?:ns|ps|µs|μs|ms|s|seconds|hours)$")
 # "applied to a device 16x shorter.": a size of the thing compared, not a result.
 _SIZE_ADJECTIVE_AFTER_RE = re.compile(r"\s*(?:shorter|longer|wider|taller|thinner)\s*[.,;)]")
@@ -627,6 +629,8 @@ def not_a_result(
     ]
     if _TIME_UNITS.match(mention.unit or "") and _OWN_TIME_BEFORE_RE.search(local):
         return True  # "with a period of 6.48 hours"
+    if _SYMBOL_VALUE_BEFORE_RE.search(before_in_sentence[-30:]):
+        return True  # "$φ_{\rm tar}=90%$"
     if _TOP_SHARE_RE.search(local):
         return True  # "within the top 5% of ranked nodes"
     if mention.unit == "x" and (
