@@ -217,3 +217,9 @@ def test_a_value_given_to_a_subscripted_symbol_is_a_parameter() -> None:
     # offline-v7: "($f_{\rm gas}=30\%$)" sets a parameter of the run
     text = "FooNet halves the error in the dense runs ($f_{\\rm gas}=30\\%$) over BarNet."
     assert values(text) == []
+
+
+def test_a_share_something_contributes_to_a_total_is_not_a_gain() -> None:
+    # offline-v7: a decomposition of what is studied, not a change the method made
+    text = "In FooNet runs, mergers contribute about 23% of the total mass, 2x more than in BarNet."
+    assert values(text) == [(2.0, "x")]

@@ -471,6 +471,12 @@ _OWN_TIME_BEFORE_RE = re.compile(
 )
 # "($φ_{\rm tar}=90%$)": a value given to a subscripted symbol is a parameter of the model run.
 _SYMBOL_VALUE_BEFORE_RE = re.compile(r"_(?:\{[^{}]{1,20}\}|[A-Za-z]\w{0,10})\s*=\s*$")
+# "TDEs contributing 23% of the total accretion", "dust contributes 4-10% to the mass": a share
+# of a total that something makes up, a decomposition of what is studied and not a gain.
+_CONTRIBUTES_BEFORE_RE = re.compile(
+    r"\bcontribut\w*\s+(?:(?:about|approximately|roughly|only|at most|up to|~|≈)\s*)?\$?$", re.I
+)
+_SHARE_OF_TOTAL_AFTER_RE = re.compile(r"\$?\s*(?:of|to)\s", re.I)
 _TIME_UNITS = re.compile(r"^(?:ns|ps|µs|μs|ms|s|seconds|hours)$")
 # "applied to a device 16x shorter.": a size of the thing compared, not a result.
 _SIZE_ADJECTIVE_AFTER_RE = re.compile(r"\s*(?:shorter|longer|wider|taller|thinner)\s*[.,;)]")
@@ -631,6 +637,12 @@ def not_a_result(
         return True  # "with a period of 6.48 hours"
     if _SYMBOL_VALUE_BEFORE_RE.search(before_in_sentence[-30:]):
         return True  # "$φ_{\rm tar}=90%$"
+    if (
+        mention.unit == "%"
+        and _CONTRIBUTES_BEFORE_RE.search(local)
+        and _SHARE_OF_TOTAL_AFTER_RE.match(text, mention.end)
+    ):
+        return True  # "TDEs contributing 23% of the total accretion"
     if _TOP_SHARE_RE.search(local):
         return True  # "within the top 5% of ranked nodes"
     if mention.unit == "x" and (
