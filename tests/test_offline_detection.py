@@ -175,7 +175,7 @@ def test_a_decade_is_not_seconds() -> None:
     "text",
     [
         # offline-v7: "exceeding those of" names the other side, and so does each listed value
-        "FooNet reaches a recall of 91.0%, well exceeding those of BarNet (70.2%) and BazNet (65.1%).",
+        "FooNet reaches a recall of 91.0%, exceeding those of BarNet (70.2%) and BazNet (65.1%).",
         "FooNet reaches a recall of 91.0%, outperforming BarNet (70.2%) and BazNet (65.1%).",
     ],
 )

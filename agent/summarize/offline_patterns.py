@@ -530,7 +530,8 @@ _MEASURED_RE = re.compile(
     re.I,
 )
 _METHOD_RESULT_RE = re.compile(
-    rf"\b(?:{OUTPERFORM}|than|compared (?:to|with)|relative to|versus|vs\.?|proposed|speed-?ups?|speed\w*|accelerat\w*|faster|slower|baselines?|"
+    rf"\b(?:{OUTPERFORM}|than|compared (?:to|with)|relative to|versus|vs\.?|proposed|"
+    r"speed-?ups?|speed\w*|accelerat\w*|faster|slower|baselines?|"
     r"state-of-the-art|SOTA|accura\w*|F1|AUC|recall|throughput|latency|overhead|achiev\w*|"
     r"improv\w*|reduc\w*|sav(?:e|es|ed|ing)|savings?|cut\w*|boost\w*|"
     r"(?:our|this|the new)\s+(?:[\w\-]+\s+){0,2}?(?:method|model|approach|framework|"
