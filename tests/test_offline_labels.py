@@ -206,3 +206,13 @@ def test_a_digit_inside_a_name_keeps_the_label(
     text: str, expected: list[tuple[str, str | None]]
 ) -> None:
     assert labels(text) == expected
+
+
+def test_a_bare_acronym_is_spelled_out_by_its_definition() -> None:
+    # dev3: "achieving over 60% ASP" was labelled "ASP"; the abstract defines it earlier, and
+    # a reader (or "which attacks have a success rate over 50%?") needs the words.
+    text = (
+        "We measure the attack success probability (ASP) of prompts. FooNet's attack "
+        "achieves over 60% ASP against BarLM."
+    )
+    assert [g.metric for g in extract_gains(text, METHOD)] == ["attack success probability (ASP)"]

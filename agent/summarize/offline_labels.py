@@ -153,6 +153,7 @@ def metric_of(
         # it is as likely a model's ("accelerates MLLMs by 19x")
         if (found := read()) and is_label(found[0], method, acronym=index == 1):
             label, start, end = found
+            label = _spelled_out(label, text)
             if rate := _PER_TIME_RE.match(text, end, sentence[1]):
                 # "1.9x more requests per second": a count per unit of time is a throughput
                 label, end = f"{label} per {rate.group(1)} throughput", rate.end()
@@ -163,6 +164,21 @@ def metric_of(
         # "reaches 85.1% on GSM8K": nothing names the quantity, but it is a result on GSM8K
         return f"{_ON_BENCHMARK}{where}", mention.start, mention.end, True
     return unit_metric(mention.unit), mention.start, mention.end, True
+
+
+def _spelled_out(label: str, text: str) -> str:
+    """A bare acronym with the term the abstract defines it by ("ASP" → "attack success
+    probability (ASP)"), so a reader, and a question in words, know what it measures."""
+    if not _ACRONYM_ONLY_RE.fullmatch(label):
+        return label
+    for found in re.finditer(rf"\({re.escape(label)}\)", text):
+        # the defining words before "(ASP)": as many as the acronym has letters
+        words = re.findall(r"[A-Za-z][\w\-]*", text[max(0, found.start() - 120) : found.start()])
+        term = words[-len(label) :] if len(words) >= len(label) else []
+        initials = "".join(w[0] for w in " ".join(term).replace("-", " ").split())
+        if term and initials.lower() == label.lower():
+            return f"{' '.join(term)} ({label})"
+    return label
 
 
 _ON_BENCHMARK = "performance on "  # the label of a result named only by where it holds
