@@ -28,14 +28,13 @@ from evals.ask_eval import (
 )
 
 WEIGHTS = (0.0, 0.3, 0.5, 0.65, 0.8, 1.0)
-Setting = float
 
 
 @contextmanager
-def constants(setting: Setting) -> Iterator[None]:
+def coverage_weight(weight: float) -> Iterator[None]:
     """retrieve's COVERAGE_WEIGHT set for the duration (where it is read)."""
     kept = retrieve.COVERAGE_WEIGHT
-    retrieve.COVERAGE_WEIGHT = setting
+    retrieve.COVERAGE_WEIGHT = weight
     try:
         yield
     finally:
@@ -58,23 +57,22 @@ def main() -> None:
     questions = load_questions(REAL / "dev_questions.jsonl")
     dealt = folds(questions)
     answer = partial(answer_offline, limit=RECALL_K)
-    settings = list(WEIGHTS)
-    scores: dict[Setting, list[AskScores]] = {}
+    scores: dict[float, list[AskScores]] = {}
     with tempfile.TemporaryDirectory(prefix="paperskim-ask-cv-") as folder:
         store = seed_store(Path(folder), REAL / "dev_papers.jsonl")
         try:
-            for setting in settings:
-                with constants(setting):
+            for weight in WEIGHTS:
+                with coverage_weight(weight):
                     answers = {q.id: answer(store, q.question) for q in questions}
-                scores[setting] = [score_answers(fold, answers) for fold in dealt]
+                scores[weight] = [score_answers(fold, answers) for fold in dealt]
                 rows = " | ".join(
-                    f"fold {n}: {describe(s)}" for n, s in enumerate(scores[setting], 1)
+                    f"fold {n}: {describe(s)}" for n, s in enumerate(scores[weight], 1)
                 )
-                print(f"COVERAGE_WEIGHT {setting}: {rows}")
+                print(f"COVERAGE_WEIGHT {weight}: {rows}")
         finally:
             store.dispose()
     for picked_on in range(len(dealt)):
-        best = max(settings, key=lambda s: objective(scores[s][picked_on]))
+        best = max(WEIGHTS, key=lambda w: objective(scores[w][picked_on]))
         for n, s in enumerate(scores[best], 1):
             if n != picked_on + 1:
                 print(

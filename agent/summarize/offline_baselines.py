@@ -12,8 +12,8 @@ from agent.core.sentences import COMPARISON_OPENERS
 from agent.core.words import content_words
 from agent.summarize.offline_patterns import NUM, OUTPERFORM, Mention, is_score_name
 from agent.summarize.offline_phrases import (
-    LIST_ITEM_SPLIT_RE,
     is_noun_phrase,
+    list_items,
     respective_list,
 )
 
@@ -226,7 +226,7 @@ def _respective_baseline(text: str, mention: Mention, sentence: tuple[int, int])
         return None
     if such := re.search(r"\b(?:such as|including|namely)\s+", items_text):
         items_text = items_text[such.end() :]
-    items = [i.strip() for i in LIST_ITEM_SPLIT_RE.split(items_text) if i.strip()]
+    items = list_items(items_text)
     if len(items) != len(group) or not all(is_noun_phrase(i) for i in items):
         return None  # "outperforms X, with F1 scores improving by 3% and 5%": one baseline
     return items[position]

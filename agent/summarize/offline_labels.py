@@ -27,7 +27,6 @@ from agent.summarize.offline_phrases import (
     CHANGE,
     COMPARATIVE,
     DETERMINER_RE,
-    LIST_ITEM_SPLIT_RE,
     NEXT_WORD_RE,
     QUANTITY_RE,
     STOP_RE,
@@ -37,12 +36,14 @@ from agent.summarize.offline_phrases import (
     Span,
     is_name_label,
     is_subject_label,
+    list_items,
     names_quantity,
     noun_phrase,
     phrase_after,
     phrase_before,
     quantity_phrase,
     respective_list,
+    spells,
 )
 
 # ---------------------------------------------------------------- the metric
@@ -175,8 +176,7 @@ def _spelled_out(label: str, text: str) -> str:
         # the defining words before "(ASP)": as many as the acronym has letters
         words = re.findall(r"[A-Za-z][\w\-]*", text[max(0, found.start() - 120) : found.start()])
         term = words[-len(label) :] if len(words) >= len(label) else []
-        initials = "".join(w[0] for w in " ".join(term).replace("-", " ").split())
-        if term and initials.lower() == label.lower():
+        if term and spells(" ".join(term), label):
             return f"{' '.join(term)} ({label})"
     return label
 
@@ -615,7 +615,7 @@ def respective_metric(text: str, mention: Mention, sentence: tuple[int, int]) ->
             text, sentence[0], group, position
         )
     noun = noun_phrase(WORD_RE.findall(tail[: intro.start()]))
-    items = [i.strip() for i in LIST_ITEM_SPLIT_RE.split(tail[intro.end() :]) if i.strip()]
+    items = list_items(tail[intro.end() :])
     if len(items) != len(group):
         # "by 8.1% and 9.4% on average, respectively": the list is before the numbers
         return _respective_object(text, sentence[0], group, position)
@@ -649,7 +649,7 @@ def _respective_item(
     found = _last_intro(tail)
     if found is None or not found.group(0).lower().startswith(intro):
         return None
-    items = [i.strip() for i in LIST_ITEM_SPLIT_RE.split(tail[found.end() :]) if i.strip()]
+    items = list_items(tail[found.end() :])
     if len(items) != len(group):
         return None
     return " ".join(WORD_RE.findall(items[position])[:4]) or None
@@ -679,7 +679,7 @@ def _respective_object(
     if listed is None:
         return None
     items_text = re.sub(r"^(?:the|its|their|an?)\s+", "", listed.group(1).strip(), flags=re.I)
-    items = [i.strip() for i in LIST_ITEM_SPLIT_RE.split(items_text) if i.strip()]
+    items = list_items(items_text)
     if len(items) != len(group) or not all(noun_phrase(WORD_RE.findall(i)) == i for i in items):
         return None
     return items[position]

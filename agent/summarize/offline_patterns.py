@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from agent.core.models import Kind, Qualifier
 from agent.core.sentences import COMPARISON_OPENERS, CONTRAST_OPENERS
+from agent.core.units import SECONDS, normalize_unit
 
 NUM = r"\d+(?:\.\d+)?"
 # The verbs of "we beat them": their object is the other side of a comparison.
@@ -477,7 +478,6 @@ _CONTRIBUTES_BEFORE_RE = re.compile(
     r"\bcontribut\w*\s+(?:(?:about|approximately|roughly|only|at most|up to|~|≈)\s*)?\$?$", re.I
 )
 _SHARE_OF_TOTAL_AFTER_RE = re.compile(r"\$?\s*(?:of|to)\s", re.I)
-_TIME_UNITS = re.compile(r"^(?:ns|ps|µs|μs|ms|s|seconds|hours)$")
 # "applied to a device 16x shorter.": a size of the thing compared, not a result.
 _SIZE_ADJECTIVE_AFTER_RE = re.compile(r"\s*(?:shorter|longer|wider|taller|thinner)\s*[.,;)]")
 _AT_A_LEVEL_RE = re.compile(r"^\W*at\s+(?:an?|the)\s+(?:[\w\-]+\s+){0,4}of\s+$", re.I)
@@ -549,24 +549,27 @@ _CHOSE_RE = re.compile(
 )
 
 
+def names_own_work(words: str, method: str | None) -> bool:
+    """Whether `words` speak of the paper's own work: "we", "our", "the proposed", the method."""
+    return bool(_OWN_WORK_RE.search(words) or (method and method in words))
+
+
+def _names_no_method_result(words: str, method: str | None) -> bool:
+    """No method-result cue (see _METHOD_RESULT_RE) and no mention of the method."""
+    return not _METHOD_RESULT_RE.search(words) and not (method and method in words)
+
+
 def is_chosen_setting(text: str, sentence: tuple[int, int], pos: int, method: str | None) -> bool:
     """The sentence opens with what the authors chose (see _CHOSE_RE) and states no result."""
-    words = text[sentence[0] : sentence[1]]
-    return bool(
-        _CHOSE_RE.search(text, sentence[0], pos)
-        and not _METHOD_RESULT_RE.search(words)
-        and not (method and method in words)
+    return bool(_CHOSE_RE.search(text, sentence[0], pos)) and _names_no_method_result(
+        text[sentence[0] : sentence[1]], method
     )
 
 
 def is_measurement(text: str, clause: tuple[int, int], method: str | None) -> bool:
     """The clause reports a measurement (see _MEASURED_RE) with no method-result cue."""
     words = text[clause[0] : clause[1]]
-    return bool(
-        _MEASURED_RE.search(words)
-        and not _METHOD_RESULT_RE.search(words)
-        and not (method and method in words)
-    )
+    return bool(_MEASURED_RE.search(words)) and _names_no_method_result(words, method)
 
 
 def is_starting_point(text: str, mention: Mention) -> bool:
@@ -583,8 +586,7 @@ def own_work_start(text: str, sentences: list[tuple[int, int]], method: str | No
     """Where the abstract starts talking about its own work: the first sentence that names it
     ("we", "our", "this paper", the method). What comes before is background."""
     for start, end in sentences:
-        words = text[start:end]
-        if _OWN_WORK_RE.search(words) or (method and method in words):
+        if names_own_work(text[start:end], method):
             return start
     return 0  # it never says: nothing is known to be background
 
@@ -607,14 +609,13 @@ def not_a_result(
         return True  # "we find that 92% of the events favour ...": nature measured
     if is_chosen_setting(text, sentence, mention.start, method):
         return True  # "We consider two end-member porosities (0% and 90%)"
-    said_own = _OWN_WORK_RE.search(text, sentence[0], sentence[1]) or (
-        method and method in text[sentence[0] : sentence[1]]
-    )
-    if _FUTURE_RE.search(before) and not said_own:
+    own = names_own_work(sentence_text, method)
+    if _FUTURE_RE.search(before) and not own:
         return True  # "the HL-LHC upgrade will bring a 100 times speedup": a plan, not a result
     said = re.split(r"\bthat\s+|:\s+", before)[-1]  # "Experiments reveal that even the strongest"
-    own_said = _OWN_WORK_RE.search(said) or (method and method in said)
-    if (_OTHERS_SUBJECT_RE.match(said) or _COMPARISON_OPENER_RE.match(said)) and not own_said:
+    if (_OTHERS_SUBJECT_RE.match(said) or _COMPARISON_OPENER_RE.match(said)) and not names_own_work(
+        said, method
+    ):
         return True  # "No model scores more than 2.6%", "both models refuse >94% of attempts"
     # "Top performers like X achieve 71% accuracy, but miss 45-55% risks": a clause with no
     # subject of its own shares the sentence's
@@ -622,19 +623,18 @@ def not_a_result(
     if (
         clause_start > sentence[0]
         and _OTHERS_SUBJECT_RE.match(opening)
-        and not (_OWN_WORK_RE.search(opening) or (method and method in opening))
+        and not names_own_work(opening, method)
     ):
         return True
     if _REFERENCE_SUBJECT_RE.match(before):
         return True  # "An ensemble oracle ... reaches F1=0.556"
-    own = _OWN_WORK_RE.search(sentence_text) or (method and method in sentence_text)
     if (_PROBLEM_SENTENCE_RE.search(sentence_text) or sentence[1] <= own_start) and not own:
         return True
     before_in_sentence = text[sentence[0] : mention.start]
     local = before_in_sentence[
         max(before_in_sentence.rfind(","), before_in_sentence.rfind("("), 0) :
     ]
-    if _TIME_UNITS.match(mention.unit or "") and _OWN_TIME_BEFORE_RE.search(local):
+    if normalize_unit(mention.unit or "") in SECONDS and _OWN_TIME_BEFORE_RE.search(local):
         return True  # "with a period of 6.48 hours"
     if _SYMBOL_VALUE_BEFORE_RE.search(before_in_sentence[-30:]):
         return True  # "$φ_{\rm tar}=90%$"
@@ -788,5 +788,4 @@ def presents_result(text: str, sentence: tuple[int, int], method: str | None) ->
     "the proposed", the method) or a comparison or change stated. A number in a sentence with
     neither (a measured constant, a definition, a sample description) is not a claimed gain."""
     words = text[sentence[0] : sentence[1]]
-    own = _OWN_WORK_RE.search(words) or (method is not None and method in words)
-    return bool(own or _RESULT_CUE_RE.search(words))
+    return names_own_work(words, method) or bool(_RESULT_CUE_RE.search(words))

@@ -126,10 +126,15 @@ def _defined_term(text: str, start: int, end: int) -> Span | None:
     match = _DEFINED_TERM_RE.match(text, start, end)
     if not match:
         return None
-    initials = "".join(w[0] for w in re.split(r"[\s\-]+", match.group(1)) if w)
-    if initials.lower() != match.group(2).lower():
+    if not spells(match.group(1), match.group(2)):
         return None
     return f"{' '.join(match.group(1).split())} ({match.group(2)})", start, match.end()
+
+
+def spells(words: str, acronym: str) -> bool:
+    """Whether the initials of `words` (hyphenated parts each count) spell `acronym`."""
+    initials = "".join(w[0] for w in re.split(r"[\s\-]+", words) if w)
+    return initials.lower() == acronym.lower()
 
 
 # ---------------------------------------------------------------- metric named elsewhere
@@ -243,6 +248,11 @@ def is_subject_label(phrase: str, method: str | None) -> bool:
 
 RESPECTIVELY_RE = re.compile(r",?\s*respectively\b", re.I)
 LIST_ITEM_SPLIT_RE = re.compile(r"\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+")
+
+
+def list_items(text: str) -> list[str]:
+    """The items of a written list ("A, B and C"), stripped, none empty."""
+    return [i.strip() for i in LIST_ITEM_SPLIT_RE.split(text) if i.strip()]
 
 
 def respective_list(

@@ -51,7 +51,7 @@ def create_app(
     It answers only requests addressed to `host` (the address it is served on), this machine's
     loopback names and `allow_hosts` (agent/review/web/security.py).
     """
-    from agent.review.web.routes import render_page, router
+    from agent.review.web.routes import is_htmx, render_page, router
 
     app = FastAPI(title="paperskim review", version=__version__, docs_url=None, redoc_url=None)
     app.state.settings = settings
@@ -71,7 +71,7 @@ def create_app(
     async def _error_page(request: Request, exc: StarletteHTTPException) -> Response:
         # htmx shows an error in the page's message area, so it gets the message alone; a
         # browser that opened the URL gets a whole page, with the way back to the queue.
-        if request.headers.get("HX-Request") == "true":
+        if is_htmx(request):
             from markupsafe import escape
 
             body = f"<p class='error' role='alert'>{escape(str(exc.detail))}</p>"

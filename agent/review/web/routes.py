@@ -171,14 +171,14 @@ def _paper_context(
     }
 
 
-def _is_htmx(request: Request) -> bool:
+def is_htmx(request: Request) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
 def _paper_response(
     request: Request, paper_id: int, wanted: QueueFilter, status_code: int = 200, **kwargs: Any
 ) -> HTMLResponse:
-    template = "_paper_body.html" if _is_htmx(request) else "paper.html"
+    template = "_paper_body.html" if is_htmx(request) else "paper.html"
     context = _paper_context(request, paper_id, wanted, **kwargs)
     return render_page(request, template, context, status_code=status_code)
 
@@ -195,7 +195,7 @@ def paper_page(
 
 
 def _done(request: Request, paper_id: int, wanted: QueueFilter, message: str) -> Response:
-    if _is_htmx(request):
+    if is_htmx(request):
         return _paper_response(request, paper_id, wanted, message=message)
     query = wanted.query_string()
     return RedirectResponse(f"/papers/{paper_id}" + (f"?{query}" if query else ""), status_code=303)
