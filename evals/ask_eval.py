@@ -1,12 +1,13 @@
 """Evaluating `paperskim ask`: `python -m evals.ask_eval` prints the retrieval table.
 
 The table asks the real corpus's questions (evals/data/real/*_questions.jsonl: the dev split,
-its two cross-validation folds and its first 50 questions, the frozen test split, and the fresh
-draw's dev3 and test2) of a temporary store of that split's papers, summarized by the offline
-engine (so the scores measure search and answering, not the summarizer), for BM25, dense and
-hybrid retrieval, each with and without the gain filter; then each dev/test question over the
-half of the papers it was written on. `paperskim eval` also runs the seed question set
-(evals/data/questions.jsonl) with the configured engine: the offline answer, or the LLM agent.
+its two cross-validation folds and its first 50 questions, the frozen test split, dev2's
+questions, and the fresh draw's dev3 and test2) of a temporary store of that split's papers,
+summarized by the offline engine (so the scores measure search and answering, not the
+summarizer), for BM25, dense and hybrid retrieval, each with and without the gain filter; then
+each dev/test question over the half of the papers it was written on. `paperskim eval` also
+runs the seed question set (evals/data/questions.jsonl) with the configured engine: the offline
+answer, or the LLM agent.
 
 Scores:
 - recall@5: over answerable questions, the share of expected papers among the first five
@@ -295,8 +296,8 @@ def main() -> None:
     ]
     configs = retrieval_configs()
     lines += dev_rows(configs)
-    # dev3 and test2: each question was written over all the papers of its part.
-    for split in ("test", "dev3", "test2"):
+    # dev2, dev3 and test2: each question was written over all the papers of its part.
+    for split in ("test", "dev2", "dev3", "test2"):
         whole = run_ask_configs(
             configs,
             questions_path=REAL / f"{split}_questions.jsonl",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from agent.core.markup import DOLLAR_SIGN_RE
 from agent.core.models import PaperSummary
 from agent.core.sentences import sentence_spans
 from agent.core.words import content_words
@@ -27,7 +28,7 @@ _DANGLING_END_RE = re.compile(
     re.I,
 )
 _RESIDUE_RE = re.compile(
-    r"\\[A-Za-z]+|\\[%$&_{}#]|\$|[{}]|\^|_\{"
+    rf"\\[A-Za-z]+|\\[%$&_{{}}#]|(?!{DOLLAR_SIGN_RE})\$|[{{}}]|\^|_\{{"
     r"|&(?:[a-z]+|#\d+|#x[0-9a-f]+);|</?[a-z][^>]*>"
     r"|\bsim\b|\d\s?sim\s?\d|\dtimes\b|\btimes\d",
     re.I,

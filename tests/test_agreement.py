@@ -178,6 +178,8 @@ def test_ends_mid_phrase(takeaway: str, mid: bool) -> None:
         ("<b>Foo</b> wins", True),
         ("\\textbf{Foo} wins", True),
         ("Foo cuts error by 9% and is 48 times faster.", False),
+        ("Foo trains for a $42 training cost.", False),  # a dollar sign is no math shift
+        ("a $k$ left open by a cut: $x", True),
     ],
 )
 def test_markup_residue(text: str, residue: bool) -> None:

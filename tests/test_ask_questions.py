@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from agent.ask.questions import parse_question
+from agent.ask.retrieve import Ranked, naming_the_metric
 from agent.core.metrics import about_metrics
+from store.search import GainMatch
 
 
 @pytest.mark.parametrize(
@@ -32,6 +34,15 @@ from agent.core.metrics import about_metrics
         ("an order-of-magnitude throughput increase", {"at_least": 10.0, "unit": "x"}),
         ("accuracy of 95% or higher", {"at_least": 95.0, "unit": "%"}),
         ("at most 1,000 ms", {"at_most": 1000.0, "unit": "ms"}),
+        # a currency is written before the amount (dev3: "train a model for less than $100")
+        ("Did anyone train a model for less than $100?", {"less_than": 100.0, "unit": "$"}),
+        ("a running cost under 1 dollar per million tokens", {"less_than": 1.0, "unit": "$"}),
+        ("at most USD 5 per hour", {"at_most": 5.0, "unit": "$"}),
+        # both ends of a range (dev2: "speedups within the 2-to-10-fold range")
+        ("speedups within the 2-to-10-fold range", {"at_least": 2.0, "at_most": 10.0, "unit": "x"}),
+        ("between 2 and 10x faster", {"at_least": 2.0, "at_most": 10.0, "unit": "x"}),
+        ("a 3-5x speedup", {"at_least": 3.0, "at_most": 5.0, "unit": "x"}),
+        ("from 20% to 40% less memory", {"at_least": 20.0, "at_most": 40.0, "unit": "%"}),
     ],
 )
 def test_comparators_values_and_units(question: str, expected: dict[str, object]) -> None:
@@ -164,3 +175,32 @@ def test_every_time_unit_of_the_table_is_read(question: str, unit: str, bound: f
     # across every unit.
     gain = parse_question(question).gain
     assert gain is not None and (gain.unit, gain.less_than) == (unit, bound)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "memory from 20 GB down to 5 GB",  # a change, not a range: the low end comes second
+        "from 5% to 2x",  # two units
+    ],
+)
+def test_what_is_no_range(question: str) -> None:
+    gain = parse_question(question).gain
+    assert gain is None or not (gain.at_least is not None and gain.at_most is not None)
+
+
+def _ranked(paper_id: int, *metrics: str) -> Ranked:
+    gains = [
+        GainMatch(paper_id, f"p{paper_id}", m, 50.0, None, "%", "improvement", None, None, None, m)
+        for m in metrics
+    ]
+    return Ranked(paper_id, 1.0, gains=gains)
+
+
+def test_a_condition_with_no_metric_family_is_asked_of_the_metric_its_words_name() -> None:
+    # dev2: "anything that reduces interconnect load by 40%+?" passed every 40% gain
+    matched = [_ranked(1, "accuracy"), _ranked(2, "interconnect loads"), _ranked(3, "memory")]
+    kept = naming_the_metric(["interconnect", "load"], matched)
+    assert [r.paper_id for r in kept] == [2]
+    # no passing gain measures what the words name: every paper that passed stays
+    assert naming_the_metric(["protein"], matched) == matched

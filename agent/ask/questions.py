@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.core.metrics import FAMILY_TRIGGERS
-from agent.core.units import ANY_UNIT_RE, normalize_unit
+from agent.core.units import ANY_UNIT_RE, CURRENCY, normalize_unit
 
 LOWER = {
     "more than": "greater_than", "greater than": "greater_than", "higher than": "greater_than",
@@ -49,11 +49,21 @@ def _alts(options: dict[str, str]) -> str:
     return "|".join(re.escape(o) for o in sorted(options, key=len, reverse=True))
 
 
+_NUMBER = r"\d+(?:,\d{3})*(?:\.\d+)?"
+# "$100", "US$ 0.5", "USD 3": a currency written before the amount
+_MONEY = r"(?P<money>US\$\s?|\$\s?|USD\s)"
 _GAIN_RE = re.compile(
-    rf"(?:(?P<cmp>{_alts(_CMP)})\s*(?:an?\s+|the\s+)?)?"
-    r"(?P<num>\d+(?:,\d{3})*(?:\.\d+)?|order[- ]of[- ]magnitude)"
+    rf"(?:(?P<cmp>{_alts(_CMP)})\s*(?:an?\s+|the\s+)?)?{_MONEY}?"
+    rf"(?P<num>{_NUMBER}|order[- ]of[- ]magnitude)"
     rf"\s*(?P<unit>{ANY_UNIT_RE})?"
     rf"(?:\s*\(?(?P<post>{_alts(POSTFIX)})\)?)?",
+    re.IGNORECASE,
+)
+# "between 2 and 10x", "2-to-10-fold", "2 to 10 times", "2–10x": both ends of a range; the
+# unit is written once, after the high end (or after each end).
+_RANGE_RE = re.compile(
+    rf"(?:\bbetween\s+|\bfrom\s+)?{_MONEY}?(?P<low>{_NUMBER})\s*(?:(?P<low_unit>{ANY_UNIT_RE})\s*)?"
+    rf"(?:-\s*to\s*-|to|and|-|–|—)\s*\$?(?P<high>{_NUMBER})\s*(?P<unit>{ANY_UNIT_RE})",
     re.IGNORECASE,
 )
 # "in milliseconds", "in ms": a unit asked for without a number.
@@ -283,19 +293,40 @@ def _number(raw: str) -> float:
     return float(raw.replace(",", ""))
 
 
+def _canonical(unit: str) -> str:
+    return normalize_unit(unit.lower().replace("×", "x"))
+
+
+def _unit_of(m: re.Match[str]) -> str | None:
+    """The canonical unit of a matched value: a currency before it, or the unit after it."""
+    if m.group("money"):
+        return CURRENCY
+    return _canonical(m.group("unit")) if m.group("unit") else None
+
+
 def parse_question(question: str) -> ParsedQuestion:
     """The gain filter, metric families, directions and topic words of a question."""
     text = question.replace("\u2265", "≥").replace("\u2264", "≤")
     bounds: dict[str, Any] = {}
     rest = text
-    for m in _GAIN_RE.finditer(text):
-        cmp, unit, post = m.group("cmp"), m.group("unit"), m.group("post")
+    for m in _RANGE_RE.finditer(text):
+        unit = _unit_of(m)
+        low_unit = m.group("low_unit")
+        if low_unit and _canonical(low_unit) != unit:
+            continue  # "from 5% to 2x" is no range
+        if _number(m.group("low")) <= _number(m.group("high")):
+            bounds |= {"at_least": _number(m.group("low")), "at_most": _number(m.group("high"))}
+            bounds["unit"] = unit
+            rest = rest.replace(m.group(0), " ")
+            break
+    for m in _GAIN_RE.finditer(rest if bounds else text):
+        cmp, unit, post = m.group("cmp"), _unit_of(m), m.group("post")
         if not (cmp or unit or post or m.group("num").lower().startswith("order")):
             continue  # a bare number ("GPT-4", "2025") is no condition
-        if unit and unit.lower() == "s" and not cmp:
+        if unit == "s" and not cmp:
             continue  # "3 s" alone is too weak a signal ("5 s"-like plurals)
         op = POSTFIX[post.lower()] if post else (_CMP[cmp.lower()] if cmp else "at_least")
-        new_unit = normalize_unit(unit.lower().replace("×", "x")) if unit else None
+        new_unit = unit
         if "unit" in bounds and new_unit and new_unit != bounds["unit"]:
             # "accuracy over 90% and latency under 5 ms" are two conditions on two gains;
             # one filter holds one unit, so the first condition stands and the second is topic.

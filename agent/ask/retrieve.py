@@ -190,6 +190,25 @@ def _on_topic(
     return [r for r in candidates if matches.coverage(r.paper_id) >= share * best]
 
 
+def _stem(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") else word
+
+
+def naming_the_metric(terms: list[str], matched: list[Ranked]) -> list[Ranked]:
+    """The papers whose passing gains' metric is named by one of the question's topic words,
+    when any are: "interconnect load cut by 40%" is asked of the gains measured so, not of
+    every gain in percent. With none, every paper that passed."""
+    wanted = {_stem(t) for t in terms}
+    if not wanted:
+        return matched
+    named = []
+    for r in matched:
+        gains = [g for g in r.gains if wanted & {_stem(w) for w in query_terms(g.metric)}]
+        if gains:
+            named.append(r)
+    return named or matched
+
+
 def _on_every_topic(
     engine: Engine, parsed: ParsedQuestion, ranking: list[Ranked], freq: DocFreq
 ) -> list[Ranked]:
@@ -274,6 +293,8 @@ def answer_set(
         matched = [r for r in ranking if r.paper_id in passing]
         for r in matched:
             r.gains = passing[r.paper_id]
+        if not gain.families:  # no family word: the metric is named in the topic's words
+            matched = naming_the_metric(topic_terms(parsed, freq), matched)
         return _on_topic(engine, parsed, matched, STRUCTURED_SHARE, freq), ranking
     if not ranking:
         return [], ranking

@@ -16,6 +16,15 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+# A "$" that is a dollar sign, not a math shift: before an amount ("$42", "$3,000", "$0.50")
+# that plain words or punctuation follow ("a $42 training cost", "under $0.50/hour"), where
+# math would close ("$42$", "$42\\times$"). After a space, a bracket or the start of the text.
+_AMOUNT = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
+DOLLAR_SIGN_RE = (
+    rf"(?:(?<=[\s(~])|^)\$(?=(?>{_AMOUNT})(?![\d$\\^_{{])"
+    r"(?:\s+[A-Za-z]{2}|[,;:)/]|\.(?:\s|$)|$))"
+)
+
 # LaTeX commands that stand for a character a reader would type.
 _SYMBOLS = {
     "times": "×",
@@ -66,6 +75,7 @@ _TOKEN_RE = re.compile(
     r"|&(?P<ent>[A-Za-z]+|#\d+|#[xX][0-9A-Fa-f]+);"  # an HTML entity
     r"|<(?P<tag>/?[A-Za-z][A-Za-z0-9]*)(?:\s[^<>]{0,200})?/?>"  # an HTML tag
     r"|(?P<quote>``|'')"  # TeX quotes
+    rf"|(?P<money>{DOLLAR_SIGN_RE})"
     r"|(?P<brace>[{}$])"  # math shifts and groups
     r"|(?P<wide>[\uff01-\uff5e])"  # a full-width form ("40％", "１２"): read as its ASCII twin
     r"|(?P<space>\s+)"
@@ -149,6 +159,8 @@ def normalize(original: str) -> Normalized:
                 emit(" ", a, b)
         elif match.group("quote"):
             emit('"', a, b)
+        elif match.group("money"):
+            emit("$", a, b)
         elif wide := match.group("wide"):
             emit(chr(ord(wide) - _FULL_WIDTH_OFFSET), a, b)
         elif match.group("space") and out and not out[-1].endswith(" "):

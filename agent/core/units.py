@@ -13,6 +13,7 @@ from typing import Protocol
 
 FACTOR = "x"
 PERCENT = "%"
+CURRENCY = "$"  # US dollars, written before the amount ("$42", "under $0.50")
 
 # spelling (lower-cased, spaces collapsed) → canonical unit
 _SPELLINGS: dict[str, str] = {
@@ -35,6 +36,7 @@ _SPELLINGS: dict[str, str] = {
     **dict.fromkeys(("db",), "dB"),
     **dict.fromkeys(("bleu",), "BLEU"),
     **dict.fromkeys(("fid",), "FID"),
+    **dict.fromkeys(("$", "us$", "usd", "dollar", "dollars"), CURRENCY),
 }  # fmt: skip
 
 # Seconds in each time unit a gain may be stated in (canonical or as the extractor writes it):
@@ -62,7 +64,7 @@ RATIO_UNIT_RE = r"percentage\s+points?|per\s*cent|percent|pct\b|pp\b|times\b|-?f
 ANY_UNIT_RE = (
     r"percentage\s+points?|per\s*cent|percent|pct\b|pp\b|p\.p\.|times\b|-?fold\b|"
     r"points?\b|pts\b|milliseconds?\b|msec\b|ms\b|seconds?\b|secs?\b|s\b|"
-    r"gib\b|gb\b|mib\b|mb\b|db\b|bleu\b|fid\b|" + _TIME_UNIT_RE + r"|x\b|×|%"
+    r"gib\b|gb\b|mib\b|mb\b|db\b|bleu\b|fid\b|dollars?\b|usd\b|" + _TIME_UNIT_RE + r"|x\b|×|%"
 )
 
 
