@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.core.metrics import FAMILY_TRIGGERS
-from agent.core.units import ANY_UNIT_RE, CURRENCY, normalize_unit
+from agent.core.numbers import NUMBER
+from agent.core.units import ANY_UNIT_RE, CURRENCY, CURRENCY_BEFORE_RE, normalize_unit
 
 LOWER = {
     "more than": "greater_than", "greater than": "greater_than", "higher than": "greater_than",
@@ -49,12 +50,10 @@ def _alts(options: dict[str, str]) -> str:
     return "|".join(re.escape(o) for o in sorted(options, key=len, reverse=True))
 
 
-_NUMBER = r"\d+(?:,\d{3})*(?:\.\d+)?"
-# "$100", "US$ 0.5", "USD 3": a currency written before the amount
-_MONEY = r"(?P<money>US\$\s?|\$\s?|USD\s)"
+_MONEY = rf"(?P<money>{CURRENCY_BEFORE_RE})"
 _GAIN_RE = re.compile(
     rf"(?:(?P<cmp>{_alts(_CMP)})\s*(?:an?\s+|the\s+)?)?{_MONEY}?"
-    rf"(?P<num>{_NUMBER}|order[- ]of[- ]magnitude)"
+    rf"(?P<num>{NUMBER}|order[- ]of[- ]magnitude)"
     rf"\s*(?P<unit>{ANY_UNIT_RE})?"
     rf"(?:\s*\(?(?P<post>{_alts(POSTFIX)})\)?)?",
     re.IGNORECASE,
@@ -62,8 +61,8 @@ _GAIN_RE = re.compile(
 # "between 2 and 10x", "2-to-10-fold", "2 to 10 times", "2–10x": both ends of a range; the
 # unit is written once, after the high end (or after each end).
 _RANGE_RE = re.compile(
-    rf"(?:\bbetween\s+|\bfrom\s+)?{_MONEY}?(?P<low>{_NUMBER})\s*(?:(?P<low_unit>{ANY_UNIT_RE})\s*)?"
-    rf"(?:-\s*to\s*-|to|and|-|–|—)\s*\$?(?P<high>{_NUMBER})\s*(?P<unit>{ANY_UNIT_RE})",
+    rf"(?:\bbetween\s+|\bfrom\s+)?{_MONEY}?(?P<low>{NUMBER})\s*(?:(?P<low_unit>{ANY_UNIT_RE})\s*)?"
+    rf"(?:-\s*to\s*-|to|and|-|–|—)\s*\$?(?P<high>{NUMBER})\s*(?P<unit>{ANY_UNIT_RE})",
     re.IGNORECASE,
 )
 # "in milliseconds", "in ms": a unit asked for without a number.
@@ -319,23 +318,22 @@ def parse_question(question: str) -> ParsedQuestion:
             bounds["unit"] = unit
             rest = rest.replace(m.group(0), " ")
             break
-    for m in _GAIN_RE.finditer(rest if bounds else text):
+    for m in _GAIN_RE.finditer(rest):  # what a range left
         cmp, unit, post = m.group("cmp"), _unit_of(m), m.group("post")
         if not (cmp or unit or post or m.group("num").lower().startswith("order")):
             continue  # a bare number ("GPT-4", "2025") is no condition
         if unit == "s" and not cmp:
             continue  # "3 s" alone is too weak a signal ("5 s"-like plurals)
         op = POSTFIX[post.lower()] if post else (_CMP[cmp.lower()] if cmp else "at_least")
-        new_unit = unit
-        if "unit" in bounds and new_unit and new_unit != bounds["unit"]:
+        if "unit" in bounds and unit and unit != bounds["unit"]:
             # "accuracy over 90% and latency under 5 ms" are two conditions on two gains;
             # one filter holds one unit, so the first condition stands and the second is topic.
             continue
         bounds[op] = _number(m.group("num"))
         if m.group("num").lower().startswith("order"):
             bounds["unit"] = "x"
-        if new_unit:
-            bounds["unit"] = new_unit
+        if unit:
+            bounds["unit"] = unit
         rest = rest.replace(m.group(0), " ")
     if "unit" not in bounds and (unit_only := _UNIT_ONLY_RE.search(text)):
         bounds["unit"] = normalize_unit(unit_only.group(1).lower())

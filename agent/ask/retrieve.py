@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from agent.ask.dense import CANDIDATES, cosines, nearest_papers
 from agent.ask.questions import GainQuery, ParsedQuestion, parse_question
 from agent.core.metrics import FAMILY_TRIGGERS, about_metrics
+from agent.core.words import stem
 from store.search import (
     POSTINGS_BUDGET,
     DocFreq,
@@ -190,22 +191,16 @@ def _on_topic(
     return [r for r in candidates if matches.coverage(r.paper_id) >= share * best]
 
 
-def _stem(word: str) -> str:
-    return word[:-1] if len(word) > 3 and word.endswith("s") else word
-
-
 def naming_the_metric(terms: list[str], matched: list[Ranked]) -> list[Ranked]:
     """The papers whose passing gains' metric is named by one of the question's topic words,
     when any are: "interconnect load cut by 40%" is asked of the gains measured so, not of
     every gain in percent. With none, every paper that passed."""
-    wanted = {_stem(t) for t in terms}
-    if not wanted:
-        return matched
-    named = []
-    for r in matched:
-        gains = [g for g in r.gains if wanted & {_stem(w) for w in query_terms(g.metric)}]
-        if gains:
-            named.append(r)
+    wanted = {stem(t) for t in terms}
+    named = [
+        r
+        for r in matched
+        if any(wanted & {stem(w) for w in query_terms(g.metric)} for g in r.gains)
+    ]
     return named or matched
 
 

@@ -16,12 +16,13 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from agent.core.numbers import NUMBER
+
 # A "$" that is a dollar sign, not a math shift: before an amount ("$42", "$3,000", "$0.50")
 # that plain words or punctuation follow ("a $42 training cost", "under $0.50/hour"), where
 # math would close ("$42$", "$42\\times$"). After a space, a bracket or the start of the text.
-_AMOUNT = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
 DOLLAR_SIGN_RE = (
-    rf"(?:(?<=[\s(~])|^)\$(?=(?>{_AMOUNT})(?![\d$\\^_{{])"
+    rf"(?:(?<=[\s(~])|^)\$(?=(?>{NUMBER})(?![\d$\\^_{{])"
     r"(?:\s+[A-Za-z]{2}|[,;:)/]|\.(?:\s|$)|$))"
 )
 

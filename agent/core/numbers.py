@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 
 # "1,024" and "12,000,000" group thousands; "2.20", "19.6", "30" are plain decimals.
-NUMBER_RE = re.compile(r"(?<![\d.])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?!\d)")
+NUMBER = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
+NUMBER_RE = re.compile(rf"(?<![\d.]){NUMBER}(?!\d)")
 
 
 def numbers_in(text: str) -> list[float]:

@@ -59,6 +59,10 @@ _TIME_UNIT_RE = "|".join(
 RATIO_UNIT_RE = r"percentage\s+points?|per\s*cent|percent|pct\b|pp\b|times\b|-?fold\b|x\b|×|%"
 
 
+# A currency written before the amount, for the question grammar: "$100", "US$ 0.5", "USD 3".
+CURRENCY_BEFORE_RE = r"US\$\s?|\$\s?|USD\s"
+
+
 # Any unit of the table written after a number, for the question grammar of `ask`; longest
 # spellings first so "percentage points" wins over "%" and "ms" over "s".
 ANY_UNIT_RE = (

@@ -125,7 +125,7 @@ def find_mentions(text: str) -> list[Mention]:
                 value_high, unit, end = float(high.group(1)), ("points", high.end()), high.end()
                 pos = end
         after = text[end : end + 1]
-        if (unit in (None, (CURRENCY, end)) and after[:1].isalpha()) or (
+        if ((unit is None or dollars) and after[:1].isalpha()) or (
             unit and unit[0] == "x" and after == "-"
         ):
             glued = True  # "13B", "4D", "32K", "2x-" are names and sizes
