@@ -71,8 +71,10 @@ def ask_command(
     With an LLM endpoint configured, the model searches the store through tools and writes the
     answer; every cited id is checked to be a stored paper the search returned, and every number
     to be one the cited papers state. Without one, the offline answer lists the matching papers
-    with their takeaways and claimed gains, reading "more than 2x", "at least 30%", "memory" or
-    "speedup" in the question as filters. When no stored paper matches, the answer says so.
+    with their takeaways and claimed gains, reading "more than 2x", "at least 30%", "between 2
+    and 10x", "under $1", "memory" or "speedup" in the question as filters (the offline engine
+    extracts no sums of money, so "$" questions need gains from an LLM engine). When no stored
+    paper matches, the answer says so.
     Ingest and summarize papers first (`paperskim run SOURCE`).
     """
     settings = settings_from_flags(db, engine, model, base_url)
