@@ -22,5 +22,6 @@ GOLD_SETS: dict[str, tuple[Path, Path]] = {
     # one later blind draw from repositories no earlier part used, split by the same id hash:
     # dev3 is development data, test2 a second frozen test part (evals/data/real/README.md)
     "real-dev3": (REAL_DIR / "dev3_gold.jsonl", REAL_DIR / "dev3_papers.jsonl"),
+    "real-dev4": (REAL_DIR / "dev4_gold.jsonl", REAL_DIR / "dev4_papers.jsonl"),
     "real-test2": (REAL_DIR / "test2_gold.jsonl", REAL_DIR / "test2_papers.jsonl"),
 }

@@ -223,3 +223,50 @@ def test_a_share_something_contributes_to_a_total_is_not_a_gain() -> None:
     # offline-v7: a decomposition of what is studied, not a change the method made
     text = "In FooNet runs, mergers contribute about 23% of the total mass, 2x more than in BarNet."
     assert values(text) == [(2.0, "x")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We find that the peak fluxes of 2026 are up to 5 times greater than in 2023.",
+        "The analysis finds that satellite labels under-report damage by at least 20.43% "
+        "compared to drone labels.",
+    ],
+)
+def test_a_comparison_alone_does_not_make_a_measurement_a_result(text: str) -> None:
+    assert values(text) == []
+
+
+def test_a_measured_comparison_of_the_method_is_still_a_result() -> None:
+    assert values("We find that FooNet is 2.5x faster than BarNet.") == [(2.5, "x")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The 15,814 buildings represent 19.05 times more buildings than the most relevant "
+        "prior work.",
+        "Our corpus is 5x larger than existing video QA benchmarks.",
+    ],
+)
+def test_data_larger_than_earlier_data_is_a_dataset_size(text: str) -> None:
+    assert values(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("FooNet achieves 3x more throughput than prior work.", [(3.0, "x")]),
+        ("FooNet performs on par with models trained on 3x more examples.", [(3.0, "x")]),
+    ],
+)
+def test_a_metric_or_a_data_saving_against_earlier_work_is_a_gain(
+    text: str, expected: list[tuple[float, str]]
+) -> None:
+    assert values(text) == expected
+
+
+def test_the_share_of_data_a_condition_names_is_a_setting() -> None:
+    text = "FooNet matches BarNet, particularly when labelled training data is scarce ($<20\\%$)."
+    assert values(text) == []
+    assert values("With scarce labels (5%), FooNet improves F1 by 7% over BarNet.") == [(7.0, "%")]

@@ -216,3 +216,19 @@ def test_a_bare_acronym_is_spelled_out_by_its_definition() -> None:
         "achieves over 60% ASP against BarLM."
     )
     assert [g.metric for g in extract_gains(text, METHOD)] == ["attack success probability (ASP)"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # an acronym with the "i" of improvement names a measure ("SDRi"), not a model
+        ("FooNet improves CA-SDRi by up to 14.7% over BarNet.", [("CA-SDRi", "BarNet")]),
+        ("FooNet improves SI-SDRi by 2.1 dB over BarNet.", [("SI-SDRi", "BarNet")]),
+        # other lower-case endings stay names of models
+        ("FooNet improves GPT-4o by 3%.", [("improvement", None)]),
+    ],
+)
+def test_an_improvement_acronym_names_its_measure(
+    text: str, expected: list[tuple[str, str | None]]
+) -> None:
+    assert labels(text) == expected

@@ -233,9 +233,10 @@ _DEFINED_LABEL_RE = re.compile(r"[A-Za-z][\w\-]*(?:\s+[\w\-]+)*\s+\([A-Z][A-Za-z
 
 # An acronym (two capitals at least: "JGA", "TPR01", "HD95", not "A100") is a metric's name.
 _ACRONYM_ONLY_RE = re.compile(r"(?=(?:[^A-Z]*[A-Z]){2})[A-Z][A-Z0-9@\-]{1,7}s?")
-# A singular acronym names a measure ("reduces RMSE by 4.7%"); a plural one counts things
-# ("accelerates MLLMs by 19x"), save the compute counts FLOPs and MACs.
-_MEASURE_ACRONYM_RE = re.compile(r"(?=(?:[^A-Z]*[A-Z]){2})[A-Z][A-Z0-9@\-]{1,7}|FLOPs|MACs")
+# A singular acronym names a measure ("reduces RMSE by 4.7%", "CA-SDRi", its "i" for
+# improvement); a plural one counts things ("accelerates MLLMs by 19x"), save the compute
+# counts FLOPs and MACs.
+_MEASURE_ACRONYM_RE = re.compile(r"(?=(?:[^A-Z]*[A-Z]){2})[A-Z][A-Z0-9@\-]{1,7}i?|FLOPs|MACs")
 # Units that measure time, throughput or memory, and what a number in them is.
 _TIME_UNIT_RE = re.compile(r"(?:ns|ps|µs|μs|ms|s|seconds?|(?:GPU )?hours?)$")
 _RATE_UNIT_RE = re.compile(r"(?:[KMGT]i?B/s|req/s|tokens/s|QPS)$")

@@ -15,6 +15,7 @@ import itertools
 import re
 from dataclasses import dataclass
 
+from agent.core.metrics import FAMILY_PATTERNS, in_family
 from agent.core.models import Kind, Qualifier
 from agent.core.sentences import COMPARISON_OPENERS, CONTRAST_OPENERS
 from agent.core.units import CURRENCY, SECONDS, normalize_unit
@@ -379,6 +380,13 @@ _DATA_SHARE_AFTER_RE = re.compile(
     r"\s+of\s+(?:the\s+)?(?:[\w\-]+\s+)?(?:data|dataset|samples|labels|examples|images|tokens|"
     r"corpus|documents|training set|sample)\b"
 )
+# "when labelled training data is scarce (<20%)": the share of data a condition names, in
+# parentheses after it, is the setting the result holds in.
+_DATA_SHARE_CONDITION_RE = re.compile(
+    r"\b(?:when|if|where|with|under)\s+(?:[\w\-]+\s+){0,4}?(?:data|labels|samples|examples|"
+    r"annotations|supervision)\b[^()]{0,30}\(\s*\$?\s*(?:[<>≤≥~≈]|\\[lg]eq?\s*|\\sim\s*)?\s*$",
+    re.I,
+)
 _CROSS_VALIDATION_RE = re.compile(r"\s*cross[- ]validation", re.I)
 # "which would extend the reach by a further factor of 2": a projection, not a measured result.
 # A percent restating a count of a sample: "79 of the 105 (75.2%)", "13/23 (57%)", "21 (44%)".
@@ -509,6 +517,27 @@ _DEVICE_BEFORE_RE = re.compile(
 _SIZE_MULTIPLE_AFTER_RE = re.compile(
     r"\s+(?:the|as)\s+(?:\w+\s+)?(?:size|number|amount|length|volume|scale)\b", re.I
 )
+# "19.05 times more buildings than the most relevant prior work", "5x larger than existing
+# datasets": the size of the paper's data beside earlier data, a dataset size and not a result
+# (but "on par with models trained on 3x more examples" is a saving of data: no earlier work).
+_DATA_SCALE_AFTER_RE = re.compile(
+    r"\s*(?:more|larger|bigger)\s+(?:[\w\-]+\s+){0,2}?(?:than\s+)?(?:[\w\-]+\s+){0,6}?"
+    r"(?:prior|previous|earlier|existing|available|public(?:ly available)?|largest|comparable)"
+    r"\s+(?:[\w\-]+\s+){0,2}?(?:work|works|studies|study|datasets?|benchmarks?|corpora|"
+    r"collections?|resources?)\b",
+    re.I,
+)
+
+
+def is_data_scale(text: str, end: int, clause_end: int) -> bool:
+    """A multiple at `end` comparing the paper's data with earlier data (_DATA_SCALE_AFTER_RE),
+    unless what is "more" is a metric ("3x more throughput than prior work")."""
+    scale = _DATA_SCALE_AFTER_RE.match(text, end, clause_end)
+    return scale is not None and not any(
+        in_family(family, scale.group()) for family in FAMILY_PATTERNS
+    )
+
+
 _OTHER_MODEL_AFTER_RE = re.compile(
     rf"(?:\s*,?\s*(?:and\s+|or\s+)?{NUM}\s?[x×])*"  # "3x, 14x, and 26x larger"
     r"\s*(?:larger|bigger)\s*(?:[,.;)]|than|(?:\w+\s+)?models?\b)"
@@ -571,10 +600,24 @@ def is_chosen_setting(text: str, sentence: tuple[int, int], pos: int, method: st
     )
 
 
+# A comparison alone does not make a measured clause a method's result: nature is compared too
+# ("peak fluxes up to 5 times greater than in 2023", "labels under-report damage by 20% compared
+# to drone labels"); it takes a method-quality word, the method, or a named system on the other
+# side ("finds 12% more objects than BarNet").
+_BARE_COMPARISON_RE = re.compile(
+    r"\b(?:than|compared (?:to|with)|relative to|versus|vs\.?)"
+    r"(?!\s+(?:the\s+)?(?:[\w\-]+\s+){0,2}?(?-i:[A-Z][\w\-]*[A-Z0-9]))",
+    re.I,
+)
+
+
 def is_measurement(text: str, clause: tuple[int, int], method: str | None) -> bool:
-    """The clause reports a measurement (see _MEASURED_RE) with no method-result cue."""
+    """The clause reports a measurement (see _MEASURED_RE) with no method-result cue other
+    than a bare comparison (see _BARE_COMPARISON_RE)."""
     words = text[clause[0] : clause[1]]
-    return bool(_MEASURED_RE.search(words)) and _names_no_method_result(words, method)
+    return bool(_MEASURED_RE.search(words)) and _names_no_method_result(
+        _BARE_COMPARISON_RE.sub(" ", words), method
+    )
 
 
 def is_starting_point(text: str, mention: Mention) -> bool:
@@ -684,6 +727,8 @@ def not_a_result(
             return True  # "At a deployable FPR of 0.1%, ..."
         if _DATA_SHARE_AFTER_RE.match(text, mention.end) and not _CHANGED_RE.search(before):
             return True  # "on 10% of the data", "as few as 20% of tokens" (not "cut tokens to")
+        if _DATA_SHARE_CONDITION_RE.search(before_in_sentence[-90:]):
+            return True  # "when labelled training data is scarce (<20%)"
     if mention.unit == "x" and (
         _SIZE_MULTIPLE_AFTER_RE.match(text, mention.end)
         or (
@@ -691,6 +736,7 @@ def not_a_result(
             and not re.search(r"\b(?:is|are|was|were|be|being)\s+$", local)
         )
         or _OTHER_MODEL_AFTER_RE.match(text, mention.end)
+        or is_data_scale(text, mention.end, clause_end)
         or _CROSS_VALIDATION_RE.match(text, mention.end)
     ):
         return True
