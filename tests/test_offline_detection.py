@@ -246,7 +246,7 @@ def test_a_measured_comparison_of_the_method_is_still_a_result() -> None:
     [
         "The 15,814 buildings represent 19.05 times more buildings than the most relevant "
         "prior work.",
-        "Our corpus is 5x larger than existing video QA benchmarks.",
+        "The corpus is 5x larger than existing video QA benchmarks.",
     ],
 )
 def test_data_larger_than_earlier_data_is_a_dataset_size(text: str) -> None:
@@ -269,4 +269,22 @@ def test_a_metric_or_a_data_saving_against_earlier_work_is_a_gain(
 def test_the_share_of_data_a_condition_names_is_a_setting() -> None:
     text = "FooNet matches BarNet, particularly when labelled training data is scarce ($<20\\%$)."
     assert values(text) == []
-    assert values("With scarce labels (5%), FooNet improves F1 by 7% over BarNet.") == [(7.0, "%")]
+    text = "FooNet beats BarNet by 7% when labelled data is scarce (5%)."
+    assert values(text) == [(7.0, "%")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # review of offline-v9: a named system on the other side, however it is spelled
+        "We measure 1.8x higher goodput vs. BarServe.",
+        "We measure 2.4x higher IOPS than ext4.",
+        "We measure 35% fewer page faults than the stock Linux kernel.",
+        # the method's own work against earlier work is no dataset size
+        "FooNet detects 4x more vulnerabilities than prior work.",
+        # a signed gain after a condition on data is the gain
+        "Training FooNet with synthetic data boosts accuracy (+6.2%).",
+    ],
+)
+def test_review_cases_stay_claims(text: str) -> None:
+    assert len(values(text)) == 1

@@ -562,3 +562,13 @@ def test_seed_set_quality_does_not_regress() -> None:
     for pid, summary in preds.items():
         assert summary_errors(normalize_summary(summary), abstracts[pid]) == [], pid
         assert all(numbers_in(g.quote) for g in summary.gains)
+
+
+def test_a_takeaway_drops_the_ordinal_that_opens_its_sentence() -> None:
+    # A new-user trial (MYZhangwww feed, 2026-02-25): "Pip-Stereo: Third, we develop FlashGRU".
+    abstract = (
+        "Stereo matching is slow. Third, we develop FooGRU, an RNN operator, achieving a "
+        "7.28x speedup over BarGRU."
+    )
+    takeaway = extractive_takeaway("FooNet: Fast Stereo", abstract)
+    assert "Third" not in takeaway and "7.28x" in takeaway

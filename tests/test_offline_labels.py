@@ -232,3 +232,12 @@ def test_an_improvement_acronym_names_its_measure(
     text: str, expected: list[tuple[str, str | None]]
 ) -> None:
     assert labels(text) == expected
+
+
+def test_the_side_compared_against_is_no_metric() -> None:
+    # A new-user trial (MYZhangwww feed, 2026-02-25): "previous SOTA (TaylorSeer)" was a metric.
+    text = (
+        "FooNet gives 6.25x speedup on BarSet over the previous SOTA (BazSeer), and 5x on QuxSet."
+    )
+    assert [m for m, _ in labels(text)] == ["speedup", "speedup"]
+    assert labels("FooNet improves SOTA top-1 accuracy by 2%.") == [("SOTA top-1 accuracy", None)]

@@ -201,7 +201,8 @@ _REPORT_RE = re.compile(
 _OPENER_RE = re.compile(
     r"^(?:in this (?:paper|work)|to (?:that|this) end|to address [\w\s]{0,30}|as a result|"
     r"specifically|for (?:example|instance)|moreover|furthermore|further|overall|notably|"
-    r"in addition|additionally|finally|in particular|concretely|in summary)\s*,\s*",
+    r"in addition|additionally|finally|in particular|concretely|in summary|"
+    r"(?:first|second|third|fourth|fifth|last)(?:ly)?)\s*,\s*",  # "Third, we develop FlashGRU"
     re.I,
 )
 _SUBJECT_RE = re.compile(

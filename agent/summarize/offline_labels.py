@@ -215,6 +215,8 @@ def is_label(phrase: str, method: str | None, *, acronym: bool = False) -> bool:
     `acronym`, an acronym ('JGA', 'TPR01') or a defined term ('equal error rate (EER)') is."""
     if not any(len(word) > 1 for word in content_words(phrase) - _GAP_WORDS):
         return False  # "improvement", "average", "absolute", "margin", the "w" of "w.r.t."
+    if _BASELINE_HEAD_RE.search(phrase):
+        return False  # "the previous SOTA (TaylorSeer)": what is compared against, not a metric
     if _DEFINED_LABEL_RE.fullmatch(phrase):
         return not is_subject_label(phrase, method)
     named = is_name_label(phrase) and not _MEASURE_ACRONYM_RE.fullmatch(phrase)
@@ -223,6 +225,11 @@ def is_label(phrase: str, method: str | None, *, acronym: bool = False) -> bool:
     )
 
 
+# A phrase whose head is the other side of a comparison ("the previous SOTA (TaylorSeer)",
+# "strong baselines"); "SOTA top-1 accuracy" is headed by its metric.
+_BASELINE_HEAD_RE = re.compile(
+    r"\b(?:SOTA|baselines?|state[- ]of[- ]the[- ]art)(?:\s*\([^()]*\))?\s*$", re.I
+)
 # Words for the size of a change that name no quantity: "a relative margin of 10.6%".
 # "0.54 s median": a statistic's name names no quantity either.
 _GAP_WORDS = frozenset(

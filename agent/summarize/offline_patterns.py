@@ -383,8 +383,9 @@ _DATA_SHARE_AFTER_RE = re.compile(
 # "when labelled training data is scarce (<20%)": the share of data a condition names, in
 # parentheses after it, is the setting the result holds in.
 _DATA_SHARE_CONDITION_RE = re.compile(
-    r"\b(?:when|if|where|with|under)\s+(?:[\w\-]+\s+){0,4}?(?:data|labels|samples|examples|"
-    r"annotations|supervision)\b[^()]{0,30}\(\s*\$?\s*(?:[<>≤≥~≈]|\\[lg]eq?\s*|\\sim\s*)?\s*$",
+    r"\b(?:when|if|where)\s+(?:[\w\-]+\s+){0,4}?(?:data|labels|samples|examples|"
+    r"annotations|supervision)\s+(?:is|are)\s+(?:[\w\-]+\s+){0,2}?\(\s*\$?\s*"
+    r"(?:[<>≤≥~≈]|\\[lg]eq?\s*|\\sim\s*)?\s*\$?\s*$",
     re.I,
 )
 _CROSS_VALIDATION_RE = re.compile(r"\s*cross[- ]validation", re.I)
@@ -529,12 +530,17 @@ _DATA_SCALE_AFTER_RE = re.compile(
 )
 
 
-def is_data_scale(text: str, end: int, clause_end: int) -> bool:
+def is_data_scale(
+    text: str, clause_start: int, end: int, clause_end: int, method: str | None
+) -> bool:
     """A multiple at `end` comparing the paper's data with earlier data (_DATA_SCALE_AFTER_RE),
-    unless what is "more" is a metric ("3x more throughput than prior work")."""
+    unless the clause names the method or its work ("FooNet solves 2x more tasks than prior
+    work") or what is "more" is a metric ("3x more throughput than prior work")."""
     scale = _DATA_SCALE_AFTER_RE.match(text, end, clause_end)
-    return scale is not None and not any(
-        in_family(family, scale.group()) for family in FAMILY_PATTERNS
+    return (
+        scale is not None
+        and not names_own_work(text[clause_start:end], method)
+        and not any(in_family(family, scale.group()) for family in FAMILY_PATTERNS)
     )
 
 
@@ -603,10 +609,11 @@ def is_chosen_setting(text: str, sentence: tuple[int, int], pos: int, method: st
 # A comparison alone does not make a measured clause a method's result: nature is compared too
 # ("peak fluxes up to 5 times greater than in 2023", "labels under-report damage by 20% compared
 # to drone labels"); it takes a method-quality word, the method, or a named system on the other
-# side ("finds 12% more objects than BarNet").
+# side: a word with a capital or a digit within three words ("than BarNet", "vs. vLLM", "than
+# the stock Linux kernel", "than ext4"), not a year ("than in 2023").
 _BARE_COMPARISON_RE = re.compile(
-    r"\b(?:than|compared (?:to|with)|relative to|versus|vs\.?)"
-    r"(?!\s+(?:the\s+)?(?:[\w\-]+\s+){0,2}?(?-i:[A-Z][\w\-]*[A-Z0-9]))",
+    r"\b(?:than|compared (?:to|with)|relative to|versus|vs\b)(?>\.?)"
+    r"(?!\s+(?:[\w\-]+\s+){0,2}?(?-i:[\w\-]*(?:[A-Z]|[a-z][\w\-]*\d)))",
     re.I,
 )
 
@@ -736,7 +743,7 @@ def not_a_result(
             and not re.search(r"\b(?:is|are|was|were|be|being)\s+$", local)
         )
         or _OTHER_MODEL_AFTER_RE.match(text, mention.end)
-        or is_data_scale(text, mention.end, clause_end)
+        or is_data_scale(text, clause_start, mention.end, clause_end, method)
         or _CROSS_VALIDATION_RE.match(text, mention.end)
     ):
         return True
