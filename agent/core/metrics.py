@@ -131,6 +131,11 @@ def in_family(family: str, text: str) -> bool:
     return _COMPILED[family].search(text) is not None
 
 
+def in_any_family(text: str) -> bool:
+    """Whether `text` is about any metric family ("throughput", "memory"; not "buildings")."""
+    return any(pattern.search(text) for pattern in _COMPILED.values())
+
+
 def about_metrics(words: Iterable[str], text: str) -> bool:
     """Whether `text` (a gain's metric and quote) is about what the question's metric `words`
     (its FAMILY_TRIGGERS words) ask: for each family they name, one of the named metrics when

@@ -15,7 +15,7 @@ import itertools
 import re
 from dataclasses import dataclass
 
-from agent.core.metrics import FAMILY_PATTERNS, in_family
+from agent.core.metrics import in_any_family
 from agent.core.models import Kind, Qualifier
 from agent.core.sentences import COMPARISON_OPENERS, CONTRAST_OPENERS
 from agent.core.units import CURRENCY, SECONDS, normalize_unit
@@ -540,7 +540,7 @@ def is_data_scale(
     return (
         scale is not None
         and not names_own_work(text[clause_start:end], method)
-        and not any(in_family(family, scale.group()) for family in FAMILY_PATTERNS)
+        and not in_any_family(scale.group())
     )
 
 
@@ -569,8 +569,10 @@ _MEASURED_RE = re.compile(
     r"constrain(?:s|ed|ing)?|(?:estimat|measur|deriv|calculat|determin|observ)(?:e|es|ed|ing))\b",
     re.I,
 )
+# The words of a comparison; the other side follows them.
+_COMPARISON_WORDS = r"than|compared (?:to|with)|relative to|versus|vs\b"
 _METHOD_RESULT_RE = re.compile(
-    rf"\b(?:{OUTPERFORM}|than|compared (?:to|with)|relative to|versus|vs\.?|proposed|"
+    rf"\b(?:{OUTPERFORM}|{_COMPARISON_WORDS}|proposed|"
     r"speed-?ups?|speed\w*|accelerat\w*|faster|slower|baselines?|"
     r"state-of-the-art|SOTA|accura\w*|F1|AUC|recall|throughput|latency|overhead|achiev\w*|"
     r"improv\w*|reduc\w*|sav(?:e|es|ed|ing)|savings?|cut\w*|boost\w*|"
@@ -612,7 +614,7 @@ def is_chosen_setting(text: str, sentence: tuple[int, int], pos: int, method: st
 # side: a word with a capital or a digit within three words ("than BarNet", "vs. vLLM", "than
 # the stock Linux kernel", "than ext4"), not a year ("than in 2023").
 _BARE_COMPARISON_RE = re.compile(
-    r"\b(?:than|compared (?:to|with)|relative to|versus|vs\b)(?>\.?)"
+    rf"\b(?:{_COMPARISON_WORDS})(?>\.?)"
     r"(?!\s+(?:[\w\-]+\s+){0,2}?(?-i:[\w\-]*(?:[A-Z]|[a-z][\w\-]*\d)))",
     re.I,
 )
