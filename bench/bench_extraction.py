@@ -28,7 +28,17 @@ from evals.gold import gold_set_paths, load_gold, load_papers
 from evals.scoring import RunScores, score_run
 
 PLAIN = re.compile(r"(\d+(?:\.\d+)?)\s?(x|×|\$\\times\$|\\times|times|-?fold|\\%|%|\s?percent)")
-SETS = ("seed", "real-dev", "real-dev2", "real-dev3", "real-dev4", "real-test", "real-test2")
+SETS = (
+    "seed",
+    "real-dev",
+    "real-dev2",
+    "real-dev3",
+    "real-dev4",
+    "real-dev5",
+    "real-dev6",
+    "real-test",
+    "real-test2",
+)
 ENGINES = ("offline", "claim model", "regex floor")
 COLUMNS = [
     ("P", "precision", "{:.3f}"),

@@ -46,12 +46,14 @@ from store.tables import EvalRun
 QUESTIONS_PATH = Path(__file__).parent / "data" / "questions.jsonl"
 RECALL_K = 5
 # (question set, papers it asks) of the splits whose questions were written over all their
-# papers; dev3b's were written over dev3's, by another hand, after the ask changes of 2026-12-02.
+# papers; dev3b's were written over dev3's, by another hand, after the ask changes of 2026-12-02;
+# dev6's over the dev6 draw (2026-12-03), blind, before ask was run on it.
 WHOLE_SPLITS = (
     ("test", "test"),
     ("dev2", "dev2"),
     ("dev3", "dev3"),
     ("dev3b", "dev3"),
+    ("dev6", "dev6"),
     ("test2", "test2"),
 )
 

@@ -23,5 +23,7 @@ GOLD_SETS: dict[str, tuple[Path, Path]] = {
     # dev3 is development data, test2 a second frozen test part (evals/data/real/README.md)
     "real-dev3": (REAL_DIR / "dev3_gold.jsonl", REAL_DIR / "dev3_papers.jsonl"),
     "real-dev4": (REAL_DIR / "dev4_gold.jsonl", REAL_DIR / "dev4_papers.jsonl"),
+    "real-dev5": (REAL_DIR / "dev5_gold.jsonl", REAL_DIR / "dev5_papers.jsonl"),
+    "real-dev6": (REAL_DIR / "dev6_gold.jsonl", REAL_DIR / "dev6_papers.jsonl"),
     "real-test2": (REAL_DIR / "test2_gold.jsonl", REAL_DIR / "test2_papers.jsonl"),
 }

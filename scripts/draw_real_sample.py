@@ -2,12 +2,12 @@
 
     python scripts/draw_real_sample.py MIRRORS_DIR [PART] > evals/data/real/PART_papers.jsonl
 
-PART is `dev2` (the default), `dev3`, `test2` or `dev4` (see PARTS). MIRRORS_DIR holds bare clones
-named `owner+name/repo` (what the project's fetch tool makes) of the part's repositories: for
-dev2, the daily-arXiv forks and the Kaggle-snapshot repository listed in
-evals/data/real/README.md; for dev3 and test2, the three repositories of FRESH. The selection
-is the README's, with a salt of the part's own, so it is reproducible and nobody picks
-abstracts by reading them:
+PART is `dev2` (the default), `dev3`, `test2`, `dev4`, `dev5` or `dev6` (see PARTS).
+MIRRORS_DIR holds bare clones named `owner+name/repo` (what the project's fetch tool makes) of
+the part's repositories: for dev2 and dev6, the daily-arXiv forks (and for dev2 the
+Kaggle-snapshot repository) listed in evals/data/real/README.md; for dev3, test2 and dev4, the
+repositories of FRESH; for dev5, FRESH's two cs forks. The selection is the README's, with a
+salt of the part's own, so it is reproducible and nobody picks abstracts by reading them:
 
 1. pool: every raw `*.jsonl` of every branch of the part's repositories (never `*AI_enhanced*`
    files, nor the files in the part's `skip`), read in order, first copy of an id kept; for
@@ -220,6 +220,31 @@ DEV4_QUOTA = {
     "eess.AS": 4,
     "stat.ML": 4,
 }
+DEV5_SALT = "paperskim-real-dev5-select:"
+DEV5_QUOTA = {
+    "cs.LG": 10,
+    "cs.CL": 8,
+    "cs.CV": 10,
+    "cs.DC": 6,
+    "cs.CR": 4,
+    "cs.DB": 2,
+    "eess.AS": 2,
+    "stat.ML": 3,
+    "physics": 5,
+}
+DEV6_SALT = "paperskim-real-dev6-select:"
+DEV6_QUOTA = {
+    "cs.LG": 9,
+    "cs.CL": 8,
+    "cs.CV": 9,
+    "cs.DC": 5,
+    "cs.CR": 5,
+    "cs.DB": 4,
+    "eess.AS": 3,
+    "stat.ML": 3,
+    "physics": 3,
+    "math": 1,
+}
 PARTS = {
     "dev2": Part(SALT, tuple(FORKS), QUOTA, True, "dev", KNOWN),
     # One blind draw from the fresh repositories, split by the same id hash as real-dev/test:
@@ -236,6 +261,33 @@ PARTS = {
         "dev",
         (*FRESH_KNOWN, "real/dev3_papers", "real/test2_papers"),
         FRESH_SKIP,
+    ),
+    # A third dev draw (2026-12-03) once dev4 had been tuned on: the two cs forks of FRESH (the
+    # astro-ph fork's June 2026 files were read in a new-user trial), a new salt.
+    "dev5": Part(
+        DEV5_SALT,
+        FRESH[:2],
+        DEV5_QUOTA,
+        False,
+        "dev",
+        (*FRESH_KNOWN, "real/dev3_papers", "real/test2_papers", "real/dev4_papers"),
+        FRESH_SKIP,
+    ),
+    # The ten forks real-test was drawn from (dev side of the hash), so that a dev part shares
+    # the frozen test's sources and years: what generalizes to it should show here first.
+    "dev6": Part(
+        DEV6_SALT,
+        tuple(FORKS),
+        DEV6_QUOTA,
+        False,
+        "dev",
+        (
+            *FRESH_KNOWN,
+            "real/dev3_papers",
+            "real/test2_papers",
+            "real/dev4_papers",
+            "real/dev5_papers",
+        ),
     ),
 }
 

@@ -113,6 +113,30 @@ def test_offline_answer_says_so_when_nothing_matches(store: Engine) -> None:
         assert NO_ANSWER in answer.text
 
 
+def test_a_gain_of_another_quantity_does_not_answer_a_question_that_names_its_own(
+    tmp_path: Path,
+) -> None:
+    papers = tmp_path / "papers.jsonl"
+    rows = [
+        ("FooNet", "FooNet cuts FLOPs by 15% and reaches 75.5% top-1 accuracy on ImageNet."),
+        ("BarNet", "BarNet cuts FLOPs by 45% compared with ResNet-50 on ImageNet."),
+        ("BazNet", "BazNet improves top-1 accuracy by 62% over ViT-S on ImageNet."),
+    ]
+    papers.write_text(
+        "".join(
+            json.dumps({"id": f"p{n}", "title": f"{t}: vision", "abstract": a}) + "\n"
+            for n, (t, a) in enumerate(rows)
+        ),
+        encoding="utf-8",
+    )
+    store = open_engine(f"sqlite:///{tmp_path / 'flops.db'}")
+    ingest_files(store, [papers])
+    summarize_pending(store, OfflineSummarizer())
+    answer = answer_offline(store, "Which papers cut FLOPs by 40% or more?")
+    assert answer.citations == ["p1"]  # FooNet's 75.5% and BazNet's 62% are not FLOPs
+    assert answer_offline(store, "Which papers cut FLOPs by 50% or more?").no_answer
+
+
 def test_offline_answer_for_a_named_paper(store: Engine) -> None:
     answer = answer_offline(store, "what did IsolateGPT cost in overhead?")
     assert answer.citations[0] == "seed-001"

@@ -204,3 +204,35 @@ def test_a_condition_with_no_metric_family_is_asked_of_the_metric_its_words_name
     assert [r.paper_id for r in kept] == [2]
     # no passing gain measures what the words name: every paper that passed stays
     assert naming_the_metric(["protein"], matched) == matched
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        # amounts written in words (dev6: "cut memory usage by more than a third")
+        ("which papers cut memory usage by more than a third?", {"greater_than": 33.3}),
+        ("cut memory in half", {"at_least": 50.0}),
+        ("methods that halve latency", {"at_least": 50.0}),
+        ("anything twice as fast as FlashAttention?", {"at_least": 2.0}),
+        ("ten-fold speedups?", {"at_least": 10.0}),
+        ("at least two thirds fewer tokens", {"at_least": 66.7}),
+    ],
+)
+def test_amounts_written_in_words(question: str, expected: dict[str, float]) -> None:
+    gain = parse_question(question).gain
+    assert gain is not None
+    assert {k: v for k, v in gain.to_json().items() if k in expected} == expected
+
+
+def test_the_object_of_the_change_verb_is_what_is_measured() -> None:
+    assert parse_question("Which papers cut FLOPs by 40% or more?").measured == ["flops"]
+    question = "work reducing network link utilization by at least 90%"
+    assert parse_question(question).measured == ["network", "link", "utilization"]
+    assert parse_question("papers on graph databases").measured == []
+
+
+def test_a_named_measure_is_required_when_the_question_says_what_the_gain_is_of() -> None:
+    # dev6: "cut FLOPs by 40% or more" cited a paper for its 75.5% accuracy
+    matched = [_ranked(1, "Top-1 accuracy"), _ranked(2, "energy consumption")]
+    assert naming_the_metric(["flops"], matched, ["flops"]) == []
+    assert naming_the_metric(["flops"], matched) == matched  # not said: every paper passes

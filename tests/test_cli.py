@@ -46,7 +46,7 @@ def test_run_on_the_listing_with_the_offline_engine(tmp_path: Path) -> None:
     rows = exported(db)
     assert len(rows) == 119
     assert all(r["status"] == "ok" and r["engine"] == "offline" for r in rows)
-    assert all(r["prompt_version"] == "offline-v9" for r in rows)
+    assert all(r["prompt_version"] == "offline-v10" for r in rows)
 
     again = cli("run", str(LISTING), "--db", str(db), "--out", str(tmp_path / "second.md"))
     assert "0 new" in again and "119 already stored" in again

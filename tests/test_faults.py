@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
-import random
 import threading
 from collections import Counter
 from pathlib import Path
@@ -26,22 +26,34 @@ FAULTS = ("429", "500", "timeout", "invalid json", "truncated", "missing id", "m
 
 
 class FaultyModel:
-    """Answers well 80% of the time; otherwise fails in one of FAULTS (in turn, seeded)."""
+    """Answers well 80% of the time; otherwise fails in one of FAULTS.
+
+    Whether a request fails, and how, is a hash of its papers and of how many times they were
+    asked before, not a draw in arrival order: eight threads reach the server in any order, and
+    a random draw made the run's outcome (for one, whether any paper failed twice) vary."""
 
     def __init__(self, rate: float = 0.2, seed: int = 7) -> None:
         self.rate = rate
-        self.random = random.Random(seed)
+        self.seed = seed
         self.lock = threading.Lock()
         self.injected: Counter[str] = Counter()
-        self.turn = 0
+        self.asked: Counter[str] = Counter()
+
+    def _fault(self, body: dict[str, Any]) -> str | None:
+        papers = ",".join(sorted(p["id"] for p in papers_in(body)))
+        with self.lock:
+            attempt = self.asked[papers]
+            self.asked[papers] += 1
+        digest = hashlib.sha256(f"{self.seed}:{papers}:{attempt}".encode()).digest()
+        if int.from_bytes(digest[:4]) >= self.rate * 2**32:
+            return None
+        fault = FAULTS[digest[4] % len(FAULTS)]
+        with self.lock:
+            self.injected[fault] += 1
+        return fault
 
     def __call__(self, body: dict[str, Any]) -> Reply:
-        with self.lock:
-            fault = None
-            if self.random.random() < self.rate:
-                fault = FAULTS[self.turn % len(FAULTS)]
-                self.turn += 1
-                self.injected[fault] += 1
+        fault = self._fault(body)
         answer = good_answer(body)
         if fault == "429":
             return Reply.error(429, "Rate limit reached", headers={"retry-after-ms": "1"})

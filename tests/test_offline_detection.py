@@ -288,3 +288,103 @@ def test_the_share_of_data_a_condition_names_is_a_setting() -> None:
 )
 def test_review_cases_stay_claims(text: str) -> None:
     assert len(values(text)) == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a clause that "with" or "where" brings in has its own subject: others' numbers
+        "Our benchmark is hard, with even state-of-the-art models like GPT-4 achieving only "
+        "39.8% recall.",
+        "We test 20 models: even the best models solve only 12% of the tasks.",
+        # a percent paired with a quantity of another unit is the criterion a result is checked at
+        "FooNet passes the gamma test at (3%/2mm) on every site.",
+    ],
+)
+def test_others_numbers_and_criteria_are_no_gains(text: str) -> None:
+    assert values(text) == []
+
+
+def test_the_best_systems_of_a_challenge_keep_their_result() -> None:
+    text = "The best attacker systems reduced the equal error rate (EER) by 25-44% relative."
+    assert values(text) == [(25.0, "%")]
+
+
+def test_a_gap_in_brackets_after_the_other_side_is_ours() -> None:
+    text = "FooNet is more faithful than prior methods (30% or higher improvement in error)."
+    assert values(text) == [(30.0, "%")]
+    assert values("FooNet outperforms the U-Net (85.3%) with 90.1% accuracy.") == [(90.1, "%")]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # an outcome rate after "with a" is how well the method did, not a setting
+        ("FooNet detects the attack with a 100% success rate.", [(100.0, "%")]),
+        ("FooNet is trained with a 10% masking rate.", []),
+        # k-fold cross-validation with a word between is the protocol
+        (
+            "Under a 3-fold sliding-window cross-validation, FooNet reaches 0% violations.",
+            [(0.0, "%")],
+        ),
+        # a sentence reporting an evaluation presents its numbers as results
+        ("Evaluation across seven workloads demonstrates 93.9% average efficiency.", [(93.9, "%")]),
+        ("Observations show 40% of the stars are binaries.", []),
+    ],
+)
+def test_outcomes_settings_and_protocols(text: str, expected: list[tuple[float, str]]) -> None:
+    assert values(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # inside brackets after the other side's name, past the first word, numbers are its own
+        (
+            "It exceeded the strongest baseline, the AFPF-Net (MRE = 1.25 mm, SDR = 84.1%), "
+            "while using less than 25% of its parameters.",
+            [(25.0, "%")],
+        ),
+        ("FooNet outperforms multiprocessing (limited by ~8x memory overhead).", []),
+        # the gap in brackets is ours
+        ("FooNet outperforms BarNet (by 12% on average).", [(12.0, "%")]),
+        # the bracket of the paper's own work, after a comparison opener, stays ours
+        (
+            "Compared with vanilla systems (e.g., vLLM and PEFT), FooNet incurs modest overhead "
+            "(less than 19.6 percent in throughput).",
+            [(19.6, "%")],
+        ),
+        # a clause set against the paper's own with "whereas" is the other side
+        (
+            "Models with lower error degrade by 190% to 1400%, whereas FooNet degrades by "
+            "only 39%.",
+            [(39.0, "%")],
+        ),
+    ],
+)
+def test_the_other_sides_numbers_around_a_comparison(
+    text: str, expected: list[tuple[float, str]]
+) -> None:
+    assert values(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # the conditions a result holds under are settings
+        ("FooNet is robust across four regimes at rates up to 50%.", []),
+        ("FooNet beats BarNet by 1.31x under 30% bimodal-random corruption.", [(1.31, "x")]),
+        ("FooNet improves accuracy by 5% with 20% label noise.", [(5.0, "%")]),
+        # the value a result is held against is no result
+        ("FooNet returns flag rates closer to the nominal 10%.", []),
+        # TeX's tie between a number and its unit
+        ("FooNet adds only +1~ms latency.", [(1.0, "ms")]),
+        # a bit rate is a unit
+        (
+            "FooNet reaches a data rate of 21.6 kbps, 3x more than BarNet.",
+            [(21.6, "kbps"), (3.0, "x")],
+        ),
+    ],
+)
+def test_conditions_references_and_units(text: str, expected: list[tuple[float, str]]) -> None:
+    assert values(text) == expected

@@ -542,7 +542,7 @@ def test_summarize_offline_passes_validation() -> None:
     assert summary_errors(normalize_summary(result), ABSTRACT) == []
     empty = summarize_offline("p-2", "Plain", "We study things without numbers.")
     assert not empty.has_claims and empty.gains == []
-    assert (ENGINE, ENGINE_VERSION) == ("offline", "offline-v9")
+    assert (ENGINE, ENGINE_VERSION) == ("offline", "offline-v10")
 
 
 # ---------------------------------------------------------------- guard on the seed set

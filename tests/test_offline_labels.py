@@ -241,3 +241,44 @@ def test_the_side_compared_against_is_no_metric() -> None:
     )
     assert [m for m, _ in labels(text)] == ["speedup", "speedup"]
     assert labels("FooNet improves SOTA top-1 accuracy by 2%.") == [("SOTA top-1 accuracy", None)]
+
+
+def test_a_score_named_before_points_is_a_difference_in_points() -> None:
+    gains = extract_gains(
+        "FooNet outperforms the 3B and 7B models by 14.33 and 13.87 accuracy points, respectively.",
+        METHOD,
+    )
+    assert [(g.value, g.unit, g.metric) for g in gains] == [
+        (14.33, "points", "accuracy"),
+        (13.87, "points", "accuracy"),
+    ]
+    gain = extract_gains("FooNet beats BarNet by 5.1 F1 points.", METHOD)[0]
+    assert (gain.unit, gain.metric) == ("points", "F1")
+
+
+def test_a_hedge_after_the_number_is_its_qualifier() -> None:
+    gain = extract_gains("FooNet is 30% or more faster than BarNet.", METHOD)[0]
+    assert (gain.qualifier, gain.metric) == ("at least", "speed")
+    text = "FooNet reduces the latency overhead to 5 ms or less compared with BarNet."
+    assert extract_gains(text, METHOD)[0].qualifier == "under"
+
+
+def test_a_comparative_adjective_names_its_quality() -> None:
+    assert labels("FooNet is 2.2% more accurate than BarNet.") == [("accuracy", "BarNet")]
+    assert labels("FooNet is 3x more energy-efficient than BarNet.") == [
+        ("energy efficiency", "BarNet")
+    ]
+
+
+def test_a_second_predicate_has_its_own_quantity() -> None:
+    text = (
+        "FooNet outperforms the best baseline by up to 16x across datasets in ingesting updates, "
+        "and reduces memory usage by 40%."
+    )
+    assert [m for m, _ in labels(text)] == ["performance", "memory usage"]
+
+
+def test_dominating_names_the_other_side_and_matched_is_a_condition() -> None:
+    assert labels("FooNet dominates BarNet: by about 19% on attacks at matched compute.") == [
+        ("performance on attacks", "BarNet")
+    ]

@@ -49,13 +49,23 @@ MARGIN = 0.02
 # figures, which are its v7 measurements (rules F1 0.846 -> 0.857, claim model 0.811 -> 0.838).
 # real-dev4 (57, README) was first scored under offline-v8 (rules 0.900 / 0.850 / 0.944 / 0.786 /
 # 1.28 / 0.100); offline-v9's rules came from its errors; real-test (rules) is v9's measurement.
+# real-dev5 (45) and real-dev6 (50), two more blind draws (README), first scored under
+# offline-v9 (dev5 0.737 / 0.737 / 1.000 / 0.538 / 2.94 before its gold followed the corpus's
+# convention on levels, dev6 0.820 / 0.754 / 0.920 / 0.765 / 0.00); offline-v10's rules came
+# from their errors and from a new-user trial. real-test2 under v10: TeX's tie ("+1~ms") finds
+# one more gold gain (recall 0.818 -> 0.848, F1 0.831 -> 0.848) whose metric label disagrees, so
+# its metric agreement (0.852 -> 0.821) and trusted F1 (0.708 -> 0.697) are v10's measurement.
 MEASURED = {
+    ("real-dev5", "rules"): (0.851, 0.851, 1.000, 0.625, 0.00, 0.000),
+    ("real-dev5", "claim model"): (0.800, 0.800, 1.000, 0.667, 0.00, 0.071),
+    ("real-dev6", "rules"): (0.931, 0.897, 0.963, 0.765, 0.00, 0.000),
+    ("real-dev6", "claim model"): (0.929, 0.893, 0.962, 0.765, 0.00, 0.000),
     ("real-dev4", "rules"): (0.973, 0.973, 1.000, 0.786, 0.00, 0.100),
     ("real-dev4", "claim model"): (0.973, 0.973, 1.000, 0.786, 0.00, 0.100),
     ("real-dev3", "rules"): (0.828, 0.724, 0.875, 0.917, 0.00, 0.000),
     ("real-dev3", "claim model"): (0.764, 0.691, 0.905, 0.917, 0.00, 0.000),
-    ("real-test2", "rules"): (0.831, 0.708, 0.852, 1.000, 0.95, 0.000),
-    ("real-test2", "claim model"): (0.857, 0.730, 0.852, 1.000, 0.48, 0.000),
+    ("real-test2", "rules"): (0.848, 0.697, 0.821, 1.000, 0.95, 0.000),
+    ("real-test2", "claim model"): (0.875, 0.719, 0.821, 1.000, 0.48, 0.000),
     ("real-dev2", "rules"): (0.857, 0.805, 0.939, 0.933, 0.00, 0.000),
     ("real-dev2", "claim model"): (0.838, 0.811, 0.968, 0.929, 0.00, 0.000),
     ("real-dev", "rules"): (0.893, 0.867, 0.971, 0.831, 0.23, 0.022),

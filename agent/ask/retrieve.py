@@ -191,17 +191,33 @@ def _on_topic(
     return [r for r in candidates if matches.coverage(r.paper_id) >= share * best]
 
 
-def naming_the_metric(terms: list[str], matched: list[Ranked]) -> list[Ranked]:
+def naming_the_metric(
+    terms: list[str], matched: list[Ranked], measured: list[str] | None = None
+) -> list[Ranked]:
     """The papers whose passing gains' metric is named by one of the question's topic words,
     when any are: "interconnect load cut by 40%" is asked of the gains measured so, not of
-    every gain in percent. With none, every paper that passed."""
-    wanted = {stem(t) for t in terms}
+    every gain in percent. With none, every paper that passed, unless the question says what
+    the gain is of (`measured`, "cut FLOPs by 40%"): then a gain of another quantity does not
+    answer, and no paper may."""
+    wanted = {stem(t) for t in (measured or terms)}
     named = [
         r
         for r in matched
         if any(wanted & {stem(w) for w in query_terms(g.metric)} for g in r.gains)
     ]
-    return named or matched
+    return named if measured else named or matched
+
+
+def _measured_here(engine: Engine, parsed: ParsedQuestion, ranking: list[Ranked]) -> list[str]:
+    """The question's measured words ("cut FLOPs by 40%") when the papers it retrieves report a
+    gain of that quantity (its head word in a gain's metric): the corpus names it, so only
+    such gains answer. Otherwise the words may paraphrase a metric ("interconnect load" for
+    "link utilization") and none is required."""
+    if not parsed.measured:
+        return []
+    ids = [r.paper_id for r in ranking[:DEPTH]]
+    head = GainFilter(metric_words=(parsed.measured[-1],))
+    return parsed.measured if filter_gains(engine, head, paper_ids=ids, limit=1) else []
 
 
 def _on_every_topic(
@@ -289,7 +305,8 @@ def answer_set(
         for r in matched:
             r.gains = passing[r.paper_id]
         if not gain.families:  # no family word: the metric is named in the topic's words
-            matched = naming_the_metric(topic_terms(parsed, freq), matched)
+            measured = _measured_here(engine, parsed, ranking)
+            matched = naming_the_metric(topic_terms(parsed, freq), matched, measured)
         return _on_topic(engine, parsed, matched, STRUCTURED_SHARE, freq), ranking
     if not ranking:
         return [], ranking

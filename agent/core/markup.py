@@ -76,6 +76,7 @@ _TOKEN_RE = re.compile(
     r"|&(?P<ent>[A-Za-z]+|#\d+|#[xX][0-9A-Fa-f]+);"  # an HTML entity
     r"|<(?P<tag>/?[A-Za-z][A-Za-z0-9]*)(?:\s[^<>]{0,200})?/?>"  # an HTML tag
     r"|(?P<quote>``|'')"  # TeX quotes
+    r"|(?P<tie>(?<=\d)~(?=[A-Za-z]))"  # TeX's tie between a number and its unit: "+1~ms"
     rf"|(?P<money>{DOLLAR_SIGN_RE})"
     r"|(?P<brace>[{}$])"  # math shifts and groups
     r"|(?P<wide>[\uff01-\uff5e])"  # a full-width form ("40％", "１２"): read as its ASCII twin
@@ -160,6 +161,8 @@ def normalize(original: str) -> Normalized:
                 emit(" ", a, b)
         elif match.group("quote"):
             emit('"', a, b)
+        elif match.group("tie"):
+            emit(" ", a, b)
         elif match.group("money"):
             emit("$", a, b)
         elif wide := match.group("wide"):

@@ -24,7 +24,9 @@ _BASELINE_RE = re.compile(
     r"relative (?:to|w\.r\.t\.)|out-?perform(?:s|ed|ing)?|surpass(?:es|ed|ing)?|on par with|"
     # "exceeds X by 2%", "beats X": not "exceeds 90%", a level reached
     r"(?:exceed(?:s|ed|ing)?|beat(?:s|ing)?)(?!\s+(?:the\s+)?[\d~≈$])|"
-    r"comparable to|(?<!-)match(?:es|ed|ing)|rival(?:s|ed|ing)?|ahead of|superior (?:\w+\s+)?to|"
+    # "at matched compute" is a condition, not the other side
+    r"comparable to|(?<!-)(?<!\bat )(?<!\bwith )(?<!\bunder )(?<!\bfor )match(?:es|ed|ing)|"
+    r"rival(?:s|ed|ing)?|dominat(?:es|ing)|ahead of|superior (?:\w+\s+)?to|"
     r"improv(?:es|ed|ing)(?=\s+(?!over\b|upon\b|on\b)(?:the\s+|an?\s+)?(?:[\w\-]+\s+){0,3}"
     r"baselines?\b)|"
     r"(?<!\bon )(?<!\bof )(?<!\bfor )(?<!\bwith )(?<!\bin )(?<!\bto )(?<!\bby )"

@@ -16,6 +16,7 @@ from agent.summarize.offline_patterns import (
     ABSOLUTE_UNITS,
     NUM,
     NUMBER_RE,
+    OR_MORE_AFTER_RE,
     OUTPERFORM,
     UNIT_RE,
     Mention,
@@ -58,6 +59,17 @@ _COMPARATIVE_QUANTITY = {
     "ahead": "performance",  # "2.6x ahead of X": a lead
 }
 _SPEED_COMPARATIVES = {"faster", "quicker", "slower"}
+_POINTS_WORD_RE = re.compile(r"\s+(?:percentage\s+)?(?:points?|pts|pp)\b", re.I)
+_QUALITY_OF_ADJECTIVE = {
+    "accurate": "accuracy",
+    "efficient": "efficiency",
+    "robust": "robustness",
+    "precise": "precision",
+    "reliable": "reliability",
+    "stable": "stability",
+    "energy-efficient": "energy efficiency",
+    "memory-efficient": "memory efficiency",
+}
 _COMPARATIVE_AFTER_RE = re.compile(rf"\s*({COMPARATIVE}|quicker|slower|cheaper|ahead)\b", re.I)
 # "by 4-15x in text consistency and 3-7x in 3D model quality": each in-phrase is its number's
 _PARALLEL_IN_RE = re.compile(rf"[^;]{{0,30}}?\band\s+(?:by\s+)?[+~]?{NUM}[^;\s]*\s+in\s")
@@ -246,7 +258,7 @@ _ACRONYM_ONLY_RE = re.compile(r"(?=(?:[^A-Z]*[A-Z]){2})[A-Z][A-Z0-9@\-]{1,7}s?")
 _MEASURE_ACRONYM_RE = re.compile(r"(?=(?:[^A-Z]*[A-Z]){2})[A-Z][A-Z0-9@\-]{1,7}i?|FLOPs|MACs")
 # Units that measure time, throughput or memory, and what a number in them is.
 _TIME_UNIT_RE = re.compile(r"(?:ns|ps|µs|μs|ms|s|seconds?|(?:GPU )?hours?)$")
-_RATE_UNIT_RE = re.compile(r"(?:[KMGT]i?B/s|req/s|tokens/s|QPS)$")
+_RATE_UNIT_RE = re.compile(r"(?:[KMGT]i?B/s|[kKMGT]bps|[kKMGT]bit/s|req/s|tokens/s|QPS)$")
 
 
 def unit_metric(unit: str | None) -> str:
@@ -279,6 +291,8 @@ def _after(text: str, mention: Mention, clause: tuple[int, int], limit: int) -> 
     """The metric written right after the number and its unit."""
     end = clause[1]
     pos = mention.end
+    if hedge := OR_MORE_AFTER_RE.match(text, pos, end):
+        pos = hedge.end()  # "30% or higher improvement in error"
     if modifier := _MODIFIER_AFTER_RE.match(text, pos, end):
         pos = modifier.end()  # "9.4% absolute improvements"
     if acronym := _ACRONYM_AFTER_RE.match(text, pos, end) or ACRONYM_RE.match(text, pos, end):
@@ -288,6 +302,9 @@ def _after(text: str, mention: Mention, clause: tuple[int, int], limit: int) -> 
         phrase = phrase_after(text, comparative.end(), end)
         if phrase and word in _SPEED_COMPARATIVES and not names_quantity(phrase[0]):
             phrase = (f"{phrase[0]} speed", phrase[1], phrase[2])  # "faster inference"
+        elif phrase and phrase[0].lower() in _QUALITY_OF_ADJECTIVE:
+            # "2.2% more accurate": the quantity the adjective is a degree of
+            phrase = (_QUALITY_OF_ADJECTIVE[phrase[0].lower()], phrase[1], phrase[2])
         if phrase:
             return phrase[0], mention.start, phrase[2]
         if word in _COMPARATIVE_QUANTITY:
@@ -321,7 +338,9 @@ def _after(text: str, mention: Mention, clause: tuple[int, int], limit: int) -> 
             (phrase[0], mention.start, phrase[2]) if phrase and _names_measure(phrase[0]) else None
         )
     if phrase := phrase_after(text, pos, end):
-        label = TRAILING_CHANGE_RE.sub("", phrase[0]) or phrase[0]
+        # "2.1 F1 points above BERT": the score is the quantity, "points" its unit
+        label = _POINTS_WORD_RE.split(phrase[0], maxsplit=1)[0] or phrase[0]
+        label = TRAILING_CHANGE_RE.sub("", label) or label
         return label, mention.start, phrase[2]
     if (listed := _LISTED_NUMBER_RE.match(text, pos, end)) and text[mention.start : pos].endswith(
         listed.group(1)

@@ -17,6 +17,9 @@ STOP_RE = re.compile(
     r"from|respectively|vs|versus|against|relative|its|their|our|this|that|which|as|is|are|was|"
     r"were|be|or|it|we|using|through|into|via|within|per|among|toward|towards|including|such|"
     r"like|can|could|may|might|will|would|should|must|whilst|after|before|during|yet|"
+    # conjunctions and prepositions that open a clause or a comparison: "85% once 50+ skills",
+    # "+0.051 COMET above the baseline"
+    r"once|until|unless|because|since|although|though|if|whether|whereas|above|below|beyond|"
     # predicate adjectives: "was able to find 91%", "was successful on 80% of tasks"
     r"able|unable|successful|effective|capable|comparable|similar|superior|"
     r"(?:significant|substantial|considerable|remarkable|notable|dramatic|consistent)(?:ly)?",
@@ -44,8 +47,11 @@ DETERMINER_RE = re.compile(
 ACRONYM_RE = re.compile(r"\s*\(([A-Z][A-Za-z0-9]*[A-Z][A-Za-z0-9]*s?)\)")
 COMPARATIVE = r"(?:higher|lower|better|faster|more|less|fewer|smaller|larger|greater|bigger)"
 CHANGE = r"(?:increase|improvement|reduction|enhancement|gain|speedup|speed-up|decrease|boost)s?"
+# "a 5% accuracy improvement", "5 F1 score", "13.87 accuracy points": the quantity is the rest.
 TRAILING_CHANGE_RE = re.compile(
-    r"\s+(?:increase|improvement|reduction|enhancement|gain|decrease|boost)s?$|\s+scores?$", re.I
+    r"\s+(?:increase|improvement|reduction|enhancement|gain|decrease|boost)s?$|\s+scores?$"
+    r"|\s+(?:percentage\s+)?(?:points?|pts|pp)$",
+    re.I,
 )
 
 Span = tuple[str, int, int]  # a phrase and where it is written
@@ -60,10 +66,17 @@ def noun_phrase(words: list[str]) -> str:
     return " ".join(phrase)
 
 
-def phrase_after(text: str, pos: int, end: int, limit: int = 4) -> Span | None:
+# A metric label joins at most this many phrases ("the number of tokens and FP performance").
+_MAX_JOINS = 2
+
+
+def phrase_after(
+    text: str, pos: int, end: int, limit: int = 4, joins: int = _MAX_JOINS
+) -> Span | None:
     """The noun phrase that starts at `pos`: at most `limit` words, up to a stop word, a verb
     or punctuation, with the acronym it defines ("equal error rate (EER)"); a possessor is
-    not the head ("the system's performance" → "performance")."""
+    not the head ("the system's performance" → "performance"). At most `joins` phrases are
+    joined on by "of", "and" or "or", so a chain of them cannot run the reading away."""
     first, last, words = -1, -1, list[str]()
     while len(words) < limit and (match := NEXT_WORD_RE.match(text, pos, end)):
         word = match.group(1)
@@ -85,10 +98,12 @@ def phrase_after(text: str, pos: int, end: int, limit: int = 4) -> Span | None:
     joint = NEXT_WORD_RE.match(text, last, end)
     joiner = joint.group(1).lower() if joint else ""
     measure = joint and joiner == "of" and words[-1].lower() in _MEASURE_NOUNS
-    if joint and measure and (rest := phrase_after(text, joint.end(), end, limit)):
+    if not joins:
+        return phrase, first, last
+    if joint and measure and (rest := phrase_after(text, joint.end(), end, limit, joins - 1)):
         return f"{phrase} of {rest[0]}", first, rest[2]  # "the number of activated parameters"
     if joint and joiner in {"and", "or"} and not names_quantity(phrase):
-        rest = phrase_after(text, joint.end(), end, limit)
+        rest = phrase_after(text, joint.end(), end, limit, joins - 1)
         if rest and names_quantity(rest[0]):
             return f"{phrase} {joiner} {rest[0]}", first, rest[2]  # "integer and FP performance"
     return phrase, first, last
