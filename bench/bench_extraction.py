@@ -36,6 +36,7 @@ SETS = (
     "real-dev4",
     "real-dev5",
     "real-dev6",
+    "real-dev7",
     "real-test",
     "real-test2",
 )

@@ -25,5 +25,6 @@ GOLD_SETS: dict[str, tuple[Path, Path]] = {
     "real-dev4": (REAL_DIR / "dev4_gold.jsonl", REAL_DIR / "dev4_papers.jsonl"),
     "real-dev5": (REAL_DIR / "dev5_gold.jsonl", REAL_DIR / "dev5_papers.jsonl"),
     "real-dev6": (REAL_DIR / "dev6_gold.jsonl", REAL_DIR / "dev6_papers.jsonl"),
+    "real-dev7": (REAL_DIR / "dev7_gold.jsonl", REAL_DIR / "dev7_papers.jsonl"),
     "real-test2": (REAL_DIR / "test2_gold.jsonl", REAL_DIR / "test2_papers.jsonl"),
 }

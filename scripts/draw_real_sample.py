@@ -2,12 +2,12 @@
 
     python scripts/draw_real_sample.py MIRRORS_DIR [PART] > evals/data/real/PART_papers.jsonl
 
-PART is `dev2` (the default), `dev3`, `test2`, `dev4`, `dev5` or `dev6` (see PARTS).
-MIRRORS_DIR holds bare clones named `owner+name/repo` (what the project's fetch tool makes) of
-the part's repositories: for dev2 and dev6, the daily-arXiv forks (and for dev2 the
-Kaggle-snapshot repository) listed in evals/data/real/README.md; for dev3, test2 and dev4, the
-repositories of FRESH; for dev5, FRESH's two cs forks. The selection is the README's, with a
-salt of the part's own, so it is reproducible and nobody picks abstracts by reading them:
+PART is `dev2` (the default), `dev3`, `test2`, `dev4`, `dev5`, `dev6` or `dev7` (see
+PARTS). MIRRORS_DIR holds bare clones named `owner+name/repo` (what the project's fetch tool
+makes) of the part's repositories: for dev2, dev6 and dev7, the daily-arXiv forks (and for dev2
+the Kaggle-snapshot repository) listed in evals/data/real/README.md; for dev3, test2 and dev4,
+the repositories of FRESH; for dev5, FRESH's two cs forks. The selection is the README's, with
+a salt of the part's own, so it is reproducible and nobody picks abstracts by reading them:
 
 1. pool: every raw `*.jsonl` of every branch of the part's repositories (never `*AI_enhanced*`
    files, nor the files in the part's `skip`), read in order, first copy of an id kept; for
@@ -245,6 +245,9 @@ DEV6_QUOTA = {
     "physics": 3,
     "math": 1,
 }
+DEV7_SALT = "paperskim-real-dev7-select:"
+# Abstracts that mostly claim nothing: where invented gains come from.
+DEV7_QUOTA = {"physics": 26, "math": 8, "q-bio": 6}
 PARTS = {
     "dev2": Part(SALT, tuple(FORKS), QUOTA, True, "dev", KNOWN),
     # One blind draw from the fresh repositories, split by the same id hash as real-dev/test:
@@ -287,6 +290,21 @@ PARTS = {
             "real/test2_papers",
             "real/dev4_papers",
             "real/dev5_papers",
+        ),
+    ),
+    "dev7": Part(
+        DEV7_SALT,
+        tuple(FORKS),
+        DEV7_QUOTA,
+        False,
+        "dev",
+        (
+            *FRESH_KNOWN,
+            "real/dev3_papers",
+            "real/test2_papers",
+            "real/dev4_papers",
+            "real/dev5_papers",
+            "real/dev6_papers",
         ),
     ),
 }

@@ -388,3 +388,12 @@ def test_the_other_sides_numbers_around_a_comparison(
 )
 def test_conditions_references_and_units(text: str, expected: list[tuple[float, str]]) -> None:
     assert values(text) == expected
+
+
+def test_the_second_value_of_a_refused_measurement_is_refused_too() -> None:
+    text = (
+        "~70% of cores appear stable against collapse when considering turbulence alone, "
+        "and ~85% when combining both kinetic and magnetic support."
+    )
+    assert values(text) == []
+    assert values("FooNet cuts latency by 30% on A, and 40% on B.") == [(30.0, "%"), (40.0, "%")]

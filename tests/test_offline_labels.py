@@ -282,3 +282,19 @@ def test_dominating_names_the_other_side_and_matched_is_a_condition() -> None:
     assert labels("FooNet dominates BarNet: by about 19% on attacks at matched compute.") == [
         ("performance on attacks", "BarNet")
     ]
+
+
+def test_a_label_written_before_its_value_names_it() -> None:
+    text = "FooNet did well in five-fold cross-validation (accuracy: 82%, AUC: 0.86)."
+    assert [(g.value, g.metric) for g in extract_gains(text, METHOD)] == [
+        (82.0, "accuracy"),
+        (0.86, "AUC"),
+    ]
+    assert labels("FooNet reaches MRE = 1.25 mm and speedup: 3x over BarNet.") == [
+        ("speedup", "BarNet")
+    ]
+
+
+def test_a_gap_in_brackets_follows_the_side_it_is_over() -> None:
+    text = "FooNet outperforms multimodal models (by 15%) and unimodal models (by 20%)."
+    assert [b for _, b in labels(text)] == ["multimodal models", "unimodal models"]

@@ -53,7 +53,7 @@ def eval_command(
             "--set",
             help="A shipped gold set instead of --gold/--papers: 'seed' (119 papers the rules "
             "were written on, a regression set), 'real-dev' (real arXiv abstracts, may be "
-            "read), 'real-dev2' to 'real-dev5' (later real dev parts, each "
+            "read), 'real-dev2' to 'real-dev7' (later real dev parts, each "
             "scored once before it was tuned on), or 'real-test' and 'real-test2' (frozen real "
             "abstracts, only ever scored).",
             show_default=False,

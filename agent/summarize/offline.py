@@ -101,6 +101,9 @@ def extract_gains(abstract: str, method: str | None = None, *, strict: bool = Tr
     return [c.gain for c in read_candidates(abstract, method, strict=strict)]
 
 
+_SECOND_OF_PAIR_RE = re.compile(r",\s+(?:and|or|but)\s+(?:only\s+)?[~≈]?$")
+
+
 def read_candidates(
     abstract: str, method: str | None = None, *, strict: bool = True
 ) -> list[Candidate]:
@@ -131,6 +134,15 @@ def read_candidates(
         refused = pat.not_a_result(text, mention, sentence, method, own_start)
         if restated and re.fullmatch(r"\s+or\s+", text[restated.end : mention.start]):
             refused = True  # "at only 5% or 0.6GB of VRAM": the same setting, restated
+        elif (
+            restated
+            and restated.start >= sentence[0]
+            and restated.unit == mention.unit
+            and _SECOND_OF_PAIR_RE.search(text, sentence[0], mention.start)
+        ):
+            # "~70% of cores appear stable ..., and ~85% when combining both": the second
+            # value of what was refused, under another condition
+            refused = True
         restated = mention if refused else None
         presents = pat.presents_result(text, sentence, method)
         if strict and (refused or not presents):

@@ -83,6 +83,13 @@ _COMPARISON_NEXT_RE = re.compile(
 )
 
 
+_BY_IN_BRACKETS_RE = re.compile(
+    rf"(?:\b(?:{OUTPERFORM}|exceed\w*|than|over|versus|vs\.?|and|or)|[,;])\s+"
+    r"((?:the\s+)?[^\s,;()][^,;()]{0,60}?)\s*\(\s*by\s+[~≈]?$",
+    re.I,
+)
+
+
 def baseline_of(
     text: str,
     mention: Mention,
@@ -100,6 +107,11 @@ def baseline_of(
     comparison. None when no comparison is written."""
     if start_value := _starting_value(text, mention, sentence):
         return start_value
+    # "outperform X (by 15%) and Y (by 20%)": each gap follows the side it is over
+    bracketed = _BY_IN_BRACKETS_RE.search(text, sentence[0], mention.start)
+    compared = bracketed and _BASELINE_RE.search(text, sentence[0], mention.start)
+    if bracketed and compared and (cleaned := plain_baseline(bracketed.group(1))):
+        return cleaned
     if share := re.match(
         r"\s*of\s+(?:the\s+)?[\w\-]+(?:\s+[\w\-]+)?\s+of\s+((?:(?!\s\d)[^,;.()]){3,60}?)"
         r"(?=\s+(?:at|on|in|with|while|for|across|under|when|using)\b|[,;.()]|$)",

@@ -151,6 +151,7 @@ def metric_of(
         return unit_metric(mention.unit), mention.start, mention.end, True
     readings: tuple[Callable[[], Span | None], ...] = (
         lambda: _respective(text, mention, sentence),
+        lambda: _labelled_before(text, mention, clause),
         lambda: _changed_from_to(text, mention, clause),
         lambda: _after(text, mention, clause, limit),
         lambda: _listed_with(text, mention, clause, limit, previous),
@@ -177,6 +178,26 @@ def metric_of(
         # "reaches 85.1% on GSM8K": nothing names the quantity, but it is a result on GSM8K
         return f"{_ON_BENCHMARK}{where}", mention.start, mention.end, True
     return unit_metric(mention.unit), mention.start, mention.end, True
+
+
+# "(accuracy: 82%, AUC: 0.86)", "MRE = 1.25 mm": a label written right before its value.
+_LABEL_BEFORE_RE = re.compile(
+    r"(?:^|[\s(,;])(?P<label>[A-Za-z][\w\-]*(?:\s+[A-Za-z][\w\-]*){0,2})\s*[:=]\s*[~≈]?$"
+)
+
+
+def _labelled_before(text: str, mention: Mention, clause: tuple[int, int]) -> Span | None:
+    """The label a "name: value" or "name = value" pair gives the number."""
+    match = _LABEL_BEFORE_RE.search(text, max(clause[0], mention.start - 40), mention.start)
+    if match is None:
+        return None
+    words = match.group("label").split()
+    while len(words) > 1 and any(STOP_RE.fullmatch(w) for w in words):
+        words.pop(0)  # "1.25 mm and speedup: 3x": the words after the last stop word
+    label = " ".join(words)
+    if STOP_RE.fullmatch(label):
+        return None
+    return label, match.end("label") - len(label), mention.end
 
 
 def _spelled_out(label: str, text: str) -> str:
