@@ -248,6 +248,10 @@ DEV6_QUOTA = {
 DEV7_SALT = "paperskim-real-dev7-select:"
 # Abstracts that mostly claim nothing: where invented gains come from.
 DEV7_QUOTA = {"physics": 26, "math": 8, "q-bio": 6}
+# Each later draw leaves out every part drawn before it.
+DEV3_KNOWN = (*FRESH_KNOWN, "real/dev3_papers", "real/test2_papers")
+DEV4_KNOWN = (*DEV3_KNOWN, "real/dev4_papers")
+DEV5_KNOWN = (*DEV4_KNOWN, "real/dev5_papers")
 PARTS = {
     "dev2": Part(SALT, tuple(FORKS), QUOTA, True, "dev", KNOWN),
     # One blind draw from the fresh repositories, split by the same id hash as real-dev/test:
@@ -256,56 +260,15 @@ PARTS = {
     "test2": Part(FRESH_SALT, FRESH, FRESH_QUOTA, False, "test", FRESH_KNOWN, FRESH_SKIP),
     # A second dev draw from the same repositories, weighted to the feeds where abstracts claim
     # gains: the metric labels' errors on unseen text are what it is for.
-    "dev4": Part(
-        DEV4_SALT,
-        FRESH,
-        DEV4_QUOTA,
-        False,
-        "dev",
-        (*FRESH_KNOWN, "real/dev3_papers", "real/test2_papers"),
-        FRESH_SKIP,
-    ),
+    "dev4": Part(DEV4_SALT, FRESH, DEV4_QUOTA, False, "dev", DEV3_KNOWN, FRESH_SKIP),
     # A third dev draw (2026-12-03) once dev4 had been tuned on: the two cs forks of FRESH (the
     # astro-ph fork's June 2026 files were read in a new-user trial), a new salt.
-    "dev5": Part(
-        DEV5_SALT,
-        FRESH[:2],
-        DEV5_QUOTA,
-        False,
-        "dev",
-        (*FRESH_KNOWN, "real/dev3_papers", "real/test2_papers", "real/dev4_papers"),
-        FRESH_SKIP,
-    ),
+    "dev5": Part(DEV5_SALT, FRESH[:2], DEV5_QUOTA, False, "dev", DEV4_KNOWN, FRESH_SKIP),
     # The ten forks real-test was drawn from (dev side of the hash), so that a dev part shares
     # the frozen test's sources and years: what generalizes to it should show here first.
-    "dev6": Part(
-        DEV6_SALT,
-        tuple(FORKS),
-        DEV6_QUOTA,
-        False,
-        "dev",
-        (
-            *FRESH_KNOWN,
-            "real/dev3_papers",
-            "real/test2_papers",
-            "real/dev4_papers",
-            "real/dev5_papers",
-        ),
-    ),
+    "dev6": Part(DEV6_SALT, tuple(FORKS), DEV6_QUOTA, False, "dev", DEV5_KNOWN),
     "dev7": Part(
-        DEV7_SALT,
-        tuple(FORKS),
-        DEV7_QUOTA,
-        False,
-        "dev",
-        (
-            *FRESH_KNOWN,
-            "real/dev3_papers",
-            "real/test2_papers",
-            "real/dev4_papers",
-            "real/dev5_papers",
-            "real/dev6_papers",
-        ),
+        DEV7_SALT, tuple(FORKS), DEV7_QUOTA, False, "dev", (*DEV5_KNOWN, "real/dev6_papers")
     ),
 }
 

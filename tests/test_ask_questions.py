@@ -224,11 +224,28 @@ def test_amounts_written_in_words(question: str, expected: dict[str, float]) -> 
     assert {k: v for k, v in gain.to_json().items() if k in expected} == expected
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "papers on double descent",
+        "Double DQN variants",
+        "training in half precision",
+        "generalize to a third dataset",
+        "triple modular redundancy",
+    ],
+)
+def test_words_that_are_no_amounts_stay_words(question: str) -> None:
+    assert parse_question(question).gain is None
+
+
 def test_the_object_of_the_change_verb_is_what_is_measured() -> None:
     assert parse_question("Which papers cut FLOPs by 40% or more?").measured == ["flops"]
     question = "work reducing network link utilization by at least 90%"
     assert parse_question(question).measured == ["network", "link", "utilization"]
     assert parse_question("papers on graph databases").measured == []
+    # where it holds is not what is measured; a process sped up is no quantity
+    assert parse_question("reduce inference latency on GPUs by 30%").measured[-1] == "latency"
+    assert parse_question("speed up training by 2x").measured == []
 
 
 def test_a_named_measure_is_required_when_the_question_says_what_the_gain_is_of() -> None:

@@ -397,3 +397,27 @@ def test_the_second_value_of_a_refused_measurement_is_refused_too() -> None:
     )
     assert values(text) == []
     assert values("FooNet cuts latency by 30% on A, and 40% on B.") == [(30.0, "%"), (40.0, "%")]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # review of offline-v10: results the first rules dropped
+        ("FooNet outperforms BarNet on all benchmarks (top-1 accuracy of 85.2%).", [(85.2, "%")]),
+        ("FooNet yields images with 20% less noise than BM3D.", [(20.0, "%")]),
+        ("FooNet achieves the expected 2x speedup over BarNet.", [(2.0, "x")]),
+        (
+            "FooNet is trained at a 10% masking rate, and 85% accuracy is reached over BarNet.",
+            [(85.0, "%")],
+        ),
+        (
+            "Existing stores suffer from lock stalls; FooNet reduces latency by 40%, and "
+            "improves throughput by 2x over BarDB.",
+            [(40.0, "%"), (2.0, "x")],
+        ),
+        # and a criterion in degrees
+        ("FooNet passes the test at (3%/3°).", []),
+    ],
+)
+def test_review_of_v10_detection(text: str, expected: list[tuple[float, str]]) -> None:
+    assert values(text) == expected

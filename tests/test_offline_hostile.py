@@ -74,8 +74,12 @@ def _check(abstract: str) -> None:
         "FooNet improves accuracy by 5% " + "or latency " * 1500 + "than BarNet.",
         "FooNet is " + "3x " * 3000 + "faster.",
         "(" * 2000 + "FooNet is 3x faster than BarNet" + ")" * 2000,
+        # the other side's listed values: once exponential in the length of the list
+        "FooNet outperforms "
+        + " and ".join(f"Sys{c} (acc 80.1)" for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+        + " by 5%.",
     ],
-    ids=["and-chain", "of-chain", "or-chain", "number-run", "deep-brackets"],
+    ids=["and-chain", "of-chain", "or-chain", "number-run", "deep-brackets", "listed-others"],
 )
 def test_long_chains_do_not_break_the_engine(abstract: str) -> None:
     _check(abstract)

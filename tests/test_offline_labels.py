@@ -278,8 +278,8 @@ def test_a_second_predicate_has_its_own_quantity() -> None:
     assert [m for m, _ in labels(text)] == ["performance", "memory usage"]
 
 
-def test_dominating_names_the_other_side_and_matched_is_a_condition() -> None:
-    assert labels("FooNet dominates BarNet: by about 19% on attacks at matched compute.") == [
+def test_matched_is_a_condition_not_the_other_side() -> None:
+    assert labels("FooNet outperforms BarNet by about 19% on attacks at matched compute.") == [
         ("performance on attacks", "BarNet")
     ]
 
@@ -298,3 +298,17 @@ def test_a_label_written_before_its_value_names_it() -> None:
 def test_a_gap_in_brackets_follows_the_side_it_is_over() -> None:
     text = "FooNet outperforms multimodal models (by 15%) and unimodal models (by 20%)."
     assert [b for _, b in labels(text)] == ["multimodal models", "unimodal models"]
+
+
+def test_review_of_v10_labels() -> None:
+    # a verb before "name: value" is no part of the label; the quote starts at the label
+    gain = extract_gains("FooNet reaches top-1\naccuracy: 82% on ImageNet.", METHOD)[0]
+    assert (gain.metric, gain.quote) == ("top-1 accuracy", "top-1\naccuracy: 82%")
+    assert labels("FooNet improves recall: 12% over BarNet.") == [("recall", "BarNet")]
+    # "points" is the unit only of a score difference
+    assert labels("FooNet uses 30% sampling points compared to BarNet.")[0][0] == "sampling points"
+    # a phrase before "(by" that is no noun phrase is no baseline
+    assert labels("FooNet is 2x faster compared to BarNet, and saves energy (by 20%).") == [
+        ("speed", "BarNet"),
+        ("energy", "BarNet"),
+    ]

@@ -276,7 +276,8 @@ class ParsedQuestion:
     families: list[str]
     gain: GainQuery | None
     directions: list[str] = field(default_factory=list)
-    # The object of the question's change verb, "cut FLOPs by 40%": what the gain measures.
+    # The object of the question's change verb, "cut FLOPs by 40%": what the gain measures
+    # (its last word is the head noun the gain's metric must name).
     measured: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
@@ -289,11 +290,13 @@ class ParsedQuestion:
         }
 
 
+_WHERE_RE = re.compile(r"\b(?:on|in|for|of|across|at|with|per|under)\b", re.I)
 # "cut FLOPs by 40%", "reducing network link utilization by at least 90%": the words between a
 # change verb and "by <number>" name the quantity the gain is of.
 _MEASURED_RE = re.compile(
+    # (not "speed up training by 2x": what is sped up is a process, not a quantity)
     r"\b(?:cut|cuts|cutting|reduc\w*|lower\w*|improv\w*|increas\w*|boost\w*|rais\w*|"
-    r"decreas\w*|shrink\w*|speed\w*\s+up|accelerat\w*)\s+"
+    r"decreas\w*|shrink\w*)\s+"
     r"(?:the\s+|their\s+|its\s+)?(?P<what>(?:[\w-]+\s+){1,4}?)by\s+(?:[a-z]+\s+){0,3}?[~≈$]?\d",
     re.I,
 )
@@ -316,17 +319,26 @@ def _unit_of(m: re.Match[str]) -> str | None:
     return _canonical(m.group("unit")) if m.group("unit") else None
 
 
-# Amounts a user writes in words, as the grammar reads them: "by more than a third",
-# "cut in half", "twice as fast", "ten times faster".
+# Amounts a user writes in words, as the grammar reads them: "by more than a third", "cut in
+# half", "twice as fast", "doubles throughput", "ten-fold". Only where an amount goes (after
+# "by", "than", a comparator; not "a third dataset", "half precision", "double descent").
+_AMOUNT_BEFORE = r"(\b(?:by|in|than|least|most|over|under|nearly|almost|about|to)\s+)"
+_AMOUNT_AFTER = r"(?=\s*(?:[?.,;:!)]|$)|\s+(?:of|the|as|less|more|fewer|lower|higher)\b)"
 _WORD_AMOUNTS = [
-    (re.compile(r"\b(?:a|one)[- ]third\b", re.I), "33.3%"),
-    (re.compile(r"\btwo[- ]thirds\b", re.I), "66.7%"),
-    (re.compile(r"\b(?:a|one)[- ]quarter\b", re.I), "25%"),
-    (re.compile(r"\bthree[- ]quarters\b", re.I), "75%"),
-    (re.compile(r"\b(by|in|than|least|most|over|under|nearly|almost)\s+half\b", re.I), r"\1 50%"),
+    (re.compile(rf"{_AMOUNT_BEFORE}(?:a|one)[- ]third{_AMOUNT_AFTER}", re.I), r"\g<1>33.3%"),
+    (re.compile(rf"{_AMOUNT_BEFORE}two[- ]thirds{_AMOUNT_AFTER}", re.I), r"\g<1>66.7%"),
+    (re.compile(rf"{_AMOUNT_BEFORE}(?:a|one)[- ]quarter{_AMOUNT_AFTER}", re.I), r"\g<1>25%"),
+    (re.compile(rf"{_AMOUNT_BEFORE}three[- ]quarters{_AMOUNT_AFTER}", re.I), r"\g<1>75%"),
+    (re.compile(rf"{_AMOUNT_BEFORE}half{_AMOUNT_AFTER}", re.I), r"\g<1>50%"),
     (re.compile(r"\bhalv(?:e|es|ed|ing)\b", re.I), "cut by 50%"),
-    (re.compile(r"\b(?:twice|double[sd]?)\b", re.I), "2x"),
-    (re.compile(r"\b(?:triple[sd]?|thrice)\b", re.I), "3x"),
+    (
+        re.compile(r"\btwice\b|\bdoubl(?:es|ed|ing)\b|\bdouble(?=\s+(?:the|its|their)\b)", re.I),
+        "2x",
+    ),
+    (
+        re.compile(r"\bthrice\b|\btripl(?:es|ed|ing)\b|\btriple(?=\s+(?:the|its|their)\b)", re.I),
+        "3x",
+    ),
     (re.compile(r"\bten(?=[- ](?:times|fold)\b)", re.I), "10"),
     (re.compile(r"\bhundred(?=[- ](?:times|fold)\b)", re.I), "100"),
 ]
@@ -405,15 +417,11 @@ def parse_question(question: str) -> ParsedQuestion:
             metrics=tuple(metrics),
         )
     measured_match = _MEASURED_RE.search(text) if gain is not None else None
-    measured = (
-        [
-            w
-            for w in re.findall(r"[\w][\w-]*", measured_match.group("what").lower())
-            if w not in STOPWORDS
-        ]
-        if measured_match
-        else []
-    )
+    measured: list[str] = []
+    if measured_match:
+        # "inference latency on GPUs": the quantity ends where the place it holds begins
+        what = _WHERE_RE.split(measured_match["what"])[0]
+        measured = [w for w in re.findall(r"[\w][\w-]*", what.lower()) if w not in STOPWORDS]
     return ParsedQuestion(
         keywords=keywords,
         families=families,

@@ -199,25 +199,29 @@ def naming_the_metric(
     every gain in percent. With none, every paper that passed, unless the question says what
     the gain is of (`measured`, "cut FLOPs by 40%"): then a gain of another quantity does not
     answer, and no paper may."""
-    wanted = {stem(t) for t in (measured or terms)}
+    wanted = {stem(measured[-1])} if measured else {stem(t) for t in terms}
     named = [
         r
         for r in matched
         if any(wanted & {stem(w) for w in query_terms(g.metric)} for g in r.gains)
     ]
-    return named if measured else named or matched
+    return named if measured else (named or matched)
 
 
 def _measured_here(engine: Engine, parsed: ParsedQuestion, ranking: list[Ranked]) -> list[str]:
     """The question's measured words ("cut FLOPs by 40%") when the papers it retrieves report a
-    gain of that quantity (its head word in a gain's metric): the corpus names it, so only
-    such gains answer. Otherwise the words may paraphrase a metric ("interconnect load" for
+    gain of that quantity (its head word, the last, in a gain's metric): the corpus names it,
+    so only such gains answer. Otherwise the words may paraphrase a metric ("interconnect load" for
     "link utilization") and none is required."""
     if not parsed.measured:
         return []
+    head = parsed.measured[-1]
     ids = [r.paper_id for r in ranking[:DEPTH]]
-    head = GainFilter(metric_words=(parsed.measured[-1],))
-    return parsed.measured if filter_gains(engine, head, paper_ids=ids, limit=1) else []
+    found = filter_gains(engine, GainFilter(metric_words=(head,)), paper_ids=ids, limit=20)
+    # the SQL test is a substring ("time" in "runtime"); the one naming_the_metric applies is
+    # the stem of a word
+    named = any(stem(head) in {stem(w) for w in query_terms(g.metric)} for g in found)
+    return parsed.measured if named else []
 
 
 def _on_every_topic(

@@ -26,7 +26,7 @@ _BASELINE_RE = re.compile(
     r"(?:exceed(?:s|ed|ing)?|beat(?:s|ing)?)(?!\s+(?:the\s+)?[\d~≈$])|"
     # "at matched compute" is a condition, not the other side
     r"comparable to|(?<!-)(?<!\bat )(?<!\bwith )(?<!\bunder )(?<!\bfor )match(?:es|ed|ing)|"
-    r"rival(?:s|ed|ing)?|dominat(?:es|ing)|ahead of|superior (?:\w+\s+)?to|"
+    r"rival(?:s|ed|ing)?|ahead of|superior (?:\w+\s+)?to|"
     r"improv(?:es|ed|ing)(?=\s+(?!over\b|upon\b|on\b)(?:the\s+|an?\s+)?(?:[\w\-]+\s+){0,3}"
     r"baselines?\b)|"
     r"(?<!\bon )(?<!\bof )(?<!\bfor )(?<!\bwith )(?<!\bin )(?<!\bto )(?<!\bby )"
@@ -108,9 +108,14 @@ def baseline_of(
     if start_value := _starting_value(text, mention, sentence):
         return start_value
     # "outperform X (by 15%) and Y (by 20%)": each gap follows the side it is over
+    # (a noun phrase only: not "and saves energy (by 20%)", "BarNet on the hardest split (by")
     bracketed = _BY_IN_BRACKETS_RE.search(text, sentence[0], mention.start)
-    compared = bracketed and _BASELINE_RE.search(text, sentence[0], mention.start)
-    if bracketed and compared and (cleaned := plain_baseline(bracketed.group(1))):
+    if (
+        bracketed
+        and is_noun_phrase(bracketed.group(1))
+        and _BASELINE_RE.search(text, sentence[0], mention.start)
+        and (cleaned := plain_baseline(bracketed.group(1)))
+    ):
         return cleaned
     if share := re.match(
         r"\s*of\s+(?:the\s+)?[\w\-]+(?:\s+[\w\-]+)?\s+of\s+((?:(?!\s\d)[^,;.()]){3,60}?)"

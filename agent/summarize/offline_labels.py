@@ -191,13 +191,15 @@ def _labelled_before(text: str, mention: Mention, clause: tuple[int, int]) -> Sp
     match = _LABEL_BEFORE_RE.search(text, max(clause[0], mention.start - 40), mention.start)
     if match is None:
         return None
-    words = match.group("label").split()
-    while len(words) > 1 and any(STOP_RE.fullmatch(w) for w in words):
-        words.pop(0)  # "1.25 mm and speedup: 3x": the words after the last stop word
-    label = " ".join(words)
-    if STOP_RE.fullmatch(label):
-        return None
-    return label, match.end("label") - len(label), mention.end
+    words = list(re.finditer(r"\S+", match.group("label")))
+    # "1.25 mm and speedup: 3x", "improves recall: 12%": the words after the last stop word
+    # or verb
+    while words and any(STOP_RE.fullmatch(w[0]) or VERB_RE.match(w[0]) for w in words):
+        words.pop(0)
+    label = " ".join(w[0] for w in words)
+    if not words or label.lower() in {"results", "result", "n", "p"}:
+        return None  # "Results: 82%" heads a section; "n = 120" counts; "p = 0.01" tests
+    return label, match.start("label") + words[0].start(), mention.end
 
 
 def _spelled_out(label: str, text: str) -> str:
@@ -359,8 +361,11 @@ def _after(text: str, mention: Mention, clause: tuple[int, int], limit: int) -> 
             (phrase[0], mention.start, phrase[2]) if phrase and _names_measure(phrase[0]) else None
         )
     if phrase := phrase_after(text, pos, end):
-        # "2.1 F1 points above BERT": the score is the quantity, "points" its unit
-        label = _POINTS_WORD_RE.split(phrase[0], maxsplit=1)[0] or phrase[0]
+        label = phrase[0]
+        if mention.unit == "points":
+            # "13.87 accuracy points", "2.1 F1 points above BERT": the score is the quantity,
+            # "points" its unit (but "30% sampling points" are points sampled)
+            label = _POINTS_WORD_RE.split(label, maxsplit=1)[0] or label
         label = TRAILING_CHANGE_RE.sub("", label) or label
         return label, mention.start, phrase[2]
     if (listed := _LISTED_NUMBER_RE.match(text, pos, end)) and text[mention.start : pos].endswith(

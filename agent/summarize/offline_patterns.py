@@ -22,7 +22,7 @@ from agent.core.units import CURRENCY, SECONDS, normalize_unit
 
 NUM = r"\d+(?:\.\d+)?"
 # The verbs of "we beat them": their object is the other side of a comparison.
-OUTPERFORM = r"(?:out-?perform\w*|surpass\w*|beat\w*|dominat(?:es|ing|e)\b)"
+OUTPERFORM = r"(?:out-?perform|surpass|beat)\w*"
 # Unit spellings, longest first; each maps to the unit a Gain records.
 UNIT_RE = re.compile(
     r"""(?P<factor>\s?\$\\times\$|\s?\\times|\s?×|\s?[xX](?![A-Za-z0-9])|\s?times(?![A-Za-z])|-?fold)
@@ -201,7 +201,7 @@ _VERSUS_BEFORE_RE = re.compile(
 
 # "Gamma passing rates (3%/2mm)": a percent paired with a quantity of another unit is a
 # tolerance criterion, the setting a result is checked at.
-_CRITERION_AFTER_RE = re.compile(r"(?<=%)\s?/\s?\d+(?:\.\d+)?\s?(?:mm|cm|m|°|deg|px)\b")
+_CRITERION_AFTER_RE = re.compile(r"(?<=%)\s?/\s?\d+(?:\.\d+)?\s?(?:(?:mm|cm|m|deg|px)\b|°)")
 
 
 def _names_a_metric(text: str, start: int, num_end: int, end: int) -> bool:
@@ -392,7 +392,8 @@ _SETTING_RE = re.compile(
 # "under 30% bimodal-random corruption", "with 20% label noise": the adversity a result holds
 # under is a setting, as much as the share of data it was trained on.
 _ADVERSITY_AFTER_RE = re.compile(
-    r"\s*(?:[\w\-]+\s+){0,2}?(?:corruption|noise|contamination|poisoning|occlusion|"
+    # (not "with 20% less noise than BM3D", a result)
+    rf"\s*(?:(?!{_COMPARATIVE_WORDS}\b)[\w\-]+\s+){{0,2}}?(?:corruption|noise|contamination|poisoning|occlusion|"
     r"missing(?:ness)?|dropout|perturbations?|outliers|packet loss|adversaries)\b",
     re.I,
 )
@@ -462,9 +463,11 @@ _OTHER_SIDE_VALUE_RE = re.compile(
     # the other side's own words, not a clause after a comma ("than X, enabling Y (23% ...)")
     rf"\b(?:{OUTPERFORM}|compared (?:to|with)|versus|than|exceed\w*(?:\s+(?:those|that) of)?)"
     # an apposition names it again: "exceeded the strongest baseline, the AFPF-Net ("
-    r"\s+[^;:,\d]{2,120}?(?:,\s+(?:the|an?)\s+[^;:,\d]{2,80}?)?"
+    # (no brackets in the name, and each listed bracket taken whole, atomically: a name and
+    # a bracket must not compete for the same text, or a list of 16 takes seconds)
+    r"\s+[^;:,\d()]{2,120}?(?:,\s+(?:the|an?)\s+[^;:,\d()]{2,80}?)?"
     # a listed other side's value before it: "exceeding those of A (63.1%) and B (60.0%)"
-    r"(?:\([^()]{1,30}\)\s*(?:,\s*)?(?:and\s+)?[^;:,\d()]{1,60}?)*"
+    r"(?>\([^()]{1,30}\)\s*(?:,\s*)?(?:and\s+)?[^;:,\d()]{1,60})*"
     r"\(\s*$",  # no number between: "outperforms X by 49.5% (31.7%)" restates our own
     re.I,
 )
@@ -573,7 +576,8 @@ _SIZE_MULTIPLE_AFTER_RE = re.compile(
 # datasets": the size of the paper's data beside earlier data, a dataset size and not a result
 # (but "on par with models trained on 3x more examples" is a saving of data: no earlier work).
 _DATA_SCALE_AFTER_RE = re.compile(
-    r"\s*(?:more|larger|bigger)\s+(?:[\w\-]+\s+){0,2}?(?:than\s+)?(?:[\w\-]+\s+){0,6}?"
+    # "benchmarks, which are 5-10x longer than the most complex cases studied in prior work"
+    r"\s*(?:more|larger|bigger|longer)\s+(?:[\w\-]+\s+){0,2}?(?:than\s+)?(?:[\w\-]+\s+){0,6}?"
     r"(?:prior|previous|earlier|existing|available|public(?:ly available)?|largest|comparable)"
     r"\s+(?:[\w\-]+\s+){0,2}?(?:work|works|studies|study|datasets?|benchmarks?|corpora|"
     r"collections?|resources?)\b",
@@ -733,6 +737,7 @@ def _contrasted_with_own_work(
 _GAP_IN_BRACKETS_RE = re.compile(r"(?:^|\s)(?:by|up to)\s+[~≈]?$")
 _CHANGE_NOUN_RE = re.compile(rf"\b{_CHANGE_WORDS}\b", re.I)
 _VERSUS_AFTER_RE = re.compile(r"\s*(?:vs\.?|versus)\s", re.I)
+_WHERE_IT_HOLDS_RE = re.compile(r"\s(?:on|in|across|for|at|under|with|during|when)\s", re.I)
 _CAUSE_BY_RE = re.compile(
     r"\b(?:limited|caused|bounded|constrained|dominated|hindered)\s+by\s+\S*$"
 )
@@ -741,8 +746,8 @@ _CAUSE_BY_RE = re.compile(
 def _in_other_sides_brackets(
     text: str, mention: Mention, sentence: tuple[int, int], method: str | None
 ) -> bool:
-    """Inside brackets that follow the other side of a comparison, past their first word, a
-    number is that side's: its scores, its limits. (A number right after the bracket is
+    """Inside brackets right after the other side of a comparison (not at the bracket's
+    start), a number is that side's: its scores, its limits. (A number right after the bracket is
     `_OTHER_SIDE_VALUE_RE`'s case.) Not when the paper's own work is named between: in
     "compared with X (e.g., ...), FooNet incurs overhead (less than 19.6%" the bracket is
     FooNet's."""
@@ -757,7 +762,33 @@ def _in_other_sides_brackets(
     if _CHANGE_NOUN_RE.search(between) or _VERSUS_AFTER_RE.match(text, mention.end):
         return False  # "(average improvement of 7.2%)", "(accuracy 92.4% vs. 88.1%)"
     other = _OTHER_SIDE_VALUE_RE.search(text, sentence[0], opening + 1)
-    return other is not None and not names_own_work(text[other.start() : opening], method)
+    if other is None:
+        return False
+    named = text[other.start() : opening]
+    # right after the other side's name: "outperforms BarNet on all benchmarks (top-1 accuracy
+    # of 85.2%)" brackets a result of ours, where it holds
+    return not names_own_work(named, method) and not _WHERE_IT_HOLDS_RE.search(named)
+
+
+_SECOND_OF_PAIR_RE = re.compile(r",\s+(?:and|or|but)\s+(?:only\s+)?[~≈]?$")
+
+
+def second_of_refused_pair(
+    text: str, refused: Mention, mention: Mention, sentence: tuple[int, int]
+) -> bool:
+    """'~70% of cores appear stable ..., and ~85% when combining both': a number of the same
+    unit joined by ", and" to a refused one of its sentence, with no result, change or
+    comparison said between them (_METHOD_RESULT_RE) nor a gap or a metric after it, is the
+    second value of the same thing."""
+    between = text[refused.end : mention.start]
+    return (
+        refused.start >= sentence[0]
+        and refused.unit == mention.unit
+        and bool(_SECOND_OF_PAIR_RE.search(between))
+        and not _METHOD_RESULT_RE.search(between)
+        and not _GAP_AFTER_RE.match(text, mention.end)
+        and not in_any_family(" ".join(text[mention.end : sentence[1]].split()[:2]))
+    )
 
 
 # The rules take no sum of money for a claim: "faults add up to $258 monthly", a budget, a
@@ -778,11 +809,10 @@ def not_a_result(
     sentence_text = text[sentence[0] : sentence[1]]
     # a second predicate (", and increases latency by 2x") shares its subject and its verb's
     # mood with the first ("Naive quantization causes ..., and ...", "X would ..., and ...")
-    shared = (
-        text[sentence[0] : mention.start]
-        if _AND_PREDICATE_RE.search(text, sentence[0], clause_start)
-        else before
-    )
+    shared = before
+    if joint := _AND_PREDICATE_RE.search(text, sentence[0], clause_start):
+        first_clause = clause_bounds(text, sentence, max(sentence[0], joint.start() - 1))
+        shared = text[first_clause[0] : mention.start]
     if _PROBLEM_BEFORE_RE.search(shared) or _PROJECTION_RE.search(shared):
         return True
     if mention.unit == CURRENCY:
@@ -808,7 +838,9 @@ def not_a_result(
         and not names_own_work(opening, method)
     ):
         return True
-    if _REFERENCE_SUBJECT_RE.match(before) or _REFERENCE_VALUE_BEFORE_RE.search(before):
+    if _REFERENCE_SUBJECT_RE.match(before) or (
+        _REFERENCE_VALUE_BEFORE_RE.search(before) and not _GAP_AFTER_RE.match(text, mention.end)
+    ):  # (but "achieves the expected 2x speedup" is a result)
         return True  # "An ensemble oracle ... reaches F1=0.556", "closer to the nominal 10%"
     if (_PROBLEM_SENTENCE_RE.search(sentence_text) or sentence[1] <= own_start) and not own:
         return True

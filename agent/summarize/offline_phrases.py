@@ -47,11 +47,8 @@ DETERMINER_RE = re.compile(
 ACRONYM_RE = re.compile(r"\s*\(([A-Z][A-Za-z0-9]*[A-Z][A-Za-z0-9]*s?)\)")
 COMPARATIVE = r"(?:higher|lower|better|faster|more|less|fewer|smaller|larger|greater|bigger)"
 CHANGE = r"(?:increase|improvement|reduction|enhancement|gain|speedup|speed-up|decrease|boost)s?"
-# "a 5% accuracy improvement", "5 F1 score", "13.87 accuracy points": the quantity is the rest.
 TRAILING_CHANGE_RE = re.compile(
-    r"\s+(?:increase|improvement|reduction|enhancement|gain|decrease|boost)s?$|\s+scores?$"
-    r"|\s+(?:percentage\s+)?(?:points?|pts|pp)$",
-    re.I,
+    r"\s+(?:increase|improvement|reduction|enhancement|gain|decrease|boost)s?$|\s+scores?$", re.I
 )
 
 Span = tuple[str, int, int]  # a phrase and where it is written
