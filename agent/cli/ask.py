@@ -72,9 +72,10 @@ def ask_command(
     answer; every cited id is checked to be a stored paper the search returned, and every number
     to be one the cited papers state. Without one, the offline answer lists the matching papers
     with their takeaways and claimed gains, reading "more than 2x", "at least 30%", "between 2
-    and 10x", "under $1", "memory" or "speedup" in the question as filters (the offline engine
-    extracts no sums of money, so "$" questions need gains from an LLM engine). When no stored
-    paper matches, the answer says so.
+    and 10x", "by more than a third", "twice as fast", "under $1", "memory" or "speedup" in the
+    question as filters, and "cut FLOPs by 40%" as a gain of FLOPs (the offline engine extracts
+    no sums of money, so "$" questions need gains from an LLM engine); --json shows how the
+    question was read. When no stored paper matches, the answer says so.
     Ingest and summarize papers first (`paperskim run SOURCE`).
     """
     settings = settings_from_flags(db, engine, model, base_url)
