@@ -293,7 +293,7 @@ class ParsedQuestion:
 _WHERE_RE = re.compile(r"\b(?:on|in|for|of|across|at|with|per|under)\b", re.I)
 # "cut FLOPs by 40%", "reducing network link utilization by at least 90%": the words between a
 # change verb and "by <number>" name the quantity the gain is of.
-_MEASURED_RE = re.compile(
+_GAIN_OBJECT_RE = re.compile(
     # (not "speed up training by 2x": what is sped up is a process, not a quantity)
     r"\b(?:cut|cuts|cutting|reduc\w*|lower\w*|improv\w*|increas\w*|boost\w*|rais\w*|"
     r"decreas\w*|shrink\w*)\s+"
@@ -416,7 +416,7 @@ def parse_question(question: str) -> ParsedQuestion:
             families=tuple(families),
             metrics=tuple(metrics),
         )
-    measured_match = _MEASURED_RE.search(text) if gain is not None else None
+    measured_match = _GAIN_OBJECT_RE.search(text) if gain is not None else None
     measured: list[str] = []
     if measured_match:
         # "inference latency on GPUs": the quantity ends where the place it holds begins

@@ -200,11 +200,7 @@ def naming_the_metric(
     the gain is of (`measured`, "cut FLOPs by 40%"): then a gain of another quantity does not
     answer, and no paper may."""
     wanted = {stem(measured[-1])} if measured else {stem(t) for t in terms}
-    named = [
-        r
-        for r in matched
-        if any(wanted & {stem(w) for w in query_terms(g.metric)} for g in r.gains)
-    ]
+    named = [r for r in matched if any(_metric_names(wanted, g.metric) for g in r.gains)]
     return named if measured else (named or matched)
 
 
@@ -218,10 +214,14 @@ def _measured_here(engine: Engine, parsed: ParsedQuestion, ranking: list[Ranked]
     head = parsed.measured[-1]
     ids = [r.paper_id for r in ranking[:DEPTH]]
     found = filter_gains(engine, GainFilter(metric_words=(head,)), paper_ids=ids, limit=20)
-    # the SQL test is a substring ("time" in "runtime"); the one naming_the_metric applies is
-    # the stem of a word
-    named = any(stem(head) in {stem(w) for w in query_terms(g.metric)} for g in found)
+    # the SQL test is a substring ("time" in "runtime"); naming_the_metric's is by stem
+    named = any(_metric_names({stem(head)}, g.metric) for g in found)
     return parsed.measured if named else []
+
+
+def _metric_names(stems: set[str], metric: str) -> bool:
+    """Whether a gain's metric has a word of one of `stems`."""
+    return bool(stems & {stem(w) for w in query_terms(metric)})
 
 
 def _on_every_topic(

@@ -14,10 +14,11 @@ from collections.abc import Callable
 from agent.core.words import content_words
 from agent.summarize.offline_patterns import (
     ABSOLUTE_UNITS,
+    HEDGE_AFTER_RE,
     NUM,
     NUMBER_RE,
-    OR_MORE_AFTER_RE,
     OUTPERFORM,
+    RATE_UNITS,
     UNIT_RE,
     Mention,
     is_score_name,
@@ -281,7 +282,7 @@ _ACRONYM_ONLY_RE = re.compile(r"(?=(?:[^A-Z]*[A-Z]){2})[A-Z][A-Z0-9@\-]{1,7}s?")
 _MEASURE_ACRONYM_RE = re.compile(r"(?=(?:[^A-Z]*[A-Z]){2})[A-Z][A-Z0-9@\-]{1,7}i?|FLOPs|MACs")
 # Units that measure time, throughput or memory, and what a number in them is.
 _TIME_UNIT_RE = re.compile(r"(?:ns|ps|µs|μs|ms|s|seconds?|(?:GPU )?hours?)$")
-_RATE_UNIT_RE = re.compile(r"(?:[KMGT]i?B/s|[kKMGT]bps|[kKMGT]bit/s|req/s|tokens/s|QPS)$")
+_RATE_UNIT_RE = re.compile(rf"(?:{RATE_UNITS})$")
 
 
 def unit_metric(unit: str | None) -> str:
@@ -314,7 +315,7 @@ def _after(text: str, mention: Mention, clause: tuple[int, int], limit: int) -> 
     """The metric written right after the number and its unit."""
     end = clause[1]
     pos = mention.end
-    if hedge := OR_MORE_AFTER_RE.match(text, pos, end):
+    if hedge := HEDGE_AFTER_RE.match(text, pos, end):
         pos = hedge.end()  # "30% or higher improvement in error"
     if modifier := _MODIFIER_AFTER_RE.match(text, pos, end):
         pos = modifier.end()  # "9.4% absolute improvements"

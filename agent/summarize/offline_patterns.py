@@ -23,12 +23,13 @@ from agent.core.units import CURRENCY, SECONDS, normalize_unit
 NUM = r"\d+(?:\.\d+)?"
 # The verbs of "we beat them": their object is the other side of a comparison.
 OUTPERFORM = r"(?:out-?perform|surpass|beat)\w*"
+# Units of a rate of data or work (the extractor's units and the labels' "throughput").
+RATE_UNITS = r"[KMGT]i?B/s|[kKMGT]bps|[kKMGT]bit/s|req/s|tokens/s|QPS"
 # Unit spellings, longest first; each maps to the unit a Gain records.
 UNIT_RE = re.compile(
-    r"""(?P<factor>\s?\$\\times\$|\s?\\times|\s?×|\s?[xX](?![A-Za-z0-9])|\s?times(?![A-Za-z])|-?fold)
+    rf"""(?P<factor>\s?\$\\times\$|\s?\\times|\s?×|\s?[xX](?![A-Za-z0-9])|\s?times(?![A-Za-z])|-?fold)
       |(?P<percent>\s?\\%|\s?%|\s?percentage\ points?|\s?percent)
-      |(?P<bandwidth>\s?(?:[KMGT]i?B/s|[kKMGT]bps|[kKMGT]bit/s|req/s|tokens/s|QPS|
-        [KMGTPE]FLOP(?:S|s|/s))(?![A-Za-z]))
+      |(?P<bandwidth>\s?(?:{RATE_UNITS}|[KMGTPE]FLOP(?:S|s|/s))(?![A-Za-z]))
       |(?P<memory>\s?(?:[KMGT]i?B)(?![A-Za-z/]))
       |(?P<time>\s?(?:ns|ps|µs|μs|ms)(?![A-Za-z])|\s(?:[GC]PU[- ])?hours|\s?s(?=[\s,.;)])
         |\s?seconds)
@@ -711,7 +712,7 @@ _GENERIC_OTHERS_RE = re.compile(
     r"(?:models|methods|baselines|systems|approaches|competitors|alternatives)\b",
     re.I,
 )
-_COMPARED_IN_CLAUSE_RE = re.compile(r"\b(?:than|over|compared|relative|versus|vs\.?|against)\b")
+_COMPARED_IN_CLAUSE_RE = re.compile(rf"\b(?:{_COMPARISON_WORDS}|compared|relative|over|against)\b")
 
 
 def _contrasted_with_own_work(
@@ -735,7 +736,7 @@ def _contrasted_with_own_work(
 # "(by 12%", "(up to 3x": the gap itself, written in brackets after the other side's name;
 # "(limited by ~8x memory overhead" says what holds the other side back.
 _GAP_IN_BRACKETS_RE = re.compile(r"(?:^|\s)(?:by|up to)\s+[~≈]?$")
-_CHANGE_NOUN_RE = re.compile(rf"\b{_CHANGE_WORDS}\b", re.I)
+_CHANGE_WORD_RE = re.compile(rf"\b{_CHANGE_WORDS}\b", re.I)
 _VERSUS_AFTER_RE = re.compile(r"\s*(?:vs\.?|versus)\s", re.I)
 _WHERE_IT_HOLDS_RE = re.compile(r"\s(?:on|in|across|for|at|under|with|during|when)\s", re.I)
 _CAUSE_BY_RE = re.compile(
@@ -743,23 +744,29 @@ _CAUSE_BY_RE = re.compile(
 )
 
 
-def _in_other_sides_brackets(
-    text: str, mention: Mention, sentence: tuple[int, int], method: str | None
+def _the_other_sides_number(
+    text: str, mention: Mention, sentence: tuple[int, int], before: str, method: str | None
 ) -> bool:
-    """Inside brackets right after the other side of a comparison (not at the bracket's
-    start), a number is that side's: its scores, its limits. (A number right after the bracket is
-    `_OTHER_SIDE_VALUE_RE`'s case.) Not when the paper's own work is named between: in
-    "compared with X (e.g., ...), FooNet incurs overhead (less than 19.6%" the bracket is
-    FooNet's."""
+    """A number in brackets after the other side of a comparison is that side's: right after
+    the bracket ("outperforming the U-Net (85.3%)", `before` is the clause up to the number),
+    or further in, when the bracket follows the side's name ("the AFPF-Net (MRE = 1.25 mm, SDR
+    = 84.1%)", "multiprocessing (limited by ~8x memory overhead)"). Not a gap: "OmniSQL
+    (+19.5%)", "than prior methods (30% or higher improvement in error)"; nor, further in, a
+    bracket of the paper's own work ("compared with X (e.g., ...), FooNet incurs overhead (less
+    than 19.6%")."""
+    if text[mention.start] == "+" or _GAP_AFTER_RE.match(text, mention.end):
+        return False
+    if _OTHER_SIDE_VALUE_RE.search(before):
+        return True
     opening = text.rfind("(", sentence[0], mention.start)
     if opening < 0 or ")" in text[opening : mention.start]:
         return False
     between = text[opening + 1 : mention.start]
-    if not between.strip() or text[mention.start] == "+" or _GAP_AFTER_RE.match(text, mention.end):
+    if not between.strip():
         return False
     if _GAP_IN_BRACKETS_RE.search(between) and not _CAUSE_BY_RE.search(between):
         return False
-    if _CHANGE_NOUN_RE.search(between) or _VERSUS_AFTER_RE.match(text, mention.end):
+    if _CHANGE_WORD_RE.search(between) or _VERSUS_AFTER_RE.match(text, mention.end):
         return False  # "(average improvement of 7.2%)", "(accuracy 92.4% vs. 88.1%)"
     other = _OTHER_SIDE_VALUE_RE.search(text, sentence[0], opening + 1)
     if other is None:
@@ -919,15 +926,7 @@ def not_a_result(
         return True
     if _contrasted_with_own_work(text, (clause_start, clause_end), sentence, method):
         return True  # "models with lower error degrade by 190%, whereas FooNet degrades by 39%"
-    if _in_other_sides_brackets(text, mention, sentence, method):
-        return True  # "the AFPF-Net (MRE = 1.25 mm, SDR = 84.1%)", "X (limited by ~8x memory"
-    if (
-        _OTHER_SIDE_VALUE_RE.search(before)
-        and text[mention.start] != "+"
-        and not _GAP_AFTER_RE.match(text, mention.end)
-    ):
-        # "outperforming the U-Net (85.3%)": its number; "OmniSQL (+19.5%)", "than prior
-        # methods (30% or higher improvement in error)": our gap
+    if _the_other_sides_number(text, mention, sentence, before, method):
         return True
     return is_starting_point(text, mention)
 
@@ -943,7 +942,7 @@ _QUALIFIERS: list[tuple[str, Qualifier]] = [
     (r"(?:average|on average|averaging|mean)(?:\s+of)?", "average"),
 ]
 # A hedge after the number: "30% or higher" is at least 30%, "5 ms or less" at most 5 ms.
-OR_MORE_AFTER_RE = re.compile(
+HEDGE_AFTER_RE = re.compile(
     r"\s+or\s+(?:(more|higher|greater|above|better)|less|lower|fewer|below)\b", re.I
 )
 _AVERAGE_NEAR_RE = re.compile(r"\b(?:average|averag\w+|on average)\b", re.I)
@@ -957,7 +956,7 @@ def qualifier_of(
     for pattern, name in _QUALIFIERS:
         if match := re.search(rf"(?:\b|(?<=[\s(]))({pattern})\s*(?:\(\s*)?$", before, re.I):
             return name, clause[0] + match.start(1)
-    if after := OR_MORE_AFTER_RE.match(text, mention.end, clause[1]):
+    if after := HEDGE_AFTER_RE.match(text, mention.end, clause[1]):
         return ("at least" if after.group(1) else "under"), mention.start  # "30% or higher"
     window = text[max(clause[0], mention.start - 40) : min(clause[1], mention.end + 25)]
     if _AVERAGE_NEAR_RE.search(window):
