@@ -591,3 +591,10 @@ def test_a_takeaway_keeps_the_main_clause_and_cuts_before_a_trailing_phrase() ->
     )
     takeaway = extractive_takeaway("FooNet: agentic refactoring", abstract)
     assert takeaway.endswith("over optimized open-source designs.")  # not "... 20% extra."
+
+
+def test_a_bit_rate_the_extractor_reads_is_a_valid_gain_of_the_summary() -> None:
+    # the validator once called "21.6 kbps" a count of things and dropped what the rules read
+    abstract = "FooNet reaches a data rate of 21.6 kbps, 3x more than BarNet."
+    summary = summarize_offline("p", "FooNet: a covert link", abstract)
+    assert [(g.value, g.unit) for g in summary.gains] == [(21.6, "kbps"), (3.0, "x")]

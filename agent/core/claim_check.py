@@ -61,7 +61,7 @@ def _unit_after(text: str, pos: int) -> str | None:
 # Units that measure (a literal unit of a result); a plural noun otherwise counts things.
 _MEASURE_UNIT_RE = re.compile(
     r"(?:[kmgtp]i?b|[kmg]?b/s|ns|µs|μs|ms|s|sec|seconds?|minutes?|hours?|gpu[- ]hours?|days?|"
-    r"ps|mm|cm|nm|mw|hz|khz|mhz|ghz|req/s|"
+    r"ps|mm|cm|nm|mw|hz|khz|mhz|ghz|req/s|[kmgt]?bps|[kmgt]?bit/s|"
     r"fps|db|points?|pts|bleu|rouge(?:-\w+)?|fid|psnr|ssim|miou|map|ap|wer|cer|j&f|suc|auc|em|"
     r"f1|[kmgtpe]?flop(?:s|/s)|w|kw|j|kwh|\$|usd|tokens/s|qps|ops/s)",
     re.I,
